@@ -1,0 +1,489 @@
+"""One settings object, built from a city config file plus ``CITYBRAIN_*`` overrides.
+
+A city is a TOML file (``config/xuchang.toml`` is the demo): the city, its districts and
+entities (air stations, road segments, scenic sites), the economy indicators it reports,
+the department databases it polls and the domains' freshness limits. Deployment values
+that differ per machine — store URL, cache URL, secret key, data directory — come from
+the environment so one config serves a laptop and a production cluster alike.
+
+Like Flask's ``app.config``, the object is built once (``load_settings``) and handed to
+``create_app`` and the CLI; nothing reads the environment behind its back.
+
+A wrong config never produces a traceback: ``load_settings`` raises
+:class:`~citybrain.errors.ConfigError` naming the file, the key, the problem and the fix.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from citybrain.errors import ConfigError, ConfigProblem
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = PROJECT_ROOT / "config" / "xuchang.toml"
+
+DOMAINS = ("environment", "traffic", "tourism", "economy", "hotline")
+Domain = Literal["environment", "traffic", "tourism", "economy", "hotline"]
+
+#: Canonical fields per domain (DESIGN.md "Canonical shapes"): required, then optional.
+CANONICAL_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "environment": (("station", "time"), ("pm25", "pm10", "so2", "no2", "co", "o3", "updated_at")),
+    "traffic": (("segment", "time"), ("speed", "volume", "occupancy", "updated_at")),
+    "tourism": (("site", "time", "present"), ("entries", "exits", "updated_at")),
+    "economy": (("indicator", "period", "value"), ("unit", "district", "revision", "updated_at")),
+    "hotline": (
+        ("ticket", "created_at", "category", "district"),
+        ("channel", "answered", "wait_seconds", "due_at", "closed_at", "satisfaction", "status", "updated_at"),
+    ),
+}
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(value: Any) -> timedelta:
+    """``"90s"``, ``"5m"``, ``"2h"``, ``"1d"``, ``"2w"`` or a number of seconds → timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    if isinstance(value, str) and (m := _DURATION.match(value)):
+        return timedelta(**{_UNITS[m.group(2)]: float(m.group(1))})
+    raise ValueError(
+        f"{value!r} is not a duration; write a number and a unit, e.g. \"30s\", \"5m\", \"2h\", \"1d\""
+    )
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"{value!r} is not an IANA time zone; use e.g. \"Asia/Shanghai\""
+        ) from None
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+TimeZone = Annotated[str, AfterValidator(_check_timezone)]
+Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
+LatLon = tuple[Annotated[float, Field(ge=-90, le=90)], Annotated[float, Field(ge=-180, le=180)]]
+
+
+class _Strict(BaseModel):
+    # Unknown keys are almost always typos in a hand-written TOML: refuse them.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class City(_Strict):
+    code: Code
+    name_zh: str
+    name_en: str
+    province_zh: str = ""
+    timezone: TimeZone = "Asia/Shanghai"
+    center: LatLon
+    zoom: Annotated[int, Field(ge=3, le=18)] = 10
+
+
+class District(_Strict):
+    code: Code
+    name_zh: str
+    name_en: str
+    lat: Annotated[float, Field(ge=-90, le=90)]
+    lon: Annotated[float, Field(ge=-180, le=180)]
+    population_10k: Annotated[float, Field(gt=0)] | None = None
+
+
+class _Entity(_Strict):
+    code: Code
+    name_zh: str
+    name_en: str
+    district: Code
+
+
+class Station(_Entity):
+    """An air monitoring station (HJ 633 hourly readings)."""
+
+    lat: Annotated[float, Field(ge=-90, le=90)]
+    lon: Annotated[float, Field(ge=-180, le=180)]
+    kind: Literal["national", "provincial", "city"] = "national"
+
+
+class Segment(_Entity):
+    """A road segment with its detector: GB/T 33171 needs free-flow speed and length."""
+
+    path: Annotated[list[LatLon], Field(min_length=2)]
+    free_flow_kmh: Annotated[float, Field(gt=0, le=200)]
+    length_km: Annotated[float, Field(gt=0, le=200)]
+    speed_limit_kmh: Annotated[float, Field(gt=0, le=200)] | None = None
+    road_class: Literal["expressway", "arterial", "secondary", "branch"] = "arterial"
+    #: "speed" detectors measure speed and count; "count" detectors only count vehicles.
+    detector: Literal["speed", "count"] = "speed"
+
+    @model_validator(mode="after")
+    def _free_flow_within_limit(self) -> Segment:
+        if self.speed_limit_kmh is not None and self.free_flow_kmh > self.speed_limit_kmh:
+            raise ValueError(
+                f"free_flow_kmh {self.free_flow_kmh} exceeds speed_limit_kmh {self.speed_limit_kmh}; "
+                "GB/T 33171 caps free-flow speed at the speed limit — lower free_flow_kmh"
+            )
+        return self
+
+    @property
+    def lat(self) -> float:
+        return sum(p[0] for p in self.path) / len(self.path)
+
+    @property
+    def lon(self) -> float:
+        return sum(p[1] for p in self.path) / len(self.path)
+
+
+class Site(_Entity):
+    """A scenic site; `capacity` is LB/T 034-2014's maximum instantaneous capacity C1."""
+
+    lat: Annotated[float, Field(ge=-90, le=90)]
+    lon: Annotated[float, Field(ge=-180, le=180)]
+    capacity: Annotated[int, Field(gt=0)]
+    daily_capacity: Annotated[int, Field(gt=0)] | None = None
+    grade: str = ""
+    opening: tuple[int, int] = (8, 18)
+
+    @field_validator("opening")
+    @classmethod
+    def _opening_hours(cls, v: tuple[int, int]) -> tuple[int, int]:
+        if not (0 <= v[0] < v[1] <= 24):
+            raise ValueError("opening must be [open_hour, close_hour] with 0 <= open < close <= 24, e.g. [8, 18]")
+        return v
+
+
+class EconomyIndicator(_Strict):
+    """A statistic the statistics bureau reports; names and units are shown as written."""
+
+    code: Code
+    name_zh: str
+    name_en: str
+    unit_zh: str
+    unit_en: str
+    freq: Literal["month", "quarter"]
+    #: how 累计 (year to date) is formed: "sum" for flows, "mean" for indices such as CPI
+    aggregation: Literal["sum", "mean"] = "sum"
+    headline: bool = False
+
+
+class DomainSettings(_Strict):
+    """Per-domain freshness: data older than ``max_age`` is shown with a stale badge."""
+
+    max_age: Duration
+
+
+def _default_domains() -> dict[str, DomainSettings]:
+    ages = {"environment": "2h", "traffic": "15m", "tourism": "15m", "economy": "75d", "hotline": "30m"}
+    return {d: DomainSettings(max_age=parse_duration(a)) for d, a in ages.items()}
+
+
+class Source(_Strict):
+    """A department database polled by a connector (issue 3's source shape)."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9_]+$", max_length=64)]
+    domain: Domain
+    url: str
+    table: str | None = None
+    query: str | None = None
+    watermark: str | None = None
+    lookback: Duration = timedelta(hours=2)
+    interval: Duration = timedelta(minutes=5)
+    timezone: TimeZone = "Asia/Shanghai"
+    columns: dict[str, str]
+    units: dict[str, str] = Field(default_factory=dict)
+    #: owner department shown on the data-sources page (数据共享交换目录)
+    owner_zh: str = ""
+    owner_en: str = ""
+    batch_size: Annotated[int, Field(gt=0, le=1_000_000)] = 50_000
+    connect_timeout: Duration = timedelta(seconds=10)
+    statement_timeout: Duration = timedelta(seconds=60)
+    max_age: Duration | None = None
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _shape(self) -> Source:
+        if (self.table is None) == (self.query is None):
+            raise ValueError('give exactly one of `table = "..."` or `query = "SELECT ..."`')
+        if self.table is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", self.table):
+            raise ValueError(f"table {self.table!r} is not a plain table name; use `query` for anything else")
+        required, optional = CANONICAL_FIELDS[self.domain]
+        missing = [f for f in required if f not in self.columns]
+        if missing:
+            raise ValueError(
+                f"columns lacks {', '.join(missing)} for the {self.domain} domain; add e.g. "
+                f'`{missing[0]} = "<source column>"` under [sources.columns]'
+            )
+        unknown = sorted(set(self.columns) - set(required) - set(optional))
+        if unknown:
+            raise ValueError(
+                f"columns has unknown canonical field(s) {', '.join(unknown)}; "
+                f"the {self.domain} domain knows {', '.join(required + optional)}"
+            )
+        if self.domain == "traffic" and not ({"speed", "volume"} & set(self.columns)):
+            raise ValueError("a traffic source needs at least one of `speed` or `volume` in [sources.columns]")
+        bad_units = sorted(set(self.units) - set(self.columns))
+        if bad_units:
+            raise ValueError(f"units names {', '.join(bad_units)}, which is not mapped in [sources.columns]")
+        return self
+
+    @property
+    def watermark_column(self) -> str:
+        """The source column the incremental predicate runs on (default: the time column)."""
+        if self.watermark:
+            return self.watermark
+        return self.columns.get("updated_at") or self.columns.get("time") or self.columns.get("created_at") or ""
+
+
+class Demo(_Strict):
+    """How the simulated department systems of the demo behave for this city."""
+
+    seed: int = 20261121
+    days: Annotated[int, Field(ge=1, le=365)] = 30
+    #: seconds between appends of new rows while the demo runs
+    tick_seconds: Annotated[float, Field(gt=0, le=3600)] = 5.0
+    #: size of the economy relative to Xuchang (GDP ≈ 3,700 亿元 a year)
+    economy_scale: Annotated[float, Field(gt=0)] = 1.0
+    hotline_calls_per_day: Annotated[int, Field(gt=0)] = 1200
+    users: list[dict[str, str]] = Field(default_factory=list)
+
+
+class Settings(_Strict):
+    """Everything a citybrain process needs, validated, immutable."""
+
+    # -- from the city file
+    city: City
+    districts: Annotated[list[District], Field(min_length=1)]
+    stations: list[Station] = Field(default_factory=list)
+    segments: list[Segment] = Field(default_factory=list)
+    sites: list[Site] = Field(default_factory=list)
+    indicators: list[EconomyIndicator] = Field(default_factory=list)
+    sources: list[Source] = Field(default_factory=list)
+    domains: dict[Domain, DomainSettings] = Field(default_factory=_default_domains)
+    demo: Demo = Field(default_factory=Demo)
+
+    # -- from the environment (CITYBRAIN_*), with defaults for a laptop
+    config_path: Path = DEFAULT_CONFIG
+    data_dir: Path = Path("var")
+    store_url: str = ""
+    cache_url: str = ""
+    secret_key: str = ""
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8050
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("domains", mode="after")
+    @classmethod
+    def _all_domains(cls, v: dict[str, DomainSettings]) -> dict[str, DomainSettings]:
+        return {**_default_domains(), **v}
+
+    @model_validator(mode="after")
+    def _references(self) -> Settings:
+        problems: list[str] = []
+        district_codes = {d.code for d in self.districts} | {self.city.code}
+        for kind, items in (("districts", self.districts), ("stations", self.stations),
+                            ("segments", self.segments), ("sites", self.sites),
+                            ("indicators", self.indicators), ("sources", self.sources)):
+            seen: set[str] = set()
+            for i, item in enumerate(items):
+                key = getattr(item, "code", None) or getattr(item, "name")
+                if key in seen:
+                    problems.append(f"{kind}[{i}] repeats {key!r}; every entry needs its own code/name")
+                seen.add(key)
+        for kind, items in (("stations", self.stations), ("segments", self.segments), ("sites", self.sites)):
+            for i, item in enumerate(items):
+                if item.district not in district_codes:
+                    problems.append(
+                        f"{kind}[{i}] ({item.code}) names district {item.district!r}, which is not in [[districts]]; "
+                        f"use one of {', '.join(sorted(district_codes))}"
+                    )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    # -- derived values
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.city.timezone)
+
+    @property
+    def resolved_store_url(self) -> str:
+        return self.store_url or f"sqlite:///{(self.data_dir / 'citybrain.db').resolve()}"
+
+    @property
+    def departments_dir(self) -> Path:
+        """Where the demo's simulated department databases live."""
+        return self.data_dir / "departments"
+
+    def source(self, name: str) -> Source:
+        for s in self.sources:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    def max_age(self, domain: str) -> timedelta:
+        return self.domains[domain].max_age
+
+
+# ---------------------------------------------------------------------------------------
+# loading
+
+_ENV_KEYS = {
+    "CITYBRAIN_DATA_DIR": "data_dir",
+    "CITYBRAIN_STORE_URL": "store_url",
+    "CITYBRAIN_CACHE_URL": "cache_url",
+    "CITYBRAIN_SECRET_KEY": "secret_key",
+    "CITYBRAIN_HOST": "host",
+    "CITYBRAIN_PORT": "port",
+    "CITYBRAIN_LOG_LEVEL": "log_level",
+}
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def load_settings(
+    config: str | Path | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build the settings from a city file, the environment and explicit overrides.
+
+    Precedence: ``overrides`` > ``CITYBRAIN_*`` variables in ``env`` > the file.
+    ``config`` defaults to ``$CITYBRAIN_CONFIG`` or the Xuchang demo. ``${VAR}`` inside a
+    source's ``url`` is read from ``env``; ``${CITYBRAIN_DATA_DIR}`` always resolves (to
+    the data directory) so the demo's config works with no environment at all.
+    """
+    env = os.environ if env is None else env
+    path = Path(config or env.get("CITYBRAIN_CONFIG") or DEFAULT_CONFIG)
+    shown = str(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(ConfigProblem(
+            "CITYBRAIN_CONFIG", f"the config file {shown} does not exist",
+            "pass an existing file with --config, or set CITYBRAIN_CONFIG (e.g. config/xuchang.toml)",
+        )) from None
+    except UnicodeDecodeError:
+        raise ConfigError(ConfigProblem("(file)", "the file is not UTF-8 text", "save it as UTF-8"), shown) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(ConfigProblem(
+            "(syntax)", f"not valid TOML: {exc}",
+            'check the line named above: strings need quotes ("..."), tables are [name], lists of tables [[name]]',
+        ), shown) from None
+
+    values: dict[str, Any] = dict(raw)
+    values["config_path"] = path
+    for var, key in _ENV_KEYS.items():
+        if env.get(var):
+            values[key] = env[var]
+    values.update(overrides)
+
+    data_dir = Path(values.get("data_dir") or "var")
+    problems = _expand_source_urls(values, {**env, "CITYBRAIN_DATA_DIR": str(data_dir.resolve())})
+    if problems:
+        raise ConfigError(problems, shown)
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        raise ConfigError([_problem(err, raw) for err in exc.errors()], shown) from None
+
+
+def _expand_source_urls(values: dict[str, Any], env: Mapping[str, str]) -> list[ConfigProblem]:
+    problems: list[ConfigProblem] = []
+    sources = values.get("sources")
+    if not isinstance(sources, list):
+        return problems
+    expanded = []
+    for i, src in enumerate(sources):
+        if isinstance(src, dict) and isinstance(src.get("url"), str):
+            url = src["url"]
+            for var in _VAR.findall(url):
+                if var not in env:
+                    problems.append(ConfigProblem(
+                        f"{_source_label(i, src)}.url",
+                        f"refers to ${{{var}}}, which is not set in the environment",
+                        f"export {var}=<SQLAlchemy URL> before starting, or write the URL directly",
+                    ))
+            src = {**src, "url": _VAR.sub(lambda m: env.get(m.group(1), m.group(0)), url)}
+        expanded.append(src)
+    values["sources"] = expanded
+    return problems
+
+
+def _source_label(i: int, src: Any) -> str:
+    name = src.get("name") if isinstance(src, dict) else None
+    return f'sources[{i}] (name = "{name}")' if name else f"sources[{i}]"
+
+
+def _problem(err: Mapping[str, Any], raw: Mapping[str, Any]) -> ConfigProblem:
+    """Turn one pydantic error into a key path, a problem and a fix a city engineer can act on."""
+    loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "tuple[")))]
+    key = _key_path(loc, raw)
+    kind = err["type"]
+    msg = str(err.get("msg", "")).removeprefix("Value error, ")
+    given = err.get("input")
+    if kind == "missing":
+        section = _key_path(loc[:-1], raw) or "the top level"
+        return ConfigProblem(key, "is required but missing", f"add `{loc[-1]} = ...` to {section}")
+    if kind == "extra_forbidden":
+        return ConfigProblem(key, "is not a known setting", "remove it, or check its spelling against config/xuchang.toml")
+    if kind == "literal_error":
+        expected = err.get("ctx", {}).get("expected", "")
+        return ConfigProblem(key, f"{given!r} is not allowed", f"use one of {expected}")
+    if kind in {"int_parsing", "float_parsing", "int_type", "float_type", "bool_type", "bool_parsing",
+                "string_type", "list_type", "dict_type", "model_type", "tuple_type"}:
+        want = {"int": "a whole number", "float": "a number", "bool": "true or false", "string": "a quoted string",
+                "list": "a list [..]", "dict": "a table", "model": "a table", "tuple": "a list [..]"}[kind.split("_")[0]]
+        return ConfigProblem(key, f"{given!r} is not {want}", f"write {want} here")
+    if kind in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
+        return ConfigProblem(key, f"{given!r}: {msg.lower()}", "change the value to lie in the allowed range")
+    if kind in {"too_short", "too_long"}:
+        return ConfigProblem(key, msg, "add or remove entries so the count fits")
+    if kind == "string_pattern_mismatch":
+        return ConfigProblem(key, f"{given!r} has characters that are not allowed",
+                             "use lowercase letters, digits and _ for source names; letters, digits, _ . - for codes")
+    if kind == "value_error" and "; " in msg and loc == []:
+        return ConfigProblem("(references)", msg, "")
+    fix = ""
+    if " use " in msg or "; " in msg:
+        msg, _, fix = msg.partition("; ")
+    return ConfigProblem(key or "(top level)", msg, fix)
+
+
+def _key_path(loc: list[Any], raw: Mapping[str, Any]) -> str:
+    parts: list[str] = []
+    node: Any = raw
+    for p in loc:
+        if isinstance(p, int):
+            label = f"[{p}]"
+            item = node[p] if isinstance(node, list) and p < len(node) else None
+            name = item.get("name") or item.get("code") if isinstance(item, dict) else None
+            if name:
+                label += f' ({"name" if "name" in item else "code"} = "{name}")'
+            parts.append(label)
+            node = item
+        else:
+            parts.append(("." if parts else "") + str(p))
+            node = node.get(p) if isinstance(node, dict) else None
+    return "".join(parts)

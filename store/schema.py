@@ -1,0 +1,376 @@
+"""The store's tables, in one module (SQLAlchemy 2 Core).
+
+Keys follow DESIGN.md's canonical shapes so that re-reading a source inside its
+lookback window is an idempotent upsert. Entities are one table keyed by (kind, code):
+pages, the API and warnings address "a station, a segment or a site" uniformly.
+Indicators are one long table keyed by (name, grain, scope_kind, scope, time) — the
+composite index, AQI, TPI and crowding all land there with their level and a JSON
+``detail`` (IAQIs, contributions) — so a new indicator needs no migration.
+
+Changing anything here needs a new Alembic revision in ``store/migrations/versions``;
+``tests/store/test_store_migrations.py`` fails when the two disagree.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from store.types import JSONType, UTCDateTime
+
+# Stable constraint names so migrations can address them on every backend.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Code = String(64)
+
+# ---------------------------------------------------------------------------- entities
+
+districts = Table(
+    "districts", metadata,
+    Column("code", Code, primary_key=True),
+    Column("name_zh", String(100), nullable=False),
+    Column("name_en", String(100), nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("population_10k", Float),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+entities = Table(
+    "entities", metadata,
+    Column("kind", String(16), primary_key=True),  # station | segment | site
+    Column("code", Code, primary_key=True),
+    Column("name_zh", String(200), nullable=False),
+    Column("name_en", String(200), nullable=False),
+    Column("district", Code, nullable=False, index=True),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    # segment attributes (GB/T 33171)
+    Column("free_flow_kmh", Float),
+    Column("length_km", Float),
+    Column("speed_limit_kmh", Float),
+    Column("road_class", String(16)),
+    # site attributes (LB/T 034)
+    Column("capacity", Integer),
+    Column("daily_capacity", Integer),
+    # anything else: path geometry, station kind, grade, opening hours …
+    Column("attrs", JSONType, nullable=False, default=dict),
+    Column("source", String(64)),  # "config" or the source that delivered it
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+economy_indicators = Table(
+    "economy_indicators", metadata,
+    Column("code", Code, primary_key=True),
+    Column("name_zh", String(200), nullable=False),
+    Column("name_en", String(200), nullable=False),
+    Column("unit_zh", String(50), nullable=False),
+    Column("unit_en", String(50), nullable=False),
+    Column("freq", String(8), nullable=False),
+    Column("aggregation", String(8), nullable=False),
+    Column("headline", Boolean, nullable=False, default=False),
+)
+
+# ------------------------------------------------------------ canonical observations
+
+def _ingest_columns() -> list[Column]:
+    """Provenance every observation carries: which source, the source's own update time."""
+    return [
+        Column("source", String(64), nullable=False),
+        Column("source_updated_at", UTCDateTime),
+        Column("ingested_at", UTCDateTime, nullable=False),
+    ]
+
+
+obs_air = Table(
+    "obs_air", metadata,
+    Column("station", Code, primary_key=True),
+    Column("time", UTCDateTime, primary_key=True),  # hour start
+    Column("pm25", Float), Column("pm10", Float), Column("so2", Float),
+    Column("no2", Float), Column("co", Float),  # CO in mg/m³
+    Column("o3", Float),
+    *_ingest_columns(),
+    Index("ix_obs_air_time", "time"),
+)
+
+obs_traffic = Table(
+    "obs_traffic", metadata,
+    Column("segment", Code, primary_key=True),
+    Column("time", UTCDateTime, primary_key=True),
+    Column("speed", Float),  # km/h; NULL where the detector only counts
+    Column("volume", Float),  # vehicles in the interval
+    Column("occupancy", Float),  # percent
+    *_ingest_columns(),
+    Index("ix_obs_traffic_time", "time"),
+)
+
+obs_tourism = Table(
+    "obs_tourism", metadata,
+    Column("site", Code, primary_key=True),
+    Column("time", UTCDateTime, primary_key=True),
+    Column("present", Integer, nullable=False),
+    Column("entries", Integer),
+    Column("exits", Integer),
+    *_ingest_columns(),
+    Index("ix_obs_tourism_time", "time"),
+)
+
+# Statistics are revisable: ``obs_economy`` holds the newest revision that pages and
+# metrics read; ``obs_economy_revisions`` keeps every version ever received.
+obs_economy = Table(
+    "obs_economy", metadata,
+    Column("indicator", Code, primary_key=True),
+    Column("period", String(16), primary_key=True),  # "2026-10" or "2026-Q3"
+    Column("district", Code, primary_key=True),  # the city code for city totals
+    Column("freq", String(8), nullable=False),  # month | quarter
+    Column("period_start", Date, nullable=False),
+    Column("value", Float, nullable=False),
+    Column("unit", String(50)),
+    Column("revision", Integer, nullable=False, default=1),
+    *_ingest_columns(),
+)
+
+obs_economy_revisions = Table(
+    "obs_economy_revisions", metadata,
+    Column("indicator", Code, primary_key=True),
+    Column("period", String(16), primary_key=True),
+    Column("district", Code, primary_key=True),
+    Column("revision", Integer, primary_key=True),
+    Column("value", Float, nullable=False),
+    Column("unit", String(50)),
+    *_ingest_columns(),
+)
+
+obs_hotline = Table(
+    "obs_hotline", metadata,
+    Column("ticket", Code, primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("category", String(100), nullable=False),
+    Column("district", Code, nullable=False),
+    Column("channel", String(32)),
+    Column("answered", Boolean),
+    Column("wait_seconds", Float),
+    Column("due_at", UTCDateTime),
+    Column("closed_at", UTCDateTime),
+    Column("satisfaction", String(32)),  # satisfied | basically_satisfied | dissatisfied
+    Column("status", String(32)),
+    Column("updated_at", UTCDateTime),
+    *_ingest_columns(),
+    Index("ix_obs_hotline_created_at", "created_at"),
+)
+
+#: canonical observation table per domain
+OBSERVATIONS = {
+    "environment": obs_air,
+    "traffic": obs_traffic,
+    "tourism": obs_tourism,
+    "economy": obs_economy,
+    "hotline": obs_hotline,
+}
+
+# ---------------------------------------------------------------------- indicators
+
+indicators = Table(
+    "indicators", metadata,
+    Column("name", String(64), primary_key=True),  # aqi, tpi, crowding, vital_signs …
+    Column("grain", String(8), primary_key=True),  # hour | day | month | quarter
+    Column("scope_kind", String(16), primary_key=True),  # city | district | station | segment | site | category
+    Column("scope", Code, primary_key=True),  # "" for the city
+    Column("time", UTCDateTime, primary_key=True),  # start of the period
+    Column("value", Float),
+    Column("level", Integer),
+    Column("category", String(64)),
+    Column("detail", JSONType),
+    Column("computed_at", UTCDateTime, nullable=False),
+    Index("ix_indicators_name_time", "name", "time"),
+)
+
+# ------------------------------------------------------------------------ warnings
+
+warnings = Table(
+    "warnings", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("rule", String(64), nullable=False),
+    Column("domain", String(16), nullable=False),
+    Column("scope_kind", String(16), nullable=False),
+    Column("scope", Code, nullable=False),
+    Column("district", Code),
+    Column("level", String(8), nullable=False),  # blue | yellow | orange | red
+    Column("state", String(12), nullable=False),  # pending | firing | recovering | resolved
+    Column("handling", String(16), nullable=False, default="unacknowledged"),
+    Column("title_zh", String(200), nullable=False),
+    Column("title_en", String(200), nullable=False),
+    Column("value", Float),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("fired_at", UTCDateTime),
+    Column("resolved_at", UTCDateTime),
+    Column("last_evaluated_at", UTCDateTime),
+    Column("acknowledged_by", String(64)),
+    Column("acknowledged_at", UTCDateTime),
+    Column("assigned_to", String(100)),
+    Column("detail", JSONType),
+    Index("ix_warnings_rule_scope", "rule", "scope_kind", "scope"),
+    Index("ix_warnings_state", "state"),
+)
+
+warning_events = Table(
+    "warning_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("warning_id", Integer, ForeignKey("warnings.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("kind", String(16), nullable=False),  # state | level | ack | assign | close | note | notify | silence
+    Column("from_value", String(32)),
+    Column("to_value", String(32)),
+    Column("actor", String(64)),
+    Column("note", Text),
+    Column("detail", JSONType),
+)
+
+silences = Table(
+    "silences", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("rule", String(64)),
+    Column("scope_kind", String(16)),
+    Column("scope", Code),
+    Column("source", String(64)),
+    Column("reason", Text, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+)
+
+# ---------------------------------------------------------------- sources and jobs
+
+source_status = Table(
+    "source_status", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("domain", String(16), nullable=False),
+    Column("status", String(16), nullable=False, default="never"),  # never | ok | failing | drift | disabled
+    Column("last_attempt", UTCDateTime),
+    Column("last_success", UTCDateTime),
+    Column("watermark", String(64)),  # the source's own watermark value, as text
+    Column("data_time", UTCDateTime),  # newest observation time received (drives "as of")
+    Column("lag_seconds", Float),
+    Column("rows_read_last", Integer, nullable=False, default=0),
+    Column("rows_written_last", Integer, nullable=False, default=0),
+    Column("rows_quarantined_last", Integer, nullable=False, default=0),
+    Column("rows_read_total", Integer, nullable=False, default=0),
+    Column("rows_written_total", Integer, nullable=False, default=0),
+    Column("rows_quarantined_total", Integer, nullable=False, default=0),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("updated_at", UTCDateTime),
+)
+
+quarantine = Table(
+    "quarantine", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False, index=True),
+    Column("domain", String(16), nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("row_key", String(200)),  # the shape's key as text, when it could be read
+    Column("field", String(64)),
+    Column("reason", Text, nullable=False),
+    Column("row", JSONType, nullable=False),  # the source values as received
+)
+
+job_runs = Table(
+    "job_runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("job", String(100), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("status", String(12), nullable=False),  # running | ok | failed | abandoned
+    Column("rows", Integer),
+    Column("error", Text),
+    Column("host", String(100)),
+    Column("pid", Integer),
+    Index("ix_job_runs_job_started", "job", "started_at"),
+)
+
+#: One row per named lock: the scheduler's single-instance guard where no advisory
+#: locks exist (SQLite). The holder refreshes ``heartbeat_at``; a stale row may be taken.
+locks = Table(
+    "locks", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("acquired_at", UTCDateTime, nullable=False),
+    Column("heartbeat_at", UTCDateTime, nullable=False),
+)
+
+wall_heartbeats = Table(
+    "wall_heartbeats", metadata,
+    Column("client", String(64), primary_key=True),
+    Column("screen", String(64), nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
+    Column("address", String(64)),
+    Column("user_agent", String(300)),
+)
+
+# ----------------------------------------------------------------- briefings, users
+
+briefings = Table(
+    "briefings", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # daily | page
+    Column("date", Date, nullable=False),
+    Column("period_from", UTCDateTime),
+    Column("period_to", UTCDateTime),
+    Column("status", String(12), nullable=False),  # running | done | failed
+    Column("path", String(500)),
+    Column("pages", Integer),
+    Column("checks", JSONType),
+    Column("error", Text),
+    Column("requested_by", String(64)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+)
+
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False),
+    Column("display_name", String(100), nullable=False, default=""),
+    Column("password_hash", String(300)),
+    Column("role", String(16), nullable=False),  # admin | leader | department | duty | analyst | wall
+    Column("domains", JSONType, nullable=False, default=list),
+    Column("district", Code),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("locked_until", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_login", UTCDateTime),
+    UniqueConstraint("username"),
+)
+
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", String(200)),
+    Column("detail", JSONType),
+    Column("address", String(64)),
+)
