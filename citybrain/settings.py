@@ -266,7 +266,6 @@ class Demo(_Strict):
     #: size of the economy relative to Xuchang (GDP ≈ 3,700 亿元 a year)
     economy_scale: Annotated[float, Field(gt=0)] = 1.0
     hotline_calls_per_day: Annotated[int, Field(gt=0)] = 1200
-    users: list[dict[str, str]] = Field(default_factory=list)
 
 
 class Settings(_Strict):

@@ -293,6 +293,9 @@ quarantine = Table(
     Column("field", String(64)),
     Column("reason", Text, nullable=False),
     Column("row", JSONType, nullable=False),  # the source values as received
+    # hash of (reason, row): a bad row re-read inside the lookback is quarantined once
+    Column("fingerprint", String(64)),
+    UniqueConstraint("source", "fingerprint", name="uq_quarantine_source_fingerprint"),
 )
 
 job_runs = Table(

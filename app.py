@@ -1,0 +1,116 @@
+"""The citybrain web app: ``create_app(settings)`` builds everything from one settings object.
+
+As in Flask's tutorial app, importing this module does no work: ``create_app`` opens the
+store, sets up the cache and registers the pages. ``server`` — what ``gunicorn app:server``
+loads — is built on first access from the environment's settings (``CITYBRAIN_CONFIG``,
+``CITYBRAIN_STORE_URL``, …), once per worker process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from pathlib import Path
+from typing import Any
+
+import dash
+import flask
+from flask import Flask, jsonify, redirect, request
+from sqlalchemy import text
+
+from citybrain import context
+from citybrain.cache import init_cache
+from citybrain.i18n import LANGS, t
+from citybrain.settings import PROJECT_ROOT, Settings, load_settings
+from store.engine import current_revision, head_revision, make_engine
+
+log = logging.getLogger("citybrain.app")
+
+
+def create_app(settings: Settings | None = None) -> dash.Dash:
+    """Build the Dash app (and its Flask ``server``) for ``settings``."""
+    settings = settings or load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    server = Flask("citybrain")
+    server.config.update(
+        SECRET_KEY=settings.secret_key or _local_secret(settings.data_dir),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        JSON_AS_ASCII=False,
+    )
+    engine = make_engine(settings.resolved_store_url)
+    server.extensions[context.EXTENSION] = context.Runtime(settings=settings, engine=engine)
+    init_cache(server, settings)
+    _add_routes(server)
+
+    from components.frame import frame
+
+    app = dash.Dash(
+        __name__,
+        server=server,
+        use_pages=True,
+        pages_folder=str(PROJECT_ROOT / "pages"),
+        assets_folder=str(PROJECT_ROOT / "assets"),
+        title=f"{settings.city.name_zh} · {t('app.title')}",
+        update_title=None,
+        suppress_callback_exceptions=True,
+        serve_locally=True,  # command centres run on intranets: nothing from a CDN
+    )
+    app.layout = frame
+    return app
+
+
+def _local_secret(data_dir: Path) -> str:
+    """A per-installation secret kept in the data dir when CITYBRAIN_SECRET_KEY is unset.
+
+    Generated once and reused so that several workers on one host and restarts agree;
+    production sets CITYBRAIN_SECRET_KEY explicitly.
+    """
+    path = data_dir / "secret_key"
+    if not path.exists():
+        try:
+            with path.open("x", encoding="ascii") as fh:  # 'x': two workers racing keep one key
+                fh.write(secrets.token_hex(32))
+            path.chmod(0o600)
+        except FileExistsError:
+            pass
+    return path.read_text(encoding="ascii").strip()
+
+
+def _add_routes(server: Flask) -> None:
+    @server.get("/healthz")
+    def healthz() -> Any:
+        """Liveness and readiness: the store answers and is at the schema this code expects."""
+        rt = context.runtime()
+        body: dict[str, Any] = {"city": rt.settings.city.code, "time": dt.datetime.now(dt.timezone.utc).isoformat()}
+        try:
+            with rt.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            revision = current_revision(rt.engine)
+        except Exception as exc:  # noqa: BLE001 — any store failure means "not ready"
+            log.warning("healthz: store unavailable: %s", exc)
+            return jsonify(body | {"status": "error", "store": "unavailable"}), 503
+        expected = head_revision()
+        ok = revision == expected
+        body |= {"status": "ok" if ok else "error", "store": "ok" if ok else f"at {revision}, expected {expected}; run `citybrain db upgrade`"}
+        return jsonify(body), 200 if ok else 503
+
+    @server.get("/set-lang/<lang>")
+    def set_lang(lang: str) -> Any:
+        """Switch the interface language and remember it for a year."""
+        target = request.args.get("next") or "/"
+        if not target.startswith("/") or target.startswith("//"):
+            target = "/"  # only local redirects
+        response = redirect(target)
+        if lang in LANGS:
+            response.set_cookie(context.LANG_COOKIE, lang, max_age=365 * 86400, samesite="Lax", httponly=True)
+        return response
+
+
+def __getattr__(name: str) -> Any:
+    # ``gunicorn app:server`` reads this attribute once per worker; building it lazily
+    # keeps the import free of work and of module-level state.
+    if name == "server":
+        return create_app().server
+    raise AttributeError(name)

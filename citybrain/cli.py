@@ -1,0 +1,236 @@
+"""``citybrain`` — the command line of a city's operations brain.
+
+Every command loads one settings object (``--config`` or ``$CITYBRAIN_CONFIG``) and
+reports problems as plain sentences with an exit code, never as a traceback: a
+``CitybrainError`` is printed with its advice; exit 2 means "not available yet".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Callable, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from citybrain.errors import CitybrainError, NotAvailableYet
+from citybrain.settings import Settings, load_settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="城市运行智慧大脑 citybrain — operations dashboard for a city.")
+db_app = typer.Typer(no_args_is_help=True, help="The store: migrations.")
+app.add_typer(db_app, name="db")
+
+ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="City config TOML (default: $CITYBRAIN_CONFIG or config/xuchang.toml).")]
+
+
+def _console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def handles_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Print deliberate errors as advice and exit with their code; no tracebacks."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except CitybrainError as exc:
+            _console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}")
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def _settings(config: Path | None, **overrides: Any) -> Settings:
+    return load_settings(config, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def _not_yet(what: str, issue: str) -> None:
+    raise NotAvailableYet(f"`citybrain {what}` is not available yet (it arrives with {issue}).")
+
+
+# ------------------------------------------------------------------------------ store
+
+@db_app.command("upgrade")
+@handles_errors
+def db_upgrade(config: ConfigOpt = None, revision: str = typer.Option("head", help="Target revision.")) -> None:
+    """Create or migrate the store to the newest schema."""
+    from store.engine import upgrade
+
+    settings = _settings(config)
+    reached = upgrade(settings.resolved_store_url, revision)
+    _console().print(f"store at revision {reached}: {_safe_url(settings.resolved_store_url)}")
+
+
+@db_app.command("current")
+@handles_errors
+def db_current(config: ConfigOpt = None) -> None:
+    """Show the store's schema revision and the newest this code knows."""
+    from store.engine import current_revision, head_revision, make_engine
+
+    settings = _settings(config)
+    engine = make_engine(settings.resolved_store_url)
+    try:
+        cur = current_revision(engine)
+    finally:
+        engine.dispose()
+    head = head_revision()
+    _console().print(f"current: {cur or '(empty store)'}  newest: {head}" + ("" if cur == head else "  → run `citybrain db upgrade`"))
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+# ------------------------------------------------------------------------------ sources
+
+@app.command()
+@handles_errors
+def check(config: ConfigOpt = None) -> None:
+    """Connect to every configured source and say whether it can be read as configured."""
+    import connectors
+
+    settings = _settings(config)
+    reports = connectors.check(settings)
+    table = Table(title=f"{settings.city.name_zh} — 数据源检查 source check")
+    for col in ("source", "domain", "reachable", "columns", "sample", "message"):
+        table.add_column(col)
+    by_name = {s.name: s for s in settings.sources}
+    for r in reports:
+        missing = ", ".join(r.missing_columns) if r.missing_columns else "ok"
+        table.add_row(r.name, by_name[r.name].domain if r.name in by_name else "",
+                      "yes" if r.reachable else "[red]no[/]", missing if not r.missing_columns else f"[red]missing {missing}[/]",
+                      "ok" if r.sample_ok else "[red]no[/]", r.message or "")
+    _console().print(table)
+    failed = [r.name for r in reports if not r.ok]
+    if failed:
+        _console(stderr=True).print(f"[red]{len(failed)} source(s) failed:[/] {', '.join(failed)}")
+        raise typer.Exit(1)
+
+
+@app.command()
+@handles_errors
+def poll(names: Annotated[Optional[list[str]], typer.Argument(help="Sources to poll (default: all).")] = None,
+         config: ConfigOpt = None) -> None:
+    """Poll sources now and print what each delivered."""
+    import connectors
+    from store.engine import make_engine
+
+    settings = _settings(config)
+    unknown = [n for n in names or [] if n not in {s.name for s in settings.sources}]
+    if unknown:
+        raise CitybrainError(f"unknown source(s) {', '.join(unknown)}; configured: "
+                             f"{', '.join(s.name for s in settings.sources)}")
+    engine = make_engine(settings.resolved_store_url)
+    try:
+        reports = connectors.poll(settings, engine, names or None)
+    finally:
+        engine.dispose()
+    table = Table(title="poll")
+    for col in ("source", "status", "read", "written", "quarantined", "watermark", "lag", "seconds", "error"):
+        table.add_column(col)
+    for r in reports:
+        table.add_row(r.name, r.status, str(r.rows_read), str(r.rows_written), str(r.rows_quarantined),
+                      str(r.watermark or ""), "" if r.lag_seconds is None else f"{r.lag_seconds:.0f}s",
+                      f"{r.duration_s:.2f}", r.error or "")
+    _console().print(table)
+    if any(r.error for r in reports):
+        raise typer.Exit(1)
+
+
+@app.command()
+@handles_errors
+def scheduler(config: ConfigOpt = None) -> None:
+    """Run the job scheduler (polls, compute, warnings, briefings) in the foreground."""
+    import jobs
+
+    jobs.run_scheduler(_settings(config))
+
+
+# ------------------------------------------------------------------------------ web
+
+@app.command()
+@handles_errors
+def serve(config: ConfigOpt = None,
+          host: Annotated[Optional[str], typer.Option(help="Address to listen on.")] = None,
+          port: Annotated[Optional[int], typer.Option(help="Port to listen on.")] = None) -> None:
+    """Serve the web app with the built-in server (production: gunicorn app:server)."""
+    from app import create_app
+
+    settings = _settings(config, host=host, port=port)
+    dash_app = create_app(settings)
+    _console().print(f"citybrain serving {settings.city.name_zh} at http://{settings.host}:{settings.port}/")
+    dash_app.run(host=settings.host, port=settings.port, debug=False)
+
+
+@app.command()
+@handles_errors
+def demo(config: ConfigOpt = None,
+         port: Annotated[Optional[int], typer.Option(help="Port of the web app (default 8050).")] = None,
+         host: Annotated[Optional[str], typer.Option(help="Address to listen on.")] = None,
+         days: Annotated[Optional[int], typer.Option(min=1, max=365, help="Days of simulated history (default from config).")] = None,
+         rebuild: Annotated[bool, typer.Option(help="Recreate the simulated department databases.")] = False,
+         serve_web: Annotated[bool, typer.Option("--serve/--no-serve", help="Start the web app (--no-serve: prepare only).")] = True) -> None:
+    """Create the simulated department databases, fill the store and start the app."""
+    from citybrain import demo as demo_mod
+
+    settings = _settings(config, host=host, port=port)
+    demo_mod.run(settings, days=days, rebuild=rebuild, serve=serve_web, console=_console())
+
+
+@app.command()
+@handles_errors
+def simulate(config: ConfigOpt = None,
+             target_url: Annotated[Optional[str], typer.Option("--target-url", help="Put all five department databases into this one database (PostgreSQL, MariaDB, SQLite).")] = None,
+             days: Annotated[Optional[int], typer.Option(min=1, max=365)] = None,
+             seed: Annotated[Optional[int], typer.Option()] = None) -> None:
+    """Create the simulated department databases (default: SQLite files in the data dir)."""
+    import simulator
+
+    settings = _settings(config)
+    counts = simulator.create(settings, target_url=target_url, days=days, seed=seed)
+    _console().print(", ".join(f"{k}: {v:,}" for k, v in counts.items()))
+
+
+# ------------------------------------------------------------------------------ later
+
+@app.command()
+@handles_errors
+def compute(config: ConfigOpt = None,
+            from_: Annotated[Optional[str], typer.Option("--from")] = None,
+            to: Annotated[Optional[str], typer.Option("--to")] = None) -> None:
+    """Recompute indicators (and replay warnings) over a period."""
+    _not_yet("compute", "the indicators release (issue 4)")
+
+
+@app.command()
+@handles_errors
+def brief(config: ConfigOpt = None, date: Optional[str] = typer.Option(None, "--date"),
+          out: Optional[Path] = typer.Option(None, "--out")) -> None:
+    """Write the daily briefing PDF (城市运行简报)."""
+    _not_yet("brief", "the briefings release (issue 8)")
+
+
+@app.command()
+@handles_errors
+def users(action: Annotated[str, typer.Argument(help="add | list | disable | passwd")] = "list",
+          config: ConfigOpt = None) -> None:
+    """Manage users and roles."""
+    _not_yet("users", "access control (issue 9)")
+
+
+def main() -> None:
+    app(prog_name="citybrain")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Reusable UI pieces: one per module, small explicit signatures, no hidden state."""

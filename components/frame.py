@@ -1,0 +1,56 @@
+"""The page shell: header with city and title, navigation, language switch, theme."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import flask
+import dash_mantine_components as dmc
+from dash import dcc, html
+
+from citybrain import context
+from citybrain.i18n import pick, t
+
+THEME: dict[str, Any] = {
+    "primaryColor": "indigo",
+    "fontFamily": "'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', system-ui, sans-serif",
+    "headings": {"fontFamily": "'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', system-ui, sans-serif"},
+    "defaultRadius": "md",
+}
+
+NAV = [("nav.home", "/"), ("nav.sources", "/#sources")]
+
+
+def _here() -> str:
+    from urllib.parse import quote
+
+    return quote(flask.request.path, safe="/") if flask.has_request_context() else "/"
+
+
+def frame() -> Any:
+    """The layout around every page (called per request, so the language is the reader's)."""
+    lang = context.lang()
+    city = context.settings().city
+    other = "en" if lang == "zh" else "zh"
+    header = dmc.Group(
+        [
+            dmc.Group([
+                html.Span(pick(city.name_zh, city.name_en, lang), className="cb-city"),
+                html.Span(t("app.title", lang), className="cb-title"),
+            ], gap="sm"),
+            dmc.Group([
+                *[dmc.Anchor(t(key, lang), href=href, className="cb-nav") for key, href in NAV],
+                html.A(t("lang.switch", lang), href=f"/set-lang/{other}?next={_here()}", id="lang-switch",
+                       className="cb-lang"),
+            ], gap="lg"),
+        ],
+        justify="space-between", h="100%", px="lg",
+    )
+    return dmc.MantineProvider(
+        dmc.AppShell(
+            [dmc.AppShellHeader(header), dmc.AppShellMain(dash.page_container)],
+            header={"height": 56}, padding="lg",
+        ),
+        theme=THEME, forceColorScheme="light",
+    )

@@ -1,0 +1,104 @@
+"""Shared fixtures: real services when present, a clear skip when not — except in CI.
+
+Tests that need PostgreSQL, MariaDB, Redis or Chromium ask for the matching fixture.
+On a laptop without the service they skip and say which variable to set; under
+``CI=true`` a missing service is a failure, so CI can never go green by skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+PG_URL = os.environ.get("CITYBRAIN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+MYSQL_URL = os.environ.get("CITYBRAIN_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
+REDIS_URL = os.environ.get("CITYBRAIN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def need(service: str, reason: str) -> None:
+    """Skip (laptop) or fail (CI) because ``service`` is unavailable."""
+    message = f"{service} unavailable: {reason}"
+    if IN_CI:
+        pytest.fail(f"{message} — CI=true requires it (see .ci/run)")
+    pytest.skip(message)
+
+
+def _reachable(url: str, default_port: int) -> str | None:
+    parts = urlsplit(url.replace("+psycopg", "").replace("+pymysql", ""))
+    host, port = parts.hostname or "127.0.0.1", parts.port or default_port
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return None
+    except OSError as exc:
+        return f"cannot connect to {host}:{port} ({exc})"
+
+
+def _fresh_database(admin_url: str, kind: str) -> Iterator[str]:
+    import sqlalchemy as sa
+
+    name = f"cb_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"CREATE DATABASE {name}"))
+        url = sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            if kind == "postgres":
+                conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            else:
+                conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    problem = _reachable(PG_URL, 5432)
+    if problem:
+        need("PostgreSQL", f"{problem}; set CITYBRAIN_TEST_PG_URL")
+    yield from _fresh_database(PG_URL, "postgres")
+
+
+@pytest.fixture
+def mysql_url() -> Iterator[str]:
+    """A fresh, empty MariaDB database for one test, dropped afterwards."""
+    problem = _reachable(MYSQL_URL, 3306)
+    if problem:
+        need("MariaDB", f"{problem}; set CITYBRAIN_TEST_MYSQL_URL")
+    yield from _fresh_database(MYSQL_URL, "mariadb")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    problem = _reachable(REDIS_URL, 6379)
+    if problem:
+        need("Redis", f"{problem}; set CITYBRAIN_TEST_REDIS_URL")
+    return REDIS_URL
+
+
+def chromium_executable() -> str:
+    path = os.environ.get("CITYBRAIN_CHROMIUM", "/usr/bin/chromium")
+    if not Path(path).exists():
+        need("Chromium", f"{path} not found; apt-get install chromium or set CITYBRAIN_CHROMIUM")
+    return path
+
+
+@pytest.fixture
+def settings_factory(tmp_path: Path):
+    """Settings for the demo city with a private data dir (and any overrides)."""
+    from citybrain.settings import load_settings
+
+    def make(config: str | Path | None = None, **overrides):
+        overrides.setdefault("data_dir", tmp_path / "var")
+        return load_settings(config, env={}, **overrides)
+
+    return make
