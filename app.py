@@ -98,14 +98,27 @@ def _add_routes(server: Flask) -> None:
 
     @server.get("/set-lang/<lang>")
     def set_lang(lang: str) -> Any:
-        """Switch the interface language and remember it for a year."""
-        target = request.args.get("next") or "/"
+        """Switch the interface language, remember it for a year, and go back to the page."""
+        target = request.args.get("next") or _local_path(request.referrer)
         if not target.startswith("/") or target.startswith("//"):
             target = "/"  # only local redirects
         response = redirect(target)
         if lang in LANGS:
             response.set_cookie(context.LANG_COOKIE, lang, max_age=365 * 86400, samesite="Lax", httponly=True)
         return response
+
+
+def _local_path(url: str | None) -> str:
+    """The path (and query) of ``url`` if it points at this site; "/" otherwise."""
+    from urllib.parse import urlsplit
+
+    if not url:
+        return "/"
+    parts = urlsplit(url)
+    if parts.netloc and parts.netloc != request.host:
+        return "/"
+    path = parts.path or "/"
+    return path + (f"?{parts.query}" if parts.query else "")
 
 
 def __getattr__(name: str) -> Any:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-import flask
 import dash_mantine_components as dmc
 from dash import dcc, html
 
@@ -22,12 +21,6 @@ THEME: dict[str, Any] = {
 NAV = [("nav.home", "/"), ("nav.sources", "/#sources")]
 
 
-def _here() -> str:
-    from urllib.parse import quote
-
-    return quote(flask.request.path, safe="/") if flask.has_request_context() else "/"
-
-
 def frame() -> Any:
     """The layout around every page (called per request, so the language is the reader's)."""
     lang = context.lang()
@@ -41,8 +34,7 @@ def frame() -> Any:
             ], gap="sm"),
             dmc.Group([
                 *[dmc.Anchor(t(key, lang), href=href, className="cb-nav") for key, href in NAV],
-                html.A(t("lang.switch", lang), href=f"/set-lang/{other}?next={_here()}", id="lang-switch",
-                       className="cb-lang"),
+                html.A(t("lang.switch", lang), href=f"/set-lang/{other}", id="lang-switch", className="cb-lang"),
             ], gap="lg"),
         ],
         justify="space-between", h="100%", px="lg",

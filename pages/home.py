@@ -11,6 +11,7 @@ from dash import Input, Output, callback, dcc, html
 from citybrain import context
 from citybrain.i18n import format_age, format_number, pick, t
 from components.badges import stale_badge, status_badge
+from components.table import table
 from store.queries import source_overview
 
 dash.register_page(__name__, path="/", order=0)
@@ -61,17 +62,16 @@ def sources_table(rows: list[dict[str, Any]], lang: str) -> dmc.Table:
                                  "source.rows", "source.quarantined", "source.error")]
     body = []
     for r in rows:
-        age = format_age(r["age_seconds"], lang)
+        age = html.Span(format_age(r["age_seconds"], lang))
+        stale = r["stale"] and r["status"] != "never"
         body.append([
             r["name"],
             pick(r["owner_zh"], r["owner_en"], lang),
             t(f"domain.{r['domain']}", lang),
             status_badge(r["status"], lang),
-            dmc.Group([html.Span(age), stale_badge(lang)] if r["stale"] and r["status"] != "never" else [html.Span(age)],
-                      gap=6),
+            dmc.Group([age, stale_badge(lang)], gap=6) if stale else age,
             format_number(r["rows_written_total"], lang),
             format_number(r["rows_quarantined_total"], lang),
             r["last_error"] or "",
         ])
-    return dmc.Table(data={"head": head, "body": body}, striped=True, highlightOnHover=True, withTableBorder=True,
-                     className="cb-sources-table")
+    return table(head, body, className="cb-sources-table")

@@ -71,10 +71,11 @@ def test_home_sources_table_shows_every_configured_source(app_and_settings):
     env = rows[1]
     assert env["status"] == "ok" and env["age_seconds"] == 3 * 3600 and env["stale"]  # max_age 2h
     assert rows[0]["status"] == "never" and rows[0]["stale"]
-    table = sources_table(rows, "zh")
-    body = table.data["body"]
+    from components.table import cells
+
+    body = cells(sources_table(rows, "zh"))
     assert body[1][5] == "12.3万" and body[1][2] == "环境"
-    assert sources_table(rows, "en").data["body"][1][5] == "123,456"
+    assert cells(sources_table(rows, "en"))[1][5] == "123,456"
 
 
 @pytest.mark.parametrize("value,lang,text", [
