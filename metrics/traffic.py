@@ -1,0 +1,301 @@
+"""Road-traffic indicators per GB/T 33171-2016 (城市交通运行状况评价规范).
+
+* Link grade by v / v_free: > 0.7 畅通; (0.5, 0.7] 基本畅通; (0.4, 0.5] 轻度拥堵;
+  (0.3, 0.4] 中度拥堵; ≤ 0.3 严重拥堵.  The ratio is compared exactly (Fraction of the
+  decimals given), so 35 km/h at 50 km/h free flow is exactly 0.7 → 基本畅通.
+* Travel-time index TTI = t / t_free = v_free / v, floored at 1 (driving faster than
+  free flow does not make a trip "better than free"); delay-time proportion
+  DTP = (t − t_free)/t = 1 − 1/TTI, floored at 0.
+* Network TTI weights link TTIs by vehicle-kilometres travelled (VKT = flow × length);
+  network DTP → traffic performance index TPI 0–10 by Appendix C (as published by one
+  public implementation, STANDARDS.md): DTP bands [0,.3) [.3,.5) [.5,.6) [.6,.7) [.7,1]
+  map linearly onto [0,2) [2,4) [4,6) [6,8) [8,10].
+* TPI levels: [0,2) 畅通, [2,4) 基本畅通, [4,6) 轻度拥堵, [6,8) 中度拥堵, [8,10] 严重拥堵.
+* Free-flow speed: 06:00–24:00 intervals of ≤ 15 min, each averaged over ≥ 30 days;
+  the mean of the highest 1/9 of those interval averages, capped at the speed limit.
+
+Zero speeds.  The scalar functions treat speed 0 as standstill (grade 严重拥堵,
+TTI = ∞, DTP = 1).  The frame functions (:func:`network_tpi`, :func:`tpi_by_hour`)
+instead skip readings whose speed is 0, negative or NaN: loop detectors report 0 when
+no vehicle crossed during the interval, which says nothing about travel time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+
+from metrics._exact import exact, is_missing
+from metrics._frames import numeric, require_columns, utc_times
+from metrics.errors import InvalidValueError
+
+__all__ = [
+    "LINK_GRADES",
+    "TPI_GRADES",
+    "dtp",
+    "free_flow_speed",
+    "free_flow_speeds",
+    "link_grade",
+    "network_tpi",
+    "tpi_by_hour",
+    "tpi_from_dtp",
+    "tpi_grade",
+    "tti",
+]
+
+#: Link grades from best to worst with their lower ratio bound (exclusive).
+LINK_GRADES = ("畅通", "基本畅通", "轻度拥堵", "中度拥堵", "严重拥堵")
+_LINK_BOUNDS = (Fraction(7, 10), Fraction(5, 10), Fraction(4, 10), Fraction(3, 10))
+#: TPI grades, index i covers [2i, 2i+2) (the last one closed at 10).
+TPI_GRADES = LINK_GRADES
+#: Appendix C: DTP band lower edges and the TPI value at each.
+_DTP_EDGES = (Fraction(0), Fraction(3, 10), Fraction(5, 10), Fraction(6, 10), Fraction(7, 10), Fraction(1))
+_TPI_EDGES = (0, 2, 4, 6, 8, 10)
+
+
+def _speed_pair(speed: float, free_flow: float) -> tuple[Fraction, Fraction]:
+    v = exact(speed, what="speed")
+    vf = exact(free_flow, what="free_flow")
+    if v < 0:
+        raise InvalidValueError(f"speed cannot be negative, got {speed!r}")
+    if vf <= 0:
+        raise InvalidValueError(f"free_flow must be a positive speed, got {free_flow!r}")
+    return v, vf
+
+
+def link_grade(speed: float, free_flow: float) -> str:
+    """Congestion grade of one link from its speed ratio (GB/T 33171-2016, link level).
+
+    Compares v / v_free exactly against 0.7, 0.5, 0.4, 0.3 — a float ratio of
+    35/50 would be 0.7000000000000001 or 0.6999999999999999 depending on the path,
+    flipping the grade at its edge.
+    """
+    v, vf = _speed_pair(speed, free_flow)
+    ratio = v / vf
+    for grade, bound in zip(LINK_GRADES, _LINK_BOUNDS):
+        if ratio > bound:
+            return grade
+    return LINK_GRADES[-1]
+
+
+def tti(speed: float, free_flow: float) -> float:
+    """Travel-time index t / t_free = v_free / v, floored at 1 (∞ at standstill)."""
+    v, vf = _speed_pair(speed, free_flow)
+    if v == 0:
+        return math.inf
+    return float(max(Fraction(1), vf / v))
+
+
+def dtp(speed: float, free_flow: float) -> float:
+    """Delay-time proportion (t − t_free)/t = 1 − v/v_free, floored at 0 (1 at standstill)."""
+    v, vf = _speed_pair(speed, free_flow)
+    return float(max(Fraction(0), 1 - v / vf))
+
+
+def tpi_from_dtp(value: float) -> float:
+    """Traffic performance index 0–10 from a network DTP (GB/T 33171 Appendix C).
+
+    Piecewise linear: DTP [0,.3)→[0,2), [.3,.5)→[2,4), [.5,.6)→[4,6), [.6,.7)→[6,8),
+    [.7,1]→[8,10].  Computed exactly so DTP 0.3 gives exactly 2.0 (基本畅通).
+    """
+    d = exact(value, what="DTP")
+    if not 0 <= d <= 1:
+        raise InvalidValueError(f"DTP is a proportion in [0, 1], got {value!r}")
+    for i in range(1, len(_DTP_EDGES)):
+        if d < _DTP_EDGES[i] or i == len(_DTP_EDGES) - 1:
+            lo, hi = _DTP_EDGES[i - 1], _DTP_EDGES[i]
+            t_lo, t_hi = _TPI_EDGES[i - 1], _TPI_EDGES[i]
+            return float(t_lo + (d - lo) / (hi - lo) * (t_hi - t_lo))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def tpi_grade(value: float) -> str:
+    """TPI level: [0,2) 畅通, [2,4) 基本畅通, [4,6) 轻度拥堵, [6,8) 中度拥堵, [8,10] 严重拥堵."""
+    t = exact(value, what="TPI")
+    if not 0 <= t <= 10:
+        raise InvalidValueError(f"TPI lies in [0, 10], got {value!r}")
+    return TPI_GRADES[min(int(t // 2), 4)]
+
+
+def _vec_tpi(dtp_values: np.ndarray) -> np.ndarray:
+    """Vectorised Appendix C mapping (floats; the frames have no exactness edge to protect
+    beyond what the float DTP already carries)."""
+    return np.interp(dtp_values, [float(e) for e in _DTP_EDGES], _TPI_EDGES)
+
+
+def network_tpi(links: pd.DataFrame) -> float:
+    """Network TPI of one time slice: VKT-weighted TTI → DTP → TPI (GB/T 33171).
+
+    ``links`` has ``length_km, free_flow, speed`` and, normally, ``flow`` (vehicles in
+    the slice).  VKT = flow × length weights each link's TTI.  Without a ``flow`` column
+    (probe data) links weigh by length alone, i.e. as if flows were equal.  Rows with a
+    speed of 0/NaN, a missing flow or a non-positive free-flow speed are skipped (module
+    docstring).  Returns NaN when nothing usable remains.
+    """
+    require_columns(links, ("length_km", "free_flow", "speed"), "links")
+    length = numeric(links["length_km"], "length_km", "links").to_numpy()
+    ff = numeric(links["free_flow"], "free_flow", "links").to_numpy()
+    speed = numeric(links["speed"], "speed", "links").to_numpy()
+    flow = numeric(links["flow"], "flow", "links").to_numpy() if "flow" in links else np.ones(len(links))
+    t, _, _ = _weighted_tti(speed, ff, length * flow)
+    return float(_vec_tpi(np.array([1 - 1 / t]))[0]) if math.isfinite(t) else math.nan
+
+
+def _weighted_tti(speed: np.ndarray, ff: np.ndarray, weight: np.ndarray) -> tuple[float, float, int]:
+    """(VKT-weighted TTI, total weight, usable rows) over rows with a usable speed."""
+    ok = (speed > 0) & (ff > 0) & (weight > 0) & np.isfinite(weight)
+    if not ok.any():
+        return math.nan, 0.0, 0
+    link_tti = np.maximum(ff[ok] / speed[ok], 1.0)
+    w = weight[ok]
+    return float((link_tti * w).sum() / w.sum()), float(w.sum()), int(ok.sum())
+
+
+def tpi_by_hour(readings: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
+    """Network TPI per clock hour from canonical traffic readings (GB/T 33171).
+
+    ``readings``: ``segment, time`` (tz-aware), ``speed`` (km/h), ``volume`` (vehicles
+    in the reading's interval).  ``segments``: ``segment, length_km, free_flow``.
+    Every reading in the hour is one observation weighted by its VKT (volume × length),
+    so the hour's TTI is Σ VKT·TTI / Σ VKT over links and intervals alike.
+
+    Skipped, and documented here because they shape the number:
+    readings with volume but no speed (count-only detectors), speed 0 (no vehicle
+    crossed), no volume (cannot be weighted), and segments absent from ``segments``
+    or without a positive free-flow speed.
+
+    Returns one row per hour that has any reading: ``time`` (hour start, UTC), ``tpi``
+    (NaN when no usable reading), ``grade``, ``tti``, ``dtp``, ``vkt`` (Σ volume ×
+    length of the usable readings, veh·km), ``segments`` (segments that contributed).
+    """
+    require_columns(readings, ("segment", "time", "speed", "volume"), "readings")
+    require_columns(segments, ("segment", "length_km", "free_flow"), "segments")
+    if segments["segment"].duplicated().any():
+        dup = segments.loc[segments["segment"].duplicated(), "segment"].iloc[0]
+        raise InvalidValueError(f"segments lists {dup!r} more than once; keep one row per segment")
+    attrs = pd.DataFrame({
+        "segment": segments["segment"].astype(str),
+        "length_km": numeric(segments["length_km"], "length_km", "segments"),
+        "free_flow": numeric(segments["free_flow"], "free_flow", "segments"),
+    })
+    obs = pd.DataFrame({
+        "segment": readings["segment"].astype(str),
+        "hour": utc_times(readings["time"], "time", "readings").dt.floor("h"),
+        "speed": numeric(readings["speed"], "speed", "readings"),
+        "volume": numeric(readings["volume"], "volume", "readings"),
+    }).merge(attrs, on="segment", how="left")
+    speed, ff = obs["speed"].to_numpy(), obs["free_flow"].to_numpy()
+    vkt = (obs["volume"] * obs["length_km"]).to_numpy()
+    ok = (speed > 0) & (ff > 0) & (vkt > 0) & np.isfinite(vkt)
+    link_tti = np.where(ok, np.maximum(ff / np.where(ok, speed, 1.0), 1.0), np.nan)
+    work = pd.DataFrame({
+        "time": obs["hour"],
+        "wt": np.where(ok, link_tti * vkt, 0.0),
+        "vkt": np.where(ok, vkt, 0.0),
+        "seg": obs["segment"].where(ok),
+    })
+    grouped = work.groupby("time", sort=True)
+    out = grouped.agg(wt=("wt", "sum"), vkt=("vkt", "sum"), segments=("seg", "nunique")).reset_index()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        net_tti = np.where(out["vkt"] > 0, out["wt"] / out["vkt"], np.nan)
+    net_dtp = 1 - 1 / net_tti
+    tpi = _vec_tpi(net_dtp)
+    tpi = np.where(np.isnan(net_dtp), np.nan, tpi)
+    grade = np.where(np.isnan(tpi), None,
+                     np.array(TPI_GRADES, dtype=object)[np.minimum(np.nan_to_num(tpi) // 2, 4).astype(int)])
+    return pd.DataFrame({
+        "time": out["time"],
+        "tpi": tpi,
+        "grade": pd.array(grade, dtype="str"),
+        "tti": net_tti,
+        "dtp": net_dtp,
+        "vkt": out["vkt"].to_numpy(),
+        "segments": out["segments"].to_numpy(dtype=np.int64),
+    })
+
+
+def free_flow_speed(interval_means: Iterable[float] | pd.Series, speed_limit: float | None = None) -> float:
+    """Free-flow speed of one segment (GB/T 33171-2016): mean of the top 1/9 of the
+    06:00–24:00 interval averages, capped at the speed limit.
+
+    ``interval_means`` are the per-interval average speeds (intervals ≤ 15 min, each
+    averaged over ≥ 30 days — see :func:`free_flow_speeds` for computing them).  A
+    Series indexed by ``datetime.time`` or ``Timedelta`` (time of day) is filtered to
+    06:00–24:00 here; a plain iterable is taken as already filtered.  NaN entries are
+    ignored.  The count taken is ceil(n / 9) (at least one) — exactly 8 of the 72
+    quarter-hours — so a partial ninth still yields an interval rather than none.
+    """
+    if isinstance(interval_means, pd.Series):
+        series = interval_means
+        if len(series) and not isinstance(series.index, pd.RangeIndex):
+            series = series[[_in_daytime(i) for i in series.index]]
+        values = numeric(series, "interval_means", "free_flow_speed").dropna().to_numpy()
+    else:
+        values = np.array([float(exact(v, what="interval mean")) for v in interval_means if not is_missing(v)])
+    if len(values) == 0:
+        raise InvalidValueError("free_flow_speed needs at least one 06:00–24:00 interval average")
+    if (values < 0).any():
+        raise InvalidValueError("interval mean speeds cannot be negative")
+    top = np.sort(values)[::-1][: max(1, math.ceil(len(values) / 9))]
+    speed = float(top.mean())
+    if speed_limit is not None and not is_missing(speed_limit):
+        limit = float(exact(speed_limit, what="speed_limit"))
+        if limit <= 0:
+            raise InvalidValueError(f"speed_limit must be positive, got {speed_limit!r}")
+        speed = min(speed, limit)
+    return speed
+
+
+def _in_daytime(index_value: object) -> bool:
+    """06:00 ≤ time of day < 24:00 for a ``datetime.time`` or ``Timedelta`` label."""
+    if isinstance(index_value, pd.Timedelta):
+        return pd.Timedelta("6h") <= index_value < pd.Timedelta("24h")
+    if hasattr(index_value, "hour"):
+        return index_value.hour >= 6
+    raise InvalidValueError(
+        "interval_means index must be times of day (datetime.time or Timedelta); "
+        f"got {index_value!r} — pass a plain list if already filtered to 06:00–24:00"
+    )
+
+
+def free_flow_speeds(
+    readings: pd.DataFrame,
+    *,
+    tz: str = "Asia/Shanghai",
+    interval: str = "15min",
+    min_days: int = 30,
+    speed_limits: pd.Series | dict[str, float] | None = None,
+) -> pd.Series:
+    """Free-flow speed per segment from raw readings (GB/T 33171-2016).
+
+    Buckets readings (``segment, time, speed``) into ``interval`` slots of the local
+    day in ``tz`` between 06:00 and 24:00, averages each slot over days, keeps slots
+    seen on ≥ ``min_days`` distinct days, then applies :func:`free_flow_speed`.
+    Speed 0/NaN readings are skipped (no vehicle).  Segments with no qualifying
+    slot are absent from the result (too little history to call a free-flow speed).
+    """
+    require_columns(readings, ("segment", "time", "speed"), "readings")
+    step = pd.Timedelta(interval)
+    if step > pd.Timedelta("15min") or step <= pd.Timedelta(0):
+        raise InvalidValueError(f"interval must be positive and at most 15 minutes (GB/T 33171), got {interval!r}")
+    local = utc_times(readings["time"], "time", "readings").dt.tz_convert(tz)
+    frame = pd.DataFrame({
+        "segment": readings["segment"].astype(str),
+        "day": local.dt.normalize(),
+        "slot": (local - local.dt.normalize()) // step,
+        "speed": numeric(readings["speed"], "speed", "readings"),
+    })
+    frame = frame[(frame["speed"] > 0) & (frame["slot"] * step >= pd.Timedelta("6h"))]
+    daily = frame.groupby(["segment", "slot", "day"])["speed"].mean().reset_index()
+    slots = daily.groupby(["segment", "slot"])["speed"].agg(["mean", "count"]).reset_index()
+    slots = slots[slots["count"] >= min_days]
+    limits = pd.Series(speed_limits, dtype="float64") if speed_limits is not None else pd.Series(dtype="float64")
+    result = {
+        seg: free_flow_speed(g["mean"].tolist(), limits.get(seg))
+        for seg, g in slots.groupby("segment", sort=True)
+    }
+    return pd.Series(result, dtype="float64", name="free_flow")
