@@ -21,7 +21,7 @@ from rich.table import Table
 from citybrain.errors import CitybrainError, NotAvailableYet
 from citybrain.settings import Settings, load_settings
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="城市运行智慧大脑 citybrain — operations dashboard for a city.")
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, help="城市运行智慧大脑 citybrain — operations dashboard for a city.")
 db_app = typer.Typer(no_args_is_help=True, help="The store: migrations.")
 app.add_typer(db_app, name="db")
 
@@ -203,13 +203,49 @@ def simulate(config: ConfigOpt = None,
 
 # ------------------------------------------------------------------------------ later
 
+def _instant(text: str | None, settings: Settings, default: dt.datetime) -> dt.datetime:
+    """``2026-11-01`` or ``2026-11-01T08:00`` in the city's zone (or with an offset) → UTC."""
+    if not text:
+        return default
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise CitybrainError(f"{text!r} is not a date; write e.g. 2026-11-01 or 2026-11-01T08:00") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=settings.tz)
+    return value.astimezone(dt.timezone.utc)
+
+
 @app.command()
 @handles_errors
 def compute(config: ConfigOpt = None,
-            from_: Annotated[Optional[str], typer.Option("--from")] = None,
-            to: Annotated[Optional[str], typer.Option("--to")] = None) -> None:
-    """Recompute indicators (and replay warnings) over a period."""
-    _not_yet("compute", "the indicators release (issue 4)")
+            from_: Annotated[Optional[str], typer.Option("--from", help="Start (city time), default: 30 days ago.")] = None,
+            to: Annotated[Optional[str], typer.Option("--to", help="End (city time, exclusive), default: now.")] = None) -> None:
+    """Recompute indicators and the vital-signs index over a period (idempotent)."""
+    from rich.progress import Progress
+
+    from jobs.indicators import compute as run_compute
+    from store.engine import make_engine
+
+    settings = _settings(config)
+    now = dt.datetime.now(dt.timezone.utc)
+    end = _instant(to, settings, now)
+    start = _instant(from_, settings, end - dt.timedelta(days=30))
+    if start >= end:
+        raise CitybrainError(f"--from ({start:%Y-%m-%d %H:%M} UTC) must be before --to ({end:%Y-%m-%d %H:%M} UTC)")
+    engine = make_engine(settings.resolved_store_url)
+    try:
+        with Progress(console=_console()) as progress:
+            task = progress.add_task("compute", total=1)
+
+            def on_progress(step: str, done: int, total: int) -> None:
+                progress.update(task, description=f"compute {step}", completed=done, total=total)
+
+            report = run_compute(settings, engine, start=start, end=end, progress=on_progress)
+    finally:
+        engine.dispose()
+    _console().print(f"{report.start:%Y-%m-%d %H:%M} – {report.end:%Y-%m-%d %H:%M} UTC: "
+                     + ", ".join(f"{k} {v:,}" for k, v in report.rows.items()))
 
 
 @app.command()

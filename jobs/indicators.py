@@ -1,0 +1,408 @@
+"""The compute job: canonical observations in the store → rows of ``indicators``.
+
+It reads what the connectors wrote, calls the pure functions of ``metrics`` and upserts
+the results, so recomputing a period is idempotent. After a poll it recomputes only the
+hours (and local days) the new data touched; ``citybrain compute --from --to`` runs the
+same code over a whole range.
+
+What it writes — the contract the warnings engine, the pages and the API read
+(key: name, grain, scope_kind, scope, time = period start in UTC; scope "" = the city):
+
+=======================  ==============  =====================================  ========================================
+name                     grain           scope_kind                             value / category / detail
+=======================  ==============  =====================================  ========================================
+aqi                      hour, day       station, district, city                AQI; level 1–6; category 优…; iaqi, primary, standard
+tpi                      hour            city, district                         0–10; grade; tti, dtp, segments
+speed_ratio              hour            segment                                v / v_free; link grade; speed, free_flow
+crowding                 hour            site                                   peak present / capacity; state; present, capacity
+hotline_calls            hour, day       city, district, category               calls offered
+hotline_answer_rate      day             city, district                         接通率 0–1
+hotline_on_time_rate     day             city, district                         按时办结率 0–1
+hotline_satisfaction     day             city, district                         满意率 (broad) 0–1
+economy                  month, quarter  indicator                              value; yoy, pop, ytd, ytd_yoy, revision
+vital_signs              hour            city, district                         0–100; contributions, sub-indices
+=======================  ==============  =====================================  ========================================
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, and_, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from citybrain.settings import Settings
+from metrics import air, composite, economy, hotline, tourism, traffic
+from store.schema import entities, indicators, obs_air, obs_economy, obs_hotline, obs_tourism, obs_traffic
+
+UTC = dt.timezone.utc
+HOUR = pd.Timedelta("1h")
+DAY = dt.timedelta(days=1)
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class ComputeReport:
+    start: dt.datetime
+    end: dt.datetime
+    rows: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.rows.values())
+
+
+# ------------------------------------------------------------------------ entry points
+
+def compute(settings: Settings, engine: Engine, *, start: dt.datetime, end: dt.datetime,
+            domains: Iterable[str] | None = None, now: dt.datetime | None = None,
+            progress: Progress | None = None) -> ComputeReport:
+    """Recompute every indicator whose period overlaps [start, end), then the index.
+
+    Ranges are widened to whole local days, because daily AQI and the hotline's daily
+    KPIs are properties of the day, and a partial recompute would leave a half-day value.
+    """
+    now = now or dt.datetime.now(UTC)
+    tz = settings.tz
+    day_start = _local_midnight(start, tz)
+    day_end = _local_midnight(end - dt.timedelta(microseconds=1), tz) + DAY
+    chosen = set(domains or ("environment", "traffic", "tourism", "economy", "hotline"))
+    report = ComputeReport(day_start, day_end)
+    steps: list[tuple[str, Callable[[], dict[str, list[dict[str, Any]]]]]] = []
+    if "environment" in chosen:
+        steps.append(("aqi", lambda: _air(settings, engine, day_start, day_end)))
+    if "traffic" in chosen:
+        steps.append(("traffic", lambda: _traffic(settings, engine, day_start, day_end)))
+    if "tourism" in chosen:
+        steps.append(("crowding", lambda: _tourism(settings, engine, day_start, day_end)))
+    if "hotline" in chosen:
+        steps.append(("hotline", lambda: _hotline(settings, engine, day_start, day_end, now)))
+    if "economy" in chosen:
+        steps.append(("economy", lambda: _economy(settings, engine)))
+    steps.append(("vital_signs", lambda: _vital_signs(settings, engine, day_start, day_end)))
+    for i, (label, step) in enumerate(steps):
+        if progress:
+            progress(label, i, len(steps))
+        for name, rows in step().items():
+            report.rows[name] = report.rows.get(name, 0) + _upsert(engine, rows, now)
+    if progress:
+        progress("done", len(steps), len(steps))
+    return report
+
+
+def after_poll(settings: Settings, engine: Engine, touched: dict[str, tuple[dt.datetime, dt.datetime]]) -> int:
+    """Pipeline step: recompute what the data just written touched (idempotent)."""
+    if not touched:
+        return 0
+    start = min(lo for lo, _ in touched.values())
+    end = max(hi for _, hi in touched.values()) + dt.timedelta(hours=1)
+    if "economy" in touched and len(touched) == 1:
+        # statistics periods are months ago; their hours are not "now" — recompute the series
+        # and the index over the last day only
+        start = end - DAY
+    return compute(settings, engine, start=start, end=end, domains=touched.keys()).total
+
+
+# ------------------------------------------------------------------------------ helpers
+
+def _local_midnight(t: dt.datetime, tz: Any) -> dt.datetime:
+    local = t.astimezone(tz)
+    return dt.datetime(local.year, local.month, local.day, tzinfo=tz).astimezone(UTC)
+
+
+def _frame(engine: Engine, stmt: Any) -> pd.DataFrame:
+    with engine.connect() as conn:
+        result = conn.execute(stmt)
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def _times(frame: pd.DataFrame, *cols: str) -> pd.DataFrame:
+    for c in cols:
+        if c in frame:
+            frame[c] = pd.to_datetime(frame[c], utc=True)
+    return frame
+
+
+def _entities(engine: Engine, kind: str) -> pd.DataFrame:
+    return _frame(engine, select(entities).where(entities.c.kind == kind))
+
+
+def _num(value: Any) -> float | None:
+    if value is None or value is pd.NA:
+        return None
+    f = float(value)
+    return None if math.isnan(f) or math.isinf(f) else f
+
+
+def _int(value: Any) -> int | None:
+    f = _num(value)
+    return None if f is None else int(f)
+
+
+def _row(name: str, grain: str, scope_kind: str, scope: str, time: Any, value: Any, *,
+         level: Any = None, category: Any = None, detail: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"name": name, "grain": grain, "scope_kind": scope_kind, "scope": scope or "",
+            "time": pd.Timestamp(time).to_pydatetime(), "value": _num(value), "level": _int(level),
+            "category": None if category is None or category is pd.NA else str(category),
+            "detail": detail}
+
+
+def _upsert(engine: Engine, rows: list[dict[str, Any]], now: dt.datetime, chunk: int = 2000) -> int:
+    if not rows:
+        return 0
+    keys = ["name", "grain", "scope_kind", "scope", "time"]
+    with engine.begin() as conn:
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        for i in range(0, len(rows), chunk):
+            part = [r | {"computed_at": now} for r in rows[i:i + chunk]]
+            stmt = dialect.insert(indicators)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=keys,
+                set_={c: stmt.excluded[c] for c in ("value", "level", "category", "detail", "computed_at")})
+            conn.execute(stmt, part)
+    return len(rows)
+
+
+# ---------------------------------------------------------------------------- domains
+
+def _air(settings: Settings, engine: Engine, start: dt.datetime, end: dt.datetime) -> dict[str, list]:
+    """Hourly and daily AQI (HJ 633) per station, district and city.
+
+    Reads one extra day before ``start`` so trailing 24-hour means and O3 8-hour
+    windows at the start of the range have their history. District values are the AQI
+    of the district's mean concentrations, as the city value is of the city's.
+    """
+    cols = [obs_air.c.station, obs_air.c.time, obs_air.c.pm25, obs_air.c.pm10, obs_air.c.so2,
+            obs_air.c.no2, obs_air.c.co, obs_air.c.o3]
+    readings = _times(_frame(engine, select(*cols).where(obs_air.c.time >= start - DAY, obs_air.c.time < end)), "time")
+    if readings.empty:
+        return {}
+    tz = settings.city.timezone
+    district_of = {s.code: s.district for s in settings.stations}
+    readings = readings[readings["station"].isin(district_of)]
+    by_district = (readings.assign(station=readings["station"].map(district_of))
+                   .groupby(["station", "time"], as_index=False)[["pm25", "pm10", "so2", "no2", "co", "o3"]].mean())
+    out: list[dict[str, Any]] = []
+    for grain, func in (("hour", air.hourly_aqi), ("day", air.daily_aqi)):
+        stations = func(readings, tz=tz)
+        districts = func(by_district, tz=tz)
+        districts = districts[districts["scope_kind"] == "station"].assign(scope_kind="district")
+        frame = pd.concat([stations, districts], ignore_index=True)
+        frame = frame[(frame["time"] >= start) & (frame["time"] < end) & frame["aqi"].notna()]
+        iaqi_cols = [c for c in frame.columns if c.startswith("iaqi_")]
+        for r in frame.to_dict("records"):
+            out.append(_row("aqi", grain, r["scope_kind"], r["scope"], r["time"], r["aqi"], level=r["level"],
+                            category=r["category"],
+                            detail={"iaqi": {c[5:]: _int(r[c]) for c in iaqi_cols if _int(r[c]) is not None},
+                                    "primary": [p for p in str(r["primary"]).split(",") if p],
+                                    "standard": r["standard"], "color": r["color"]}))
+    return {"aqi": out}
+
+
+def _traffic(settings: Settings, engine: Engine, start: dt.datetime, end: dt.datetime) -> dict[str, list]:
+    """TPI (GB/T 33171) per hour for the city and each district, and each link's grade."""
+    readings = _times(_frame(engine, select(obs_traffic.c.segment, obs_traffic.c.time, obs_traffic.c.speed,
+                                            obs_traffic.c.volume)
+                             .where(obs_traffic.c.time >= start, obs_traffic.c.time < end)), "time")
+    if readings.empty:
+        return {}
+    segs = pd.DataFrame([{"segment": s.code, "length_km": s.length_km, "free_flow": s.free_flow_kmh,
+                          "district": s.district} for s in settings.segments])
+    tpi_rows: list[dict[str, Any]] = []
+    scopes = [("city", "", segs)] + [("district", d, g) for d, g in segs.groupby("district")]
+    for kind, scope, group in scopes:
+        hourly = traffic.tpi_by_hour(readings[readings["segment"].isin(group["segment"])], group)
+        for r in hourly.to_dict("records"):
+            if _num(r["tpi"]) is None:
+                continue
+            tpi_rows.append(_row("tpi", "hour", kind, scope, r["time"], r["tpi"], category=r["grade"],
+                                 detail={"tti": _num(r["tti"]), "dtp": _num(r["dtp"]), "segments": int(r["segments"])}))
+    speeds = readings[readings["speed"].notna() & (readings["speed"] > 0)]
+    speeds = speeds.assign(hour=speeds["time"].dt.floor("h")).groupby(["segment", "hour"], as_index=False)["speed"].mean()
+    speeds = speeds.merge(segs[["segment", "free_flow"]], on="segment")
+    link_rows = [
+        _row("speed_ratio", "hour", "segment", r["segment"], r["hour"], r["speed"] / r["free_flow"],
+             category=traffic.link_grade(r["speed"], r["free_flow"]),
+             detail={"speed": round(r["speed"], 2), "free_flow": r["free_flow"]})
+        for r in speeds.to_dict("records")
+    ]
+    return {"tpi": tpi_rows, "speed_ratio": link_rows}
+
+
+def _tourism(settings: Settings, engine: Engine, start: dt.datetime, end: dt.datetime) -> dict[str, list]:
+    """Crowding per site and hour: the hour's peak present against LB/T 034 capacity C1."""
+    obs = _times(_frame(engine, select(obs_tourism.c.site, obs_tourism.c.time, obs_tourism.c.present)
+                        .where(obs_tourism.c.time >= start, obs_tourism.c.time < end)), "time")
+    if obs.empty:
+        return {}
+    capacity = {s.code: s.capacity for s in settings.sites}
+    obs = obs[obs["site"].isin(capacity)]
+    peak = obs.assign(hour=obs["time"].dt.floor("h")).groupby(["site", "hour"], as_index=False)["present"].max()
+    states = tourism.crowding_states(peak["present"], peak["site"].map(capacity))
+    peak = pd.concat([peak.reset_index(drop=True), states.reset_index(drop=True)], axis=1)
+    rows = [_row("crowding", "hour", "site", r["site"], r["hour"], r["ratio"], category=r["state"],
+                 detail={"present": int(r["present"]), "capacity": capacity[r["site"]]})
+            for r in peak.to_dict("records")]
+    return {"crowding": rows}
+
+
+def _hotline(settings: Settings, engine: Engine, start: dt.datetime, end: dt.datetime,
+             now: dt.datetime) -> dict[str, list]:
+    """Calls per hour and day, and the day's GB/T 33358 KPIs, for the city and districts.
+
+    A day's KPIs depend on tickets created that day, judged at ``now`` (a ticket closed
+    tomorrow changes today's 按时办结率), so each recompute of a day overwrites it.
+    """
+    tickets = _times(_frame(engine, select(obs_hotline).where(obs_hotline.c.created_at >= start,
+                                                              obs_hotline.c.created_at < end)),
+                     "created_at", "due_at", "closed_at", "updated_at")
+    if tickets.empty:
+        return {}
+    tz = settings.tz
+    tickets["hour"] = tickets["created_at"].dt.floor("h")
+    tickets["day"] = tickets["created_at"].dt.tz_convert(tz).dt.floor("D").dt.tz_convert("UTC")
+    calls: list[dict[str, Any]] = []
+    for grain, col in (("hour", "hour"), ("day", "day")):
+        for kind, by in (("city", None), ("district", "district"), ("category", "category")):
+            keys = [col] if by is None else [col, by]
+            counts = tickets.groupby(keys).size().reset_index(name="n")
+            for r in counts.to_dict("records"):
+                calls.append(_row("hotline_calls", grain, kind, "" if by is None else r[by], r[col], r["n"]))
+    kpi_rows: list[dict[str, Any]] = []
+    for (day, district), group in [((d, ""), g) for d, g in tickets.groupby("day")] + \
+            [(k, g) for k, g in tickets.groupby(["day", "district"])]:
+        k = hotline.kpis(group, now=now)
+        kind = "district" if district else "city"
+        for name, value in (("hotline_answer_rate", k.answer_rate), ("hotline_on_time_rate", k.on_time_rate),
+                            ("hotline_satisfaction", k.satisfaction_broad)):
+            if value is not None:
+                kpi_rows.append(_row(name, "day", kind, district, day, value,
+                                     detail={"offered": k.offered, "answered": k.answered,
+                                             "answer_rate_15s": _num(k.answer_rate_15s), "overdue": k.overdue}))
+    return {"hotline_calls": calls, "hotline_kpis": kpi_rows}
+
+
+def _economy(settings: Settings, engine: Engine) -> dict[str, list]:
+    """同比, 环比, 累计 and 累计同比 per indicator and period on the newest revision (city totals)."""
+    obs = _frame(engine, select(obs_economy.c.indicator, obs_economy.c.period, obs_economy.c.value,
+                                obs_economy.c.revision, obs_economy.c.period_start)
+                 .where(obs_economy.c.district == settings.city.code))
+    if obs.empty:
+        return {}
+    how = {i.code: i.aggregation for i in settings.indicators}
+    freq = {i.code: i.freq for i in settings.indicators}
+    starts = {(r["indicator"], r["period"]): r["period_start"] for r in obs.to_dict("records")}
+    grown = economy.growth(obs[["indicator", "period", "value", "revision"]], aggregation=how)
+    rows = []
+    for r in grown.to_dict("records"):
+        period_start = starts.get((r["indicator"], r["period"]))
+        if period_start is None:
+            continue
+        time = dt.datetime(period_start.year, period_start.month, 1, tzinfo=settings.tz).astimezone(UTC)
+        rows.append(_row("economy", freq.get(r["indicator"], "month"), "indicator", r["indicator"], time, r["value"],
+                         detail={"period": r["period"], "yoy": _num(r["yoy"]), "pop": _num(r["pop"]),
+                                 "ytd": _num(r["ytd"]), "ytd_yoy": _num(r["ytd_yoy"]),
+                                 "revision": _int(r["revision"])}))
+    return {"economy": rows}
+
+
+def _vital_signs(settings: Settings, engine: Engine, start: dt.datetime, end: dt.datetime) -> dict[str, list]:
+    """城市体征指数 per hour for the city and each district (OECD/JRC composite).
+
+    Inputs per (hour, scope): hourly TPI and AQI of that scope; the peak crowding ratio
+    of its sites; the hotline KPIs of the local day so far; and the headline statistic's
+    同比 of the latest period that had ended by then (statistics are city-wide, so every
+    district shares it). A scope without a domain (no road segments in a county) is
+    reweighted over what it has, per the spec's missing-data rule, and the imputed share
+    is stored next to the score.
+    """
+    with engine.connect() as conn:
+        ind = pd.DataFrame(conn.execute(
+            select(indicators.c.name, indicators.c.grain, indicators.c.scope_kind, indicators.c.scope,
+                   indicators.c.time, indicators.c.value)
+            .where(indicators.c.name.in_(["tpi", "aqi", "crowding", "hotline_answer_rate", "hotline_on_time_rate",
+                                          "hotline_satisfaction"]),
+                   indicators.c.time >= start - DAY, indicators.c.time < end)).fetchall(),
+            columns=["name", "grain", "scope_kind", "scope", "time", "value"])
+        econ = pd.DataFrame(conn.execute(
+            select(indicators.c.scope, indicators.c.time, indicators.c.grain, indicators.c.detail)
+            .where(indicators.c.name == "economy")).fetchall(), columns=["scope", "time", "grain", "detail"])
+    if ind.empty:
+        return {}
+    ind = _times(ind, "time")
+    hours = pd.date_range(start, end, freq="h", inclusive="left", tz="UTC")
+    scopes = [("city", "")] + [("district", d.code) for d in settings.districts]
+    base = pd.DataFrame([(h, k, s) for h in hours for k, s in scopes], columns=["time", "scope_kind", "scope"])
+
+    def hourly(name: str) -> pd.DataFrame:
+        f = ind[(ind["name"] == name) & (ind["grain"] == "hour") & ind["scope_kind"].isin(["city", "district"])]
+        return f[["time", "scope_kind", "scope", "value"]].rename(columns={"value": name})
+
+    frame = base.merge(hourly("tpi"), how="left", on=["time", "scope_kind", "scope"]) \
+                .merge(hourly("aqi"), how="left", on=["time", "scope_kind", "scope"])
+    crowd = ind[(ind["name"] == "crowding") & (ind["grain"] == "hour")]
+    site_district = {s.code: s.district for s in settings.sites}
+    crowd = crowd.assign(district=crowd["scope"].map(site_district))
+    city_crowd = crowd.groupby("time", as_index=False)["value"].max().assign(scope_kind="city", scope="")
+    dist_crowd = crowd.groupby(["time", "district"], as_index=False)["value"].max() \
+                      .rename(columns={"district": "scope"}).assign(scope_kind="district")
+    frame = frame.merge(pd.concat([city_crowd, dist_crowd]).rename(columns={"value": "crowding_max"}),
+                        how="left", on=["time", "scope_kind", "scope"])
+    tz = settings.tz
+    frame["day"] = frame["time"].dt.tz_convert(tz).dt.floor("D").dt.tz_convert("UTC")
+    for name in ("hotline_answer_rate", "hotline_on_time_rate", "hotline_satisfaction"):
+        f = ind[(ind["name"] == name) & (ind["grain"] == "day")][["time", "scope_kind", "scope", "value"]]
+        frame = frame.merge(f.rename(columns={"time": "day", "value": name}), how="left",
+                            on=["day", "scope_kind", "scope"])
+    frame["economy_yoy"] = _headline_yoy(settings, econ, frame["time"])
+    spec = composite.DEFAULT_VITAL_SIGNS
+    result = composite.index(frame.drop(columns=["day"]), spec)
+    scores, contrib = result.scores, result.contributions
+    sub_names = [c for c in scores.columns if c not in ("time", "scope_kind", "scope", "score", "coverage",
+                                                        "imputed_weight")]
+    ind_names = [c for c in contrib.columns if c not in ("time", "scope_kind", "scope")]
+    rows = []
+    for i, r in enumerate(scores.to_dict("records")):
+        if _num(r["score"]) is None:
+            continue
+        inputs = frame.iloc[i]
+        rows.append(_row("vital_signs", "hour", r["scope_kind"], r["scope"], r["time"], round(r["score"], 2),
+                         detail={"sub_indices": {n: _num(r[n]) for n in sub_names},
+                                 "contributions": {n: _num(contrib.iloc[i][n]) for n in ind_names},
+                                 "inputs": {n: _num(inputs[n]) for n in ind_names},
+                                 "coverage": _num(r["coverage"]), "imputed_weight": _num(r["imputed_weight"])}))
+    return {"vital_signs": rows}
+
+
+def _headline_yoy(settings: Settings, econ: pd.DataFrame, times: pd.Series) -> np.ndarray:
+    """The headline statistic's 同比 as it stood at each time (latest period ended by then)."""
+    headline = next((i for i in settings.indicators if i.headline), None)
+    out = np.full(len(times), np.nan)
+    if headline is None or econ.empty:
+        return out
+    e = econ[econ["scope"] == headline.code].copy()
+    if e.empty:
+        return out
+    e = _times(e, "time")
+    months = 3 if headline.freq == "quarter" else 1
+    e["ended"] = [t + pd.DateOffset(months=months) for t in e["time"]]
+    e["yoy"] = [(d or {}).get("yoy") for d in e["detail"]]
+    e = e.dropna(subset=["yoy"]).sort_values("ended")
+    if e.empty:
+        return out
+    idx = np.searchsorted(e["ended"].to_numpy(), times.to_numpy(), side="right") - 1
+    yoy = e["yoy"].to_numpy(dtype=float)
+    return np.where(idx >= 0, yoy[np.clip(idx, 0, None)], np.nan)
+
+
+def clear(engine: Engine, *, start: dt.datetime, end: dt.datetime) -> int:
+    """Delete computed indicators in [start, end) (before a full recompute)."""
+    with engine.begin() as conn:
+        return conn.execute(delete(indicators).where(and_(indicators.c.time >= start, indicators.c.time < end))).rowcount

@@ -1,0 +1,142 @@
+"""The compute job: observations in the store → indicator rows, by hand-checked values."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from jobs.indicators import compute
+from store.engine import make_engine, upgrade
+from store.entities import sync_from_config
+from store.schema import indicators, obs_air, obs_economy, obs_hotline, obs_tourism, obs_traffic
+
+UTC = dt.timezone.utc
+T0 = dt.datetime(2026, 11, 18, 16, 0, tzinfo=UTC)  # 2026-11-19 00:00 in Shanghai
+
+
+@pytest.fixture
+def store(settings_factory):
+    settings = settings_factory()
+    upgrade(settings.resolved_store_url)
+    engine = make_engine(settings.resolved_store_url)
+    sync_from_config(engine, settings)
+    yield settings, engine
+    engine.dispose()
+
+
+def prov(t: dt.datetime) -> dict:
+    return {"source": "test", "source_updated_at": t, "ingested_at": t}
+
+
+def values(engine, name, grain, scope_kind, scope="") -> dict:
+    with engine.connect() as conn:
+        rows = conn.execute(select(indicators.c.time, indicators.c.value, indicators.c.category, indicators.c.detail)
+                            .where(indicators.c.name == name, indicators.c.grain == grain,
+                                   indicators.c.scope_kind == scope_kind, indicators.c.scope == scope)
+                            .order_by(indicators.c.time)).all()
+    return {r.time: r for r in rows}
+
+
+def test_air_hourly_and_daily_aqi_from_the_store(store):
+    settings, engine = store
+    hours = [T0 + dt.timedelta(hours=h) for h in range(24)]
+    # every station reads PM2.5 = 115 µg/m³ all day: IAQI exactly 150 (HJ 633-2026 24h breakpoint)
+    rows = [{"station": s.code, "time": t, "pm25": 115.0, "pm10": 50.0, "so2": 5.0, "no2": 20.0, "co": 0.5,
+             "o3": 60.0, **prov(t)} for s in settings.stations for t in hours]
+    with engine.begin() as conn:
+        conn.execute(insert(obs_air), rows)
+    compute(settings, engine, start=T0, end=T0 + dt.timedelta(days=1), domains=["environment"], now=T0)
+    day = values(engine, "aqi", "day", "city")
+    assert list(day) == [T0]
+    assert day[T0].value == 150 and day[T0].category == "轻度污染"
+    assert day[T0].detail["primary"] == ["PM2.5"] and day[T0].detail["standard"] == "HJ 633-2026"
+    hour = values(engine, "aqi", "hour", "station", "XC01")
+    assert len(hour) == 24 and {r.value for r in hour.values()} == {150}
+    assert values(engine, "aqi", "day", "district", "411002")[T0].value == 150
+
+
+def test_tpi_link_grade_and_crowding(store):
+    settings, engine = store
+    seg = settings.segments[0]  # R001, free flow 55 km/h
+    speed = 0.5 * seg.free_flow_kmh  # ratio exactly 0.5 → 基本畅通 (0.5, 0.7] excludes 0.5 → 轻度拥堵
+    t = T0 + dt.timedelta(hours=9)
+    with engine.begin() as conn:
+        conn.execute(insert(obs_traffic), [{"segment": seg.code, "time": t + dt.timedelta(minutes=m), "speed": speed,
+                                            "volume": 100.0, "occupancy": 10.0, **prov(t)} for m in range(0, 60, 5)])
+        site = settings.sites[0]  # capacity 3000
+        conn.execute(insert(obs_tourism), [{"site": site.code, "time": t + dt.timedelta(minutes=m), "present": p,
+                                            **prov(t)} for m, p in ((0, 2000), (5, 2400), (10, 2100))])
+    compute(settings, engine, start=T0, end=T0 + dt.timedelta(days=1), domains=["traffic", "tourism"], now=T0)
+    link = values(engine, "speed_ratio", "hour", "segment", seg.code)[t]
+    assert link.value == pytest.approx(0.5) and link.category == "轻度拥堵"
+    tpi = values(engine, "tpi", "hour", "city")[t]
+    # one link at TTI 2 → DTP 0.5 → TPI 4.0 (start of 轻度拥堵)
+    assert tpi.value == pytest.approx(4.0) and tpi.category == "轻度拥堵"
+    crowd = values(engine, "crowding", "hour", "site", site.code)[t]
+    assert crowd.value == pytest.approx(0.8) and crowd.category == "warning"  # peak 2400 / 3000, exactly 80%
+
+
+def test_hotline_daily_kpis(store):
+    settings, engine = store
+    t = T0 + dt.timedelta(hours=10)
+    tickets = []
+    for i in range(20):
+        answered = i < 19  # 19 of 20 answered: 接通率 95%
+        tickets.append({"ticket": f"T{i}", "created_at": t + dt.timedelta(minutes=i), "category": "交通出行",
+                        "district": "411002", "channel": "phone", "answered": answered, "wait_seconds": 10.0,
+                        "due_at": t + dt.timedelta(hours=2), "closed_at": t + dt.timedelta(hours=1) if answered else None,
+                        "satisfaction": "satisfied" if i < 10 else None, "status": "closed", "updated_at": t, **prov(t)})
+    with engine.begin() as conn:
+        conn.execute(insert(obs_hotline), tickets)
+    compute(settings, engine, start=T0, end=T0 + dt.timedelta(days=1), domains=["hotline"], now=T0 + dt.timedelta(days=1))
+    assert values(engine, "hotline_answer_rate", "day", "city")[T0].value == pytest.approx(0.95)
+    assert values(engine, "hotline_calls", "day", "category", "交通出行")[T0].value == 20
+    assert values(engine, "hotline_calls", "hour", "district", "411002")[t].value == 20
+    assert values(engine, "hotline_satisfaction", "day", "city")[T0].value == 1.0
+
+
+def test_economy_growth_on_the_newest_revision(store):
+    settings, engine = store
+    rows = []
+    for year, value in ((2025, 100.0), (2026, 110.0)):
+        for month in (1, 2):
+            rows.append({"indicator": "SHXFPLSZE", "period": f"{year}-{month:02d}", "district": "411000", "freq": "month",
+                         "period_start": dt.date(year, month, 1), "value": value + month, "unit": "亿元", "revision": 2,
+                         **prov(T0)})
+    with engine.begin() as conn:
+        conn.execute(insert(obs_economy), rows)
+    compute(settings, engine, start=T0, end=T0 + dt.timedelta(hours=1), domains=["economy"], now=T0)
+    econ = values(engine, "economy", "month", "indicator", "SHXFPLSZE")
+    feb = [r for r in econ.values() if r.detail["period"] == "2026-02"][0]
+    assert feb.value == 112 and feb.detail["yoy"] == pytest.approx(100 * (112 / 102 - 1))
+    assert feb.detail["ytd"] == 111 + 112 and feb.detail["revision"] == 2
+
+
+def test_vital_signs_need_coverage_carry_contributions_and_recompute_is_idempotent(store):
+    settings, engine = store
+    test_air_hourly_and_daily_aqi_from_the_store(store)
+    compute(settings, engine, start=T0, end=T0 + dt.timedelta(days=1), now=T0)
+    assert values(engine, "vital_signs", "hour", "city") == {}, "AQI alone is below the declared minimum coverage"
+
+    test_tpi_link_grade_and_crowding(store)
+    test_hotline_daily_kpis(store)
+    compute(settings, engine, start=T0, end=T0 + dt.timedelta(days=1), now=T0)
+    with engine.connect() as conn:
+        n1 = conn.execute(select(func.count()).select_from(indicators)).scalar()
+    compute(settings, engine, start=T0, end=T0 + dt.timedelta(days=1), now=T0)
+    with engine.connect() as conn:
+        n2 = conn.execute(select(func.count()).select_from(indicators)).scalar()
+    assert n1 == n2
+    nine = T0 + dt.timedelta(hours=9)
+    vs = values(engine, "vital_signs", "hour", "city")
+    assert list(vs) == [nine], "only the hour where four of five domains are known reaches the coverage"
+    row = vs[nine]
+    assert row.detail["inputs"]["aqi"] == 150 and row.detail["inputs"]["tpi"] == pytest.approx(4.0)
+    assert row.detail["coverage"] == pytest.approx(0.8)  # economy unknown, reweighted
+    # AQI 150 on goalposts 0..300 (lower is better) scores 50; TPI 4 on 0..10 scores 60;
+    # crowding 0.8 on 0..1.2 scores 33.3; hotline: answer 95% on 0.8..1 → 75, on time 100, satisfaction 100
+    expected = (50 + 60 + 100 / 3 + (75 + 100 + 100) / 3) / 4
+    assert row.value == pytest.approx(expected, abs=0.01)
+    assert sum(v for v in row.detail["contributions"].values() if v) == pytest.approx(row.value, abs=0.01)
