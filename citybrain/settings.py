@@ -280,6 +280,8 @@ class Settings(_Strict):
     indicators: list[EconomyIndicator] = Field(default_factory=list)
     sources: list[Source] = Field(default_factory=list)
     domains: dict[Domain, DomainSettings] = Field(default_factory=_default_domains)
+    #: the 城市体征指数 spec (OECD/JRC): goalposts, weights, directions; None = documented defaults
+    vital_signs: dict[str, Any] | None = None
     demo: Demo = Field(default_factory=Demo)
 
     # -- from the environment (CITYBRAIN_*), with defaults for a laptop
@@ -291,6 +293,19 @@ class Settings(_Strict):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8050
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("vital_signs", mode="after")
+    @classmethod
+    def _vital_signs_spec(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        if v is not None:
+            from metrics.composite import IndexSpec
+            from metrics.errors import SpecError
+
+            try:
+                IndexSpec.from_dict(v)
+            except SpecError as exc:
+                raise ValueError(f"{exc.key}: {exc.problem}; see the [vital_signs] example in config/xuchang.toml") from None
+        return v
 
     @field_validator("domains", mode="after")
     @classmethod
@@ -334,6 +349,13 @@ class Settings(_Strict):
     def departments_dir(self) -> Path:
         """Where the demo's simulated department databases live."""
         return self.data_dir / "departments"
+
+    @property
+    def vital_signs_spec(self) -> Any:
+        """The composite index spec (``metrics.composite.IndexSpec``) the compute job uses."""
+        from metrics.composite import DEFAULT_VITAL_SIGNS, IndexSpec
+
+        return DEFAULT_VITAL_SIGNS if self.vital_signs is None else IndexSpec.from_dict(self.vital_signs)
 
     def source(self, name: str) -> Source:
         for s in self.sources:

@@ -362,7 +362,7 @@ def _vital_signs(settings: Settings, engine: Engine, start: dt.datetime, end: dt
         frame = frame.merge(f.rename(columns={"time": "day", "value": name}), how="left",
                             on=["day", "scope_kind", "scope"])
     frame["economy_yoy"] = _headline_yoy(settings, econ, frame["time"])
-    spec = composite.DEFAULT_VITAL_SIGNS
+    spec = settings.vital_signs_spec
     result = composite.index(frame.drop(columns=["day"]), spec)
     scores, contrib = result.scores, result.contributions
     sub_names = [c for c in scores.columns if c not in ("time", "scope_kind", "scope", "score", "coverage",

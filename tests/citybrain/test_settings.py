@@ -155,3 +155,17 @@ def test_several_problems_reported_at_once(tmp_path):
 def test_free_flow_above_speed_limit(tmp_path):
     msg = error_for(tmp_path, XUCHANG.replace("free_flow_kmh = 55\nlength_km = 4.6", "free_flow_kmh = 65\nlength_km = 4.6", 1))
     assert "exceeds speed_limit_kmh" in msg and "lower free_flow_kmh" in msg
+
+
+def test_vital_signs_spec_in_config_equals_documented_defaults(tmp_path):
+    from metrics.composite import DEFAULT_VITAL_SIGNS
+
+    assert load_settings(env={}, data_dir=tmp_path).vital_signs_spec == DEFAULT_VITAL_SIGNS
+    changed = load_text(tmp_path, XUCHANG.replace("max = 300", "max = 500", 1))
+    aqi = [i for s in changed.vital_signs_spec.sub_indices for i in s.indicators if i.name == "aqi"][0]
+    assert aqi.max == 500
+
+
+def test_vital_signs_mistake_names_the_dotted_key(tmp_path):
+    msg = error_for(tmp_path, XUCHANG.replace('direction = "lower"', 'direction = "down"', 1))
+    assert "vital_signs: sub_indices.traffic.indicators.tpi.direction" in msg and "'higher', 'lower'" in msg
