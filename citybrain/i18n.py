@@ -7,6 +7,7 @@ expects (万, 亿) in Chinese and with thousands separators in English.
 
 from __future__ import annotations
 
+import functools
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
@@ -14,54 +15,37 @@ Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = ("zh", "en")
 DEFAULT_LANG: Lang = "zh"
 
-CATALOGUE: dict[str, tuple[str, str]] = {
-    "app.title": ("城市运行智慧大脑", "City Operations Brain"),
-    "app.tagline": ("城市运行一张图", "The city at a glance"),
-    "nav.home": ("首页", "Home"),
-    "nav.sources": ("数据源", "Data sources"),
-    "lang.switch": ("English", "中文"),
-    "theme.switch": ("切换深色/浅色", "Toggle dark/light"),
-    "home.districts": ("行政区划", "Districts"),
-    "home.entities": ("监测对象", "Monitored entities"),
-    "home.sources": ("数据源状态", "Data sources"),
-    "home.stations": ("空气监测站", "Air stations"),
-    "home.segments": ("道路路段", "Road segments"),
-    "home.sites": ("景区", "Scenic sites"),
-    "home.indicators": ("经济指标", "Economic indicators"),
-    "source.name": ("数据源", "Source"),
-    "source.owner": ("责任部门", "Owner"),
-    "source.domain": ("领域", "Domain"),
-    "source.status": ("状态", "Status"),
-    "source.last_success": ("最近成功", "Last success"),
-    "source.lag": ("数据延迟", "Lag"),
-    "source.rows": ("累计入库", "Rows stored"),
-    "source.quarantined": ("隔离", "Quarantined"),
-    "source.error": ("最近错误", "Last error"),
-    "status.never": ("未采集", "Not polled yet"),
-    "status.ok": ("正常", "OK"),
-    "status.failing": ("异常", "Failing"),
-    "status.drift": ("结构变化", "Schema drift"),
-    "status.disabled": ("已停用", "Disabled"),
-    "status.stale": ("数据过时", "Stale"),
-    "domain.environment": ("环境", "Environment"),
-    "domain.traffic": ("交通", "Traffic"),
-    "domain.tourism": ("文旅", "Tourism"),
-    "domain.economy": ("经济", "Economy"),
-    "domain.hotline": ("12345热线", "12345 Hotline"),
-    "age.seconds": ("{n}秒前", "{n} s ago"),
-    "age.minutes": ("{n}分钟前", "{n} min ago"),
-    "age.hours": ("{n}小时前", "{n} h ago"),
-    "age.days": ("{n}天前", "{n} d ago"),
-    "age.never": ("—", "—"),
-    "error.page": ("页面暂时无法显示，请稍后刷新。", "This page cannot be shown right now; refresh in a moment."),
-    "error.not_found": ("页面不存在", "Page not found"),
-    "error.back_home": ("返回首页", "Back to home"),
-}
+def _load() -> dict[str, tuple[str, str]]:
+    """Merge every ``citybrain.strings.<area>`` module's ``STRINGS`` into one catalogue.
+
+    Each area (shell, wall, department pages, …) keeps its strings in its own module so
+    that people working on different pages never edit one file; a key defined twice is
+    an error, so the catalogue stays one namespace.
+    """
+    import importlib
+    import pkgutil
+
+    from citybrain import strings
+
+    merged: dict[str, tuple[str, str]] = {}
+    for info in sorted(pkgutil.iter_modules(strings.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"citybrain.strings.{info.name}")
+        for key, pair in module.STRINGS.items():
+            if key in merged:
+                raise RuntimeError(f"translation key {key!r} is defined twice (again in citybrain/strings/{info.name}.py)")
+            merged[key] = pair
+    return merged
+
+
+@functools.cache
+def catalogue() -> dict[str, tuple[str, str]]:
+    """The whole catalogue (built once per process, read-only afterwards)."""
+    return _load()
 
 
 def t(key: str, lang: str = DEFAULT_LANG, **fmt: Any) -> str:
     """The text for ``key`` in ``lang``; an unknown key shows itself so it is noticed, not hidden."""
-    pair = CATALOGUE.get(key)
+    pair = catalogue().get(key)
     if pair is None:
         return key
     text = pair[1] if lang == "en" else pair[0]

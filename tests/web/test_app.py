@@ -89,3 +89,12 @@ def test_number_format(value, lang, text):
 def test_age_format():
     assert [format_age(s, "zh") for s in (5, 120, 7200, 200000)] == ["5秒前", "2分钟前", "2小时前", "2天前"]
     assert format_age(90, "en") == "1 min ago"
+
+
+def test_catalogue_is_complete_and_bilingual():
+    from citybrain.i18n import catalogue, t
+
+    cat = catalogue()
+    assert cat and all(zh and en for zh, en in cat.values())
+    assert t("app.title") == "城市运行智慧大脑" and t("app.title", "en") == "City Operations Brain"
+    assert t("no.such.key") == "no.such.key"  # visible, not hidden

@@ -1,0 +1,1 @@
+"""The translation catalogue, one module per area; each defines ``STRINGS: dict[key, (zh, en)]``."""
