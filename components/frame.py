@@ -18,7 +18,15 @@ THEME: dict[str, Any] = {
     "defaultRadius": "md",
 }
 
-NAV = [("nav.home", "/"), ("nav.sources", "/#sources")]
+
+def nav_entries() -> list[tuple[str, str]]:
+    """(catalogue key, path) of every page registered with ``nav="<key>"``, in page order.
+
+    Pages declare themselves (``dash.register_page(__name__, nav="nav.traffic", order=10)``),
+    so adding a page never means editing the shell.
+    """
+    pages = [p for p in dash.page_registry.values() if p.get("nav")]
+    return [(p["nav"], p["path"]) for p in sorted(pages, key=lambda p: (p.get("order") or 0, p["path"]))]
 
 
 def frame() -> Any:
@@ -33,7 +41,7 @@ def frame() -> Any:
                 html.Span(t("app.title", lang), className="cb-title"),
             ], gap="sm"),
             dmc.Group([
-                *[dmc.Anchor(t(key, lang), href=href, className="cb-nav") for key, href in NAV],
+                *[dmc.Anchor(t(key, lang), href=href, className="cb-nav") for key, href in nav_entries()],
                 html.A(t("lang.switch", lang), href=f"/set-lang/{other}", id="lang-switch", className="cb-lang"),
             ], gap="lg"),
         ],

@@ -12,9 +12,9 @@ from citybrain import context
 from citybrain.i18n import format_age, format_number, pick, t
 from components.badges import stale_badge, status_badge
 from components.table import table
-from store.queries import source_overview
+from store.queries.sources import source_overview
 
-dash.register_page(__name__, path="/", order=0)
+dash.register_page(__name__, path="/", order=0, nav="nav.home")
 
 REFRESH_MS = 30_000
 

@@ -54,7 +54,7 @@ def test_index_serves_everything_locally(app_and_settings):
 
 def test_home_sources_table_shows_every_configured_source(app_and_settings):
     from pages.home import sources_table
-    from store.queries import source_overview
+    from store.queries.sources import source_overview
     from store.schema import source_status
 
     app, settings = app_and_settings

@@ -1,4 +1,4 @@
-"""Read functions the pages and the API use. They only read the store.
+"""The sources' state, as the home and data-sources pages show it.
 
 Each returns plain data (dicts, frames); the figure builders and components turn that
 into pictures. Memoized where the data's cadence allows (``citybrain.cache``).

@@ -1,0 +1,7 @@
+"""Read functions the pages and the API use — they only read the store.
+
+One module per area (``sources``, the wall, the department pages, …). Each returns
+plain data (dicts, frames); figure builders and components turn that into pictures.
+Memoize with ``citybrain.cache.cache.memoize(timeout=…)`` where the data's cadence
+allows, with the timeout following that cadence.
+"""
