@@ -256,6 +256,53 @@ class Source(_Strict):
         return self.columns.get("updated_at") or self.columns.get("time") or self.columns.get("created_at") or ""
 
 
+WallLayer = Literal["districts", "stations", "segments", "sites"]
+
+
+class WallScreen(_Strict):
+    """One screen of the command-centre wall, at ``/wall/<name>``."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9_-]+$", max_length=32)]
+    kind: Literal["overview", "environment", "traffic", "tourism", "economy", "hotline"]
+    title_zh: str
+    title_en: str
+    layers: list[WallLayer] = Field(default_factory=lambda: ["districts", "stations", "segments", "sites"])
+
+
+def _default_screens() -> list[WallScreen]:
+    titles = {"overview": ("城市运行总览", "City overview"), "environment": ("生态环境", "Environment"),
+              "traffic": ("交通运行", "Traffic"), "tourism": ("文旅客流", "Tourism"),
+              "economy": ("经济运行", "Economy"), "hotline": ("12345民生热线", "12345 Hotline")}
+    layers = {"overview": ["districts", "stations", "segments", "sites"], "environment": ["districts", "stations"],
+              "traffic": ["districts", "segments"], "tourism": ["districts", "sites"],
+              "economy": ["districts"], "hotline": ["districts"]}
+    return [WallScreen(name=k, kind=k, title_zh=zh, title_en=en, layers=layers[k]) for k, (zh, en) in titles.items()]
+
+
+class Wall(_Strict):
+    """The command-centre wall (大屏): canvas, screens, rotation, refresh, map tiles."""
+
+    canvas: Literal["1920x1080", "3840x2160", "5760x1080"] = "1920x1080"
+    screens: Annotated[list[WallScreen], Field(min_length=1)] = Field(default_factory=_default_screens)
+    #: rotate through the screens, each shown for ``interval``
+    rotate: bool = True
+    interval: Duration = timedelta(seconds=60)
+    #: how often tiles fetch fresh data
+    refresh: Duration = timedelta(seconds=30)
+    #: a nightly soft reload (city time, HH:MM) as a safety net for browsers running for days
+    reload_at: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = "03:30"
+    #: map tiles from an intranet tile server ("" = none: the shipped district outlines still draw the city)
+    tile_url: str = ""
+    tile_attribution: str = ""
+
+    @model_validator(mode="after")
+    def _unique_screens(self) -> Wall:
+        names = [s.name for s in self.screens]
+        if len(set(names)) != len(names):
+            raise ValueError(f"wall screens repeat a name ({', '.join(names)}); give each screen its own name")
+        return self
+
+
 class Demo(_Strict):
     """How the simulated department systems of the demo behave for this city."""
 
@@ -282,6 +329,7 @@ class Settings(_Strict):
     domains: dict[Domain, DomainSettings] = Field(default_factory=_default_domains)
     #: the 城市体征指数 spec (OECD/JRC): goalposts, weights, directions; None = documented defaults
     vital_signs: dict[str, Any] | None = None
+    wall: Wall = Field(default_factory=Wall)
     demo: Demo = Field(default_factory=Demo)
 
     # -- from the environment (CITYBRAIN_*), with defaults for a laptop
