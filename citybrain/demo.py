@@ -65,6 +65,7 @@ def prepare(settings: Settings, *, days: int | None = None, rebuild: bool = Fals
             for source in settings.sources:
                 reports.extend(connectors.poll(settings, engine, [source.name]))
                 progress.advance(task)
+            summary["indicators"] = _compute_history(settings, engine, reports, days or settings.demo.days, progress)
         summary["poll"] = {r.name: (r.rows_written, r.error) for r in reports}
         for r in reports:
             if r.error:
@@ -73,6 +74,24 @@ def prepare(settings: Settings, *, days: int | None = None, rebuild: bool = Fals
         engine.dispose()
     summary["seconds"] = round(time.monotonic() - started, 1)
     return summary
+
+
+def _compute_history(settings: Settings, engine: Any, reports: list[Any], days: int, progress: Progress) -> int:
+    """Indicators for the history just polled (the scheduler keeps them current afterwards)."""
+    from jobs.indicators import compute
+
+    now = dt.datetime.now(dt.timezone.utc)
+    spans = [r.touched for r in reports if r.touched and r.domain != "economy"]
+    if not spans:
+        return 0
+    start = max(min(lo for lo, _ in spans), now - dt.timedelta(days=days))
+    task = progress.add_task("计算指标 indicators", total=1)
+
+    def on_progress(step: str, done: int, total: int) -> None:
+        progress.update(task, description=f"计算指标 indicators: {step}", completed=done, total=total)
+
+    report = compute(settings, engine, start=start, end=now, now=now, progress=on_progress)
+    return report.total
 
 
 def _sqlite_file(url: str) -> Any:

@@ -97,17 +97,25 @@ def compute(settings: Settings, engine: Engine, *, start: dt.datetime, end: dt.d
     return report
 
 
-def after_poll(settings: Settings, engine: Engine, touched: dict[str, tuple[dt.datetime, dt.datetime]]) -> int:
-    """Pipeline step: recompute what the data just written touched (idempotent)."""
-    if not touched:
-        return 0
-    start = min(lo for lo, _ in touched.values())
-    end = max(hi for _, hi in touched.values()) + dt.timedelta(hours=1)
-    if "economy" in touched and len(touched) == 1:
-        # statistics periods are months ago; their hours are not "now" — recompute the series
-        # and the index over the last day only
-        start = end - DAY
-    return compute(settings, engine, start=start, end=end, domains=touched.keys()).total
+def after_poll(settings: Settings, engine: Engine, touched: dict[str, tuple[dt.datetime, dt.datetime]], *,
+               now: dt.datetime | None = None) -> int:
+    """Pipeline step: recompute what the data just written touched (idempotent).
+
+    Observation domains recompute the hours and days their new rows fall in. Statistics
+    are different: their "time" is a reporting period months back, while what changes is
+    today's picture (the latest 同比 feeds today's index) — so a statistics update
+    recomputes the series and the last day of the index.
+    """
+    now = now or dt.datetime.now(UTC)
+    total = 0
+    observed = {d: r for d, r in touched.items() if d != "economy"}
+    if observed:
+        start = min(lo for lo, _ in observed.values())
+        end = max(hi for _, hi in observed.values()) + dt.timedelta(hours=1)
+        total += compute(settings, engine, start=start, end=end, domains=observed.keys(), now=now).total
+    if "economy" in touched:
+        total += compute(settings, engine, start=now - DAY, end=now, domains=["economy"], now=now).total
+    return total
 
 
 # ------------------------------------------------------------------------------ helpers

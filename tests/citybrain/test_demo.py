@@ -1,0 +1,67 @@
+"""`citybrain demo` from nothing: departments simulated, store filled, page answering."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_demo_comes_up_within_90_seconds_with_data(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CITYBRAIN_")}
+    env |= {"CITYBRAIN_DATA_DIR": str(tmp_path / "var"), "COLUMNS": "160"}
+    started = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-m", "citybrain", "demo", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        body = None
+        while time.monotonic() - started < 90:
+            if proc.poll() is not None:
+                pytest.fail(f"demo exited with {proc.returncode}: {proc.stdout.read()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as res:
+                    body = json.load(res)
+                    break
+            except OSError:
+                time.sleep(1)
+        elapsed = time.monotonic() - started
+        assert body is not None, "the demo did not answer within 90 s"
+        assert body["status"] == "ok"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as res:
+            assert "许昌市" in res.read().decode()
+        print(f"demo answered after {elapsed:.1f} s")
+
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(f"sqlite:///{tmp_path}/var/citybrain.db")
+        with engine.connect() as conn:
+            counts = dict(conn.execute(sa.text("SELECT name, rows_written_total FROM source_status")).all())
+            names = {r[0] for r in conn.execute(sa.text("SELECT DISTINCT name FROM indicators"))}
+        engine.dispose()
+        assert set(counts) == {"traffic_detectors", "env_monitor", "scenic_gates", "stats_bureau", "hotline_12345"}
+        assert all(n > 0 for n in counts.values()), counts
+        assert {"aqi", "tpi", "crowding", "vital_signs", "economy", "hotline_calls"} <= names
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
