@@ -131,7 +131,7 @@ def run(settings: Settings, *, days: int | None = None, rebuild: bool = False, s
     try:
         create_app(settings).run(host=settings.host, port=settings.port, debug=False)
     finally:
-        scheduler.shutdown(wait=False)
+        jobs.stop_background(scheduler, wait=False)
         engine.dispose()
 
 

@@ -1,0 +1,312 @@
+"""One poll of one or more sources: read what is new, validate, write, record.
+
+For each source: open its read-only connection, confirm the configured columns still
+exist (schema drift is reported on the source, never raised), then read batches after
+``watermark - lookback`` until caught up. Each batch is written — upserts, quarantine,
+the advanced watermark and running totals — in one store transaction, so a poll killed
+at any point loses and duplicates nothing: the next one resumes from the last commit.
+
+Sources are polled in parallel threads, and connection failures are retried with
+exponential backoff and jitter inside the source's own thread, so one source that is
+down never delays the others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, select
+from sqlalchemy import update as sa_update
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from citybrain.errors import ConfigError, ConfigProblem, SchemaDriftError, SourceError
+from citybrain.settings import Settings, Source
+from connectors import status as status_rows
+from connectors import watermark as wm
+from connectors.fields import DATA_TIME, ENTITY_KIND
+from connectors.mapping import Mapper
+from connectors.source import SourceEngines, SourceReader
+from connectors.writer import quarantine_rows, write_observations
+from store.schema import entities, source_status
+
+log = logging.getLogger(__name__)
+UTC = dt.timezone.utc
+
+
+@dataclass(frozen=True)
+class PollReport:
+    """What one poll of one source did, for the CLI summary and the scheduler's chaining."""
+
+    name: str
+    status: str  # ok | failing | drift | disabled
+    rows_read: int = 0
+    rows_written: int = 0
+    rows_quarantined: int = 0
+    watermark: str | None = None
+    lag_seconds: float | None = None
+    error: str | None = None
+    duration_s: float = 0.0
+    domain: str = ""
+    #: (earliest, latest) data time among the rows written, for the compute steps
+    touched: tuple[dt.datetime, dt.datetime] | None = None
+    attempts: int = 1
+
+
+class _StoreFailed(Exception):
+    """Writing to the store failed (as opposed to reading the source)."""
+
+
+@dataclass
+class _Progress:
+    read: int = 0
+    written: int = 0
+    quarantined: int = 0
+    watermark: str | None = None
+    first: dt.datetime | None = None
+    last: dt.datetime | None = None
+    attempts: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def touch(self, times: Sequence[dt.datetime]) -> None:
+        if times:
+            lo, hi = min(times), max(times)
+            self.first = lo if self.first is None or lo < self.first else self.first
+            self.last = hi if self.last is None or hi > self.last else self.last
+
+
+def poll(settings: Settings, engine: Engine, names: list[str] | None = None, *, now: dt.datetime | None = None,
+         engines: SourceEngines | None = None, retries: int = 3, backoff: float = 0.5,
+         parallel: bool = True) -> list[PollReport]:
+    """Poll the named sources (all enabled ones when ``names`` is empty) now.
+
+    Never raises for a broken source: its report (and its status row) carries the
+    error. Raises :class:`ConfigError` only for a name that is not configured.
+    """
+    sources = select_sources(settings, names)
+    skipped = [] if names else [s for s in settings.sources if not s.enabled]
+    own = engines is None
+    engines = engines or SourceEngines()
+    try:
+        def one(src: Source) -> PollReport:
+            return poll_source(settings, engine, src, engines=engines, now=now, retries=retries, backoff=backoff)
+
+        if parallel and len(sources) > 1:
+            with ThreadPoolExecutor(max_workers=min(8, len(sources)), thread_name_prefix="poll") as pool:
+                reports = list(pool.map(one, sources))
+        else:
+            reports = [one(s) for s in sources]
+        return reports + [_disabled(engine, s, now or dt.datetime.now(UTC)) for s in skipped]
+    finally:
+        if own:
+            engines.dispose()
+
+
+def _disabled(engine: Engine, source: Source, at: dt.datetime) -> PollReport:
+    """A disabled source is not read, but the sources page should say so."""
+    with engine.begin() as conn:
+        row = status_rows.ensure(conn, source, at)
+        conn.execute(sa_update(source_status).where(source_status.c.name == source.name)
+                     .values(status="disabled", updated_at=at))
+    return PollReport(source.name, "disabled", watermark=row.get("watermark"), domain=source.domain)
+
+
+def select_sources(settings: Settings, names: list[str] | None) -> list[Source]:
+    if not names:
+        return [s for s in settings.sources if s.enabled]
+    known = {s.name: s for s in settings.sources}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ConfigError(ConfigProblem(
+            "sources", f"no source named {', '.join(repr(n) for n in unknown)}",
+            f"use one of {', '.join(known) or '(none configured)'}"), str(settings.config_path))
+    return [known[n] for n in names]
+
+
+def poll_source(settings: Settings, engine: Engine, source: Source, *, engines: SourceEngines,
+                now: dt.datetime | None = None, retries: int = 3, backoff: float = 0.5,
+                sleep: Callable[[float], None] = time.sleep) -> PollReport:
+    """Poll one source, retrying connection failures; always returns a report."""
+    started = time.monotonic()
+    at = now or dt.datetime.now(UTC)
+    progress = _Progress()
+    status, error = "ok", None
+    rng = random.Random()
+    while True:
+        progress.attempts += 1
+        try:
+            _poll_once(settings, engine, source, engines, at, progress)
+            break
+        except SchemaDriftError as exc:
+            status, error = "drift", str(exc)
+            break
+        except (OperationalError, InterfaceError, DisconnectionError, PoolTimeout, _StoreFailed, OSError) as exc:
+            status, error = "failing", describe(exc, source)
+            if progress.attempts > retries:
+                break
+            delay = min(30.0, backoff * 2 ** (progress.attempts - 1)) * (0.5 + rng.random())
+            log.warning("%s: attempt %d failed (%s); retrying in %.1fs", source.name, progress.attempts, error, delay)
+            sleep(delay)
+        except Exception as exc:  # noqa: BLE001 — a broken source must not take the poller down
+            status, error = "failing", describe(exc, source)
+            log.exception("%s: poll failed", source.name)
+            break
+    if status == "ok":
+        error = None
+    duration = time.monotonic() - started
+    lag = _lag(source, progress.watermark, at)
+    try:
+        with engine.begin() as conn:
+            status_rows.ensure(conn, source, at)
+            status_rows.finish(conn, source.name, status=status, now=at, read_rows=progress.read,
+                               written=progress.written, quarantined=progress.quarantined,
+                               lag_seconds=lag, error=error)
+            if progress.watermark is None:
+                row = status_rows.read(conn, source.name) or {}
+                progress.watermark = row.get("watermark")
+                lag = lag if lag is not None else row.get("lag_seconds")
+    except Exception as exc:  # noqa: BLE001
+        log.error("%s: cannot record the poll's status in the store: %s", source.name, exc)
+        status, error = "failing", error or f"cannot write to the store: {_first_line(exc)}"
+    touched = (progress.first, progress.last) if progress.first and progress.last else None
+    log.info("%s: %s, read %d, wrote %d, quarantined %d in %.2fs", source.name, status, progress.read,
+             progress.written, progress.quarantined, duration)
+    return PollReport(source.name, status, progress.read, progress.written, progress.quarantined,
+                      progress.watermark, lag, error, round(duration, 3), source.domain, touched, progress.attempts)
+
+
+def _poll_once(settings: Settings, engine: Engine, source: Source, engines: SourceEngines,
+               at: dt.datetime, progress: _Progress) -> None:
+    try:
+        mapper = Mapper(settings, source, known_entities(settings, engine, source.domain))
+    except ValueError as exc:  # an impossible unit conversion in the config
+        raise SourceError(source.name, str(exc)) from None
+    with engines.get(source).connect() as sconn:
+        reader = SourceReader(source, sconn)
+        with _store(engine) as conn:
+            stored = status_rows.ensure(conn, source, at).get("watermark")
+        progress.watermark = progress.watermark or stored
+        cursor = wm.bind_value(wm.shifted(stored, source.lookback), reader.dialect) if stored else None
+        column, size = source.watermark_column, source.batch_size
+        while True:
+            rows = reader.after(cursor, size)
+            if len(rows) < size:
+                _write_batch(engine, source, mapper, rows, at, progress)
+                return
+            top = rows[-1][column]
+            head = [r for r in rows if r[column] != top]
+            _write_batch(engine, source, mapper, head, at, progress)
+            for tie in reader.equal(top, size):  # every row sharing the last value, however many
+                _write_batch(engine, source, mapper, tie, at, progress)
+            cursor = top
+
+
+def _write_batch(engine: Engine, source: Source, mapper: Mapper, rows: list[dict[str, Any]],
+                 at: dt.datetime, progress: _Progress) -> None:
+    if not rows:
+        return
+    batch = mapper.map_batch(rows, at)
+    times = [_data_time(r, source, mapper.tz) for r in batch.rows]
+    mark = wm.later(progress.watermark, wm.to_text(rows[-1][source.watermark_column]))
+    with _store(engine) as conn:
+        written = write_observations(conn, source.domain, batch.rows)
+        fresh = quarantine_rows(conn, source.name, source.domain, batch.rejected, at)
+        status_rows.advance(conn, source.name, watermark=mark, data_time=max(times, default=None),
+                            read_rows=len(rows), written=written, quarantined=fresh, now=at)
+    progress.read += len(rows)
+    progress.written += written
+    progress.quarantined += len(batch.rejected)
+    progress.watermark = mark
+    progress.touch(times)
+
+
+class _store:
+    """A store transaction whose failures are told apart from the source's."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def __enter__(self) -> Any:
+        try:
+            self.ctx = self.engine.begin()
+            return self.ctx.__enter__()
+        except DBAPIError as exc:
+            raise _StoreFailed(f"cannot write to the store: {_first_line(exc.orig)}") from exc
+
+    def __exit__(self, *exc: Any) -> bool:
+        try:
+            self.ctx.__exit__(*exc)
+        except DBAPIError as err:
+            raise _StoreFailed(f"cannot write to the store: {_first_line(err.orig)}") from err
+        if exc[0] is not None and issubclass(exc[0], DBAPIError):
+            raise _StoreFailed(f"cannot write to the store: {_first_line(exc[1].orig)}") from exc[1]
+        return False
+
+
+def known_entities(settings: Settings, engine: Engine, domain: str) -> set[str]:
+    """Codes of the domain's entities: from the config and from the ``entities`` table."""
+    kind = ENTITY_KIND.get(domain)
+    if kind is None:
+        return set()
+    codes = {e.code for e in getattr(settings, f"{kind}s")}
+    try:
+        with engine.connect() as conn:
+            codes |= set(conn.execute(select(entities.c.code).where(entities.c.kind == kind)).scalars())
+    except DBAPIError as exc:
+        raise _StoreFailed(f"cannot read the entities from the store: {_first_line(exc.orig)}") from exc
+    return codes
+
+
+def _data_time(row: dict[str, Any], source: Source, tz: ZoneInfo) -> dt.datetime:
+    value = row[DATA_TIME[source.domain]]
+    if isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.combine(value, dt.time(), tzinfo=tz).astimezone(UTC)  # a period's first day
+
+
+def _lag(source: Source, watermark: str | None, at: dt.datetime) -> float | None:
+    instant = wm.instant_utc(watermark, ZoneInfo(source.timezone))
+    return None if instant is None else round((at - instant).total_seconds(), 3)
+
+
+def describe(exc: BaseException, source: Source) -> str:
+    """An error in plain words: what failed and what to check."""
+    if isinstance(exc, _StoreFailed):
+        return f"{exc}; check CITYBRAIN_STORE_URL and that the store is reachable and not locked"
+    if isinstance(exc, SourceError):
+        return str(exc).removeprefix(f"source {source.name!r}: ")
+    if isinstance(exc, PoolTimeout):
+        return "no free connection to the source within connect_timeout; the source is slow or saturated"
+    if isinstance(exc, DBAPIError):
+        detail = _first_line(exc.orig)
+        if isinstance(exc, (OperationalError, InterfaceError)) or exc.connection_invalidated:
+            if "timeout" in detail.lower() or "cancel" in detail.lower() or "interrupted" in detail.lower():
+                return (f"the source did not answer within statement_timeout "
+                        f"({source.statement_timeout.total_seconds():g}s): {detail}; raise statement_timeout or "
+                        "ask the department to index the watermark column")
+            return (f"cannot read the source ({_safe_url(source.url)}): {detail}; check that the database is "
+                    "running and reachable and that the url, user and password in the config are right")
+        return f"the source rejected the query: {detail}; check `table`/`query` and [sources.columns]"
+    return f"{type(exc).__name__}: {_first_line(exc)}"
+
+
+def _first_line(exc: object) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _safe_url(url: str) -> str:
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001
+        return "(unparseable url)"

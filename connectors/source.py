@@ -1,0 +1,204 @@
+"""Reading a department database: read-only, pooled, with timeouts, incrementally.
+
+Every department database is someone else's production system, so citybrain opens it
+read-only (SQLite ``mode=ro``; ``default_transaction_read_only`` on PostgreSQL; a
+read-only session on MariaDB/MySQL) and bounds both the connect and every statement.
+
+The incremental read is one statement per batch, run *in the source*::
+
+    SELECT <columns> FROM (<table or query>) AS src
+    WHERE src.<watermark> > :wm ORDER BY src.<watermark> LIMIT :n
+
+with the configured ``query`` wrapped as a subquery and every value bound. The cost of
+a poll therefore follows the new rows (given an index on the watermark column), not the
+size of the table.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import Engine, column, create_engine, event, literal_column, select, table, text
+from sqlalchemy.engine import Connection, make_url
+
+from citybrain.errors import SchemaDriftError, SourceError
+from citybrain.settings import Source
+
+
+class SourceEngines:
+    """The pooled engines of the sources, one per source, created on first use.
+
+    Owned by whoever polls (the scheduler keeps one for its lifetime so connections are
+    reused between polls; ``connectors.poll`` makes a short-lived one); nothing is kept
+    at module level, so several processes and threads never share a pool by accident.
+    """
+
+    def __init__(self) -> None:
+        self._engines: dict[str, tuple[str, Engine]] = {}
+
+    def get(self, source: Source) -> Engine:
+        held = self._engines.get(source.name)
+        if held is None or held[0] != source.url:
+            if held is not None:
+                held[1].dispose()
+            held = (source.url, make_source_engine(source))
+            self._engines[source.name] = held
+        return held[1]
+
+    def dispose(self) -> None:
+        for _, engine in self._engines.values():
+            engine.dispose()
+        self._engines.clear()
+
+    def __enter__(self) -> SourceEngines:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.dispose()
+
+
+def make_source_engine(source: Source) -> Engine:
+    """A read-only engine for ``source`` with its connect and statement timeouts."""
+    try:
+        url = make_url(source.url)
+    except Exception:
+        raise SourceError(source.name, f"url {source.url!r} is not a database URL; write e.g. "
+                                       "postgresql+psycopg://user@host/db in the source's `url`") from None
+    backend = url.get_backend_name()
+    connect_s = max(1, int(source.connect_timeout.total_seconds()))
+    statement_s = max(1.0, source.statement_timeout.total_seconds())
+    if backend == "sqlite":
+        return _sqlite_engine(url, connect_s, statement_s)
+    if backend == "postgresql":
+        options = f"-c default_transaction_read_only=on -c statement_timeout={int(statement_s * 1000)}"
+        return create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=2, pool_recycle=1800,
+                             pool_timeout=connect_s,
+                             connect_args={"connect_timeout": connect_s, "options": options,
+                                           "application_name": "citybrain"})
+    if backend in ("mysql", "mariadb"):
+        engine = create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=2, pool_recycle=1800,
+                               pool_timeout=connect_s,
+                               connect_args={"connect_timeout": connect_s, "read_timeout": int(statement_s) + 5})
+
+        @event.listens_for(engine, "connect")
+        def _read_only(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("SET SESSION TRANSACTION READ ONLY")
+            try:  # MariaDB names it max_statement_time (seconds); MySQL relies on read_timeout
+                cur.execute(f"SET SESSION max_statement_time = {float(statement_s)}")
+            except Exception:  # noqa: BLE001 — an unsupported variable is not a reason to fail
+                pass
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_timeout=connect_s)
+
+
+def _sqlite_engine(url: Any, connect_s: int, statement_s: float) -> Engine:
+    database = url.database or ""
+    if database in ("", ":memory:"):
+        raise SourceError("sqlite", "an in-memory SQLite database cannot be a source; give a file path")
+    ro_url = url.set(database=f"file:{database}?mode=ro", query={**url.query, "uri": "true"})
+    engine = create_engine(ro_url, connect_args={"timeout": connect_s, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _statement_timeout(dbapi_conn: Any, record: Any) -> None:
+        # SQLite has no statement timeout: a progress handler aborts a statement past its deadline.
+        record.info["deadline"] = float("inf")
+        dbapi_conn.set_progress_handler(lambda: int(time.monotonic() > record.info["deadline"]), 20_000)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _arm(conn: Any, cursor: Any, statement: Any, parameters: Any, context: Any, executemany: Any) -> None:
+        conn.connection.info["deadline"] = time.monotonic() + statement_s
+
+    return engine
+
+
+class SourceReader:
+    """Reads one source through an open connection: probe, incremental batches, sample."""
+
+    def __init__(self, source: Source, conn: Connection):
+        self.source = source
+        self.conn = conn
+        self.dialect = conn.dialect.name
+        self.available = self.probe()
+        wanted = list(dict.fromkeys([*source.columns.values(), source.watermark_column]))
+        missing = [c for c in wanted if self._actual(c) is None]
+        if missing:
+            error = SchemaDriftError(source.name, drift_message(source, missing, self.available))
+            error.missing = missing  # type: ignore[attr-defined]  # for `citybrain check`'s table
+            raise error
+        self.names = {c: self._actual(c) for c in wanted}
+        self.relation = self._relation([self.names[c] for c in wanted])
+        self.wm = self.relation.c[self.names[source.watermark_column]]
+
+    def probe(self) -> list[str]:
+        """The column names the source has now (``SELECT * … LIMIT 0``: no rows read)."""
+        if self.source.table is not None:
+            rel: Any = _table(self.source.table)
+        else:
+            rel = text(_query_text(self.source.query or "")).columns().subquery("src")
+        result = self.conn.execute(select(literal_column("*")).select_from(rel).limit(0))
+        return list(result.keys())
+
+    def _actual(self, name: str) -> str | None:
+        if name in self.available:
+            return name
+        folded = [c for c in self.available if c.lower() == name.lower()]
+        return folded[0] if len(folded) == 1 else None
+
+    def _relation(self, names: list[str]) -> Any:
+        if self.source.table is not None:  # read the table itself: its watermark index applies directly
+            return _table(self.source.table, names)
+        return text(_query_text(self.source.query or "")).columns(*[column(n) for n in names]).subquery("src")
+
+    def _select(self) -> Any:
+        return select(*self.relation.c)
+
+    def after(self, value: Any, limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` rows whose watermark is greater than ``value`` (all rows when None)."""
+        stmt = self._select()
+        stmt = stmt.where(self.wm.is_not(None)) if value is None else stmt.where(self.wm > value)
+        stmt = stmt.order_by(self.wm).limit(limit)
+        return self._rows(self.conn.execute(stmt))
+
+    def equal(self, value: Any, chunk: int) -> Iterator[list[dict[str, Any]]]:
+        """All rows whose watermark equals ``value``, in chunks (a tie larger than a batch)."""
+        result = self.conn.execution_options(stream_results=True).execute(self._select().where(self.wm == value))
+        while rows := result.fetchmany(chunk):
+            yield [self._original(r._mapping) for r in rows]
+
+    def newest(self) -> dict[str, Any] | None:
+        rows = self._rows(self.conn.execute(self._select().where(self.wm.is_not(None))
+                                            .order_by(self.wm.desc()).limit(1)))
+        return rows[0] if rows else None
+
+    def _rows(self, result: Any) -> list[dict[str, Any]]:
+        return [self._original(r._mapping) for r in result]
+
+    def _original(self, mapping: Any) -> dict[str, Any]:
+        # keyed by the configured names, whatever case the database reports them in
+        return {configured: mapping[actual] for configured, actual in self.names.items()}
+
+
+def drift_message(source: Source, missing: list[str], available: list[str]) -> str:
+    fields = {col: name for name, col in source.columns.items()}
+    named = ", ".join(
+        f"{c!r} (mapped to {fields[c]})" if c in fields else f"{c!r} (the watermark)" for c in missing
+    )
+    where = f"table {source.table}" if source.table else "the source query"
+    return (f"configured column{'s' if len(missing) > 1 else ''} {named} missing in {where}; it now has "
+            f"{', '.join(available) or 'no columns'} — update [sources.columns] for {source.name!r} "
+            "or ask the department what changed")
+
+
+def _table(name: str, columns: list[str] | None = None) -> Any:
+    schema, _, tname = name.rpartition(".")
+    return table(tname, *[column(c) for c in (columns or [])], schema=schema or None)
+
+
+def _query_text(query: str) -> str:
+    # A trailing semicolon would end the statement inside the wrapping subquery.
+    return query.strip().rstrip(";").strip()

@@ -1,0 +1,105 @@
+"""Watermarks: how far a source has been read, in the source's own terms.
+
+A watermark is kept as the source's value *as text* (e.g. '2026-10-01 08:05:00'), not as
+a converted instant, because the predicate ``WHERE wm > :value`` runs in the source
+database and must compare like with like: on SQLite a TEXT timestamp compared against
+a differently formatted string silently skips or repeats rows. Re-binding the exact
+text (or the datetime it spells, on servers with real timestamp types) avoids that.
+
+Lookback is applied to the *value*: ``watermark - lookback`` rendered in the same
+style, so rows committed late with an older watermark value are read again (and
+upserted idempotently).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+_NUMERIC = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def to_text(value: Any) -> str:
+    """The watermark text for a value read from the source."""
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def parse_instant(text: str) -> dt.datetime | None:
+    """The datetime a watermark text spells (naive or aware), or None when it is not a time."""
+    if _NUMERIC.match(text.strip()):
+        return None
+    try:
+        return dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+def bind_value(text: str, dialect: str) -> Any:
+    """The value to bind for ``text`` in the source's predicate.
+
+    SQLite has no timestamp type: its timestamps are text, so the text itself is bound.
+    Servers get a datetime (or a number) so their own comparison rules apply.
+    """
+    stripped = text.strip()
+    if _NUMERIC.match(stripped):
+        return int(stripped) if "." not in stripped else float(stripped)
+    if dialect == "sqlite":
+        return text
+    instant = parse_instant(text)
+    return instant if instant is not None else text
+
+
+def shifted(text: str, lookback: dt.timedelta) -> str:
+    """``text`` moved back by ``lookback``, written in the same style as ``text``.
+
+    Numeric watermarks (ids, counters) have no notion of time: they are returned unchanged.
+    """
+    instant = parse_instant(text)
+    if instant is None or not lookback:
+        return text
+    earlier = instant - lookback
+    stripped = text.strip()
+    if len(stripped) == 10:  # a date
+        return earlier.date().isoformat()
+    sep = stripped[10] if len(stripped) > 10 else " "
+    frac = re.search(r"\.(\d+)", stripped[19:26] if len(stripped) > 19 else "")
+    out = earlier.replace(tzinfo=None).strftime(f"%Y-%m-%d{sep}%H:%M:%S")
+    if frac:
+        out += "." + f"{earlier.microsecond:06d}"[: len(frac.group(1))].ljust(len(frac.group(1)), "0")
+    if earlier.tzinfo is not None:
+        offset = earlier.strftime("%z")
+        out += offset[:3] + ":" + offset[3:]
+    return out
+
+
+def instant_utc(text: str | None, tz: ZoneInfo) -> dt.datetime | None:
+    """The UTC instant of a time watermark; naive values are the source's local time."""
+    if not text:
+        return None
+    instant = parse_instant(text)
+    if instant is None:
+        return None
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=tz)
+    return instant.astimezone(dt.timezone.utc)
+
+
+def later(a: str | None, b: str) -> str:
+    """The later of two watermark texts (a lookback re-read must not move it backwards)."""
+    if a is None:
+        return b
+    ta, tb = parse_instant(a), parse_instant(b)
+    if ta is not None and tb is not None and (ta.tzinfo is None) == (tb.tzinfo is None):
+        return b if tb >= ta else a
+    if _NUMERIC.match(a.strip()) and _NUMERIC.match(b.strip()):
+        return b if float(b) >= float(a) else a
+    return max(a, b)

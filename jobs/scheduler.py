@@ -1,0 +1,227 @@
+"""The scheduler: the one process that runs jobs (APScheduler 3.11).
+
+Each enabled source is polled on its own ``interval`` as its own job (its own thread,
+so one slow or failing source never delays another); the steps of ``jobs.pipeline``
+follow every poll that wrote rows. Jobs coalesce (a backlog of missed runs is one run),
+never overlap themselves (``max_instances=1``) and still run when late by less than
+their misfire grace.
+
+Only the holder of the store's scheduler lock does work: every job is guarded, and a
+``lock`` job acquires, refreshes or loses the lock. A second scheduler on the same
+store therefore idles as a hot standby and takes over when the first one dies; on
+taking over (or on a restart) every poll runs at once and catches up from the
+watermarks. ``run_scheduler`` is ``citybrain scheduler``; ``start_background`` runs the
+same jobs on a thread inside another process (``citybrain demo``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy import Engine
+
+from citybrain.settings import Settings
+from connectors.poll import poll_source
+from connectors.source import SourceEngines
+from jobs.lock import Lock, make_lock
+from jobs.pipeline import PERIODIC_STEPS, Step, after_poll, resolve
+from jobs.runs import abandon_running, recorded
+from store.engine import make_engine, upgrade
+
+log = logging.getLogger(__name__)
+
+#: (function, trigger keyword arguments for ``add_job``, job id) — e.g. the demo's simulator tick
+ExtraJob = tuple[Callable[..., Any], dict[str, Any], str]
+
+
+class Guard:
+    """Whether this process holds the lock, as last seen by the ``lock`` job."""
+
+    def __init__(self, lock: Lock, ttl: dt.timedelta):
+        self.lock, self.ttl = lock, ttl
+        self._held_since_check: float | None = None
+        self._mutex = threading.Lock()
+
+    def held(self) -> bool:
+        with self._mutex:
+            seen = self._held_since_check
+        # a holder that could not refresh for a whole ttl must assume it was taken over
+        return seen is not None and time.monotonic() - seen < self.ttl.total_seconds()
+
+    def check(self) -> tuple[bool, bool]:
+        """Acquire or refresh the lock; returns (held now, newly acquired)."""
+        was = self.held()
+        try:
+            now_held = self.lock.refresh() if was else self.lock.acquire()
+        except Exception as exc:  # noqa: BLE001 — the store may be briefly unreachable
+            log.warning("scheduler lock check failed: %s", exc)
+            return self.held(), False
+        with self._mutex:
+            self._held_since_check = time.monotonic() if now_held else None
+        if was and not now_held:
+            log.warning("lost the scheduler lock to another process; standing by")
+        return now_held, now_held and not was
+
+    def release(self) -> None:
+        with self._mutex:
+            self._held_since_check = None
+        try:
+            self.lock.release()
+        except Exception as exc:  # noqa: BLE001
+            log.warning("could not release the scheduler lock: %s", exc)
+
+
+class Jobs:
+    """The job bodies, bound to one settings object, store and set of source engines."""
+
+    def __init__(self, settings: Settings, engine: Engine, guard: Guard, engines: SourceEngines,
+                 steps: Sequence[str | Step] | None = None, retries: int = 3, backoff: float = 1.0):
+        self.settings, self.engine, self.guard, self.engines = settings, engine, guard, engines
+        self.steps, self.retries, self.backoff = steps, retries, backoff
+        self.scheduler: BaseScheduler | None = None
+
+    def lock(self) -> None:
+        held, fresh = self.guard.check()
+        if fresh:
+            abandoned = abandon_running(self.engine)
+            log.info("holding the scheduler lock as %s (%d abandoned runs closed); catching up",
+                     self.guard.lock.holder, abandoned)
+            self.catch_up()
+
+    def catch_up(self) -> None:
+        """Run every poll now: after a restart or takeover, read what arrived meanwhile."""
+        if self.scheduler is None:
+            return
+        now = dt.datetime.now(self.scheduler.timezone)
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith("poll:"):
+                job.modify(next_run_time=now)
+
+    def poll(self, name: str) -> None:
+        if not self.guard.held():
+            return
+        source = self.settings.source(name)
+        with recorded(self.engine, f"poll:{name}") as run:
+            report = poll_source(self.settings, self.engine, source, engines=self.engines,
+                                 retries=self.retries, backoff=self.backoff)
+            run.rows = report.rows_written
+            if report.status != "ok":
+                run.fail(report.error or report.status)
+        if report.rows_written and report.touched:
+            after_poll(self.settings, self.engine, {source.domain: report.touched}, self.steps)
+
+    def guarded(self, job_id: str, func: Callable[..., Any]) -> Callable[..., Any]:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            if not self.guard.held():
+                return None
+            with recorded(self.engine, job_id) as rec:
+                result = func(*args, **kwargs)
+                rec.rows = result if isinstance(result, int) and not isinstance(result, bool) else None
+                return result
+
+        run.__name__ = getattr(func, "__name__", job_id)
+        return run
+
+
+def build(scheduler: BaseScheduler, settings: Settings, engine: Engine, *, extra_jobs: Iterable[ExtraJob] = (),
+          lock_ttl: dt.timedelta = dt.timedelta(seconds=60), heartbeat: dt.timedelta = dt.timedelta(seconds=10),
+          steps: Sequence[str | Step] | None = None, retries: int = 3, backoff: float = 1.0,
+          periodic: Sequence[tuple[str, int]] = PERIODIC_STEPS) -> Jobs:
+    """Add the lock, poll, periodic and extra jobs to ``scheduler``; returns the bound job bodies."""
+    engines = SourceEngines()
+    guard = Guard(make_lock(engine, "scheduler", lock_ttl), lock_ttl)
+    jobs = Jobs(settings, engine, guard, engines, steps, retries, backoff)
+    jobs.scheduler = scheduler
+    sources = [s for s in settings.sources if s.enabled]
+    extras = list(extra_jobs)
+    scheduler.add_executor(ThreadPoolExecutor(max_workers=len(sources) + len(extras) + len(periodic) + 2))
+    now = dt.datetime.now(scheduler.timezone)
+    scheduler.add_job(jobs.lock, "interval", seconds=heartbeat.total_seconds(), id="lock", next_run_time=now,
+                      coalesce=True, max_instances=1, misfire_grace_time=None)
+    for source in sources:
+        seconds = source.interval.total_seconds()
+        scheduler.add_job(jobs.poll, "interval", seconds=seconds, args=[source.name], id=f"poll:{source.name}",
+                          name=f"poll {source.name}", next_run_time=now, coalesce=True, max_instances=1,
+                          misfire_grace_time=max(1, int(seconds)))
+    for step, seconds in periodic:
+        func = functools.partial(resolve(step), settings, engine, {})
+        extras.append((func, {"trigger": "interval", "seconds": seconds, "next_run_time": now}, step.partition(":")[2]))
+    for func, trigger, job_id in extras:
+        options = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 30, **trigger}
+        scheduler.add_job(jobs.guarded(job_id, func), id=job_id, **options)
+    # take the lock before the first polls fire, so a lone scheduler starts work at once
+    held, _ = guard.check()
+    if held:
+        abandon_running(engine)
+    return jobs
+
+
+def run_scheduler(settings: Settings, *, lock_ttl: dt.timedelta = dt.timedelta(seconds=60),
+                  heartbeat: dt.timedelta = dt.timedelta(seconds=10), retries: int = 3, backoff: float = 1.0,
+                  steps: Sequence[str | Step] | None = None) -> None:
+    """``citybrain scheduler``: run the jobs until SIGINT/SIGTERM (blocking)."""
+    url = settings.resolved_store_url
+    upgrade(url)
+    engine = make_engine(url)
+    scheduler = BlockingScheduler(timezone=settings.tz)
+    jobs = build(scheduler, settings, engine, lock_ttl=lock_ttl, heartbeat=heartbeat, steps=steps,
+                 retries=retries, backoff=backoff)
+    if not jobs.guard.held():
+        log.info("another scheduler holds the lock on this store; standing by to take over")
+
+    def _stop(signum: int, _frame: Any) -> None:
+        log.info("signal %d: stopping the scheduler", signum)
+        scheduler.shutdown(wait=False)
+
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+        jobs.guard.release()
+        jobs.engines.dispose()
+        engine.dispose()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def start_background(settings: Settings, engine: Engine, extra_jobs: Iterable[ExtraJob] = (), *,
+                     lock_ttl: dt.timedelta = dt.timedelta(seconds=60),
+                     heartbeat: dt.timedelta = dt.timedelta(seconds=10),
+                     steps: Sequence[str | Step] | None = None, retries: int = 3,
+                     backoff: float = 1.0) -> BackgroundScheduler:
+    """The same jobs on a background thread (``citybrain demo``); returns the running scheduler.
+
+    ``extra_jobs`` are ``(func, trigger kwargs, id)``, e.g.
+    ``(tick, {"trigger": "interval", "seconds": 5}, "simulator")``; they run guarded and
+    recorded like the polls. Stop with ``stop_background(scheduler)``.
+    """
+    scheduler = BackgroundScheduler(timezone=settings.tz)
+    jobs = build(scheduler, settings, engine, extra_jobs=extra_jobs, lock_ttl=lock_ttl, heartbeat=heartbeat,
+                 steps=steps, retries=retries, backoff=backoff)
+    scheduler.citybrain_jobs = jobs  # type: ignore[attr-defined]  # for stop_background
+    scheduler.start()
+    return scheduler
+
+
+def stop_background(scheduler: BackgroundScheduler, wait: bool = True) -> None:
+    """Stop a scheduler from ``start_background`` and release its lock and source pools."""
+    scheduler.shutdown(wait=wait)
+    jobs: Jobs | None = getattr(scheduler, "citybrain_jobs", None)
+    if jobs is not None:
+        jobs.guard.release()
+        jobs.engines.dispose()
