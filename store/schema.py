@@ -229,8 +229,19 @@ warnings = Table(
     Column("acknowledged_at", UTCDateTime),
     Column("assigned_to", String(100)),
     Column("detail", JSONType),
+    # issue 5 (alerts/): rule kind (staleness is a class of its own), data time of the
+    # value shown, the recovering timer (survives restarts), the handling trail's ends,
+    # and "rule|scope_kind|scope" while not resolved — one open warning per rule and scope.
+    Column("rule_kind", String(16)),
+    Column("data_time", UTCDateTime),
+    Column("recovering_since", UTCDateTime),
+    Column("assigned_at", UTCDateTime),
+    Column("closed_by", String(64)),
+    Column("closed_at", UTCDateTime),
+    Column("open_key", String(160)),
     Index("ix_warnings_rule_scope", "rule", "scope_kind", "scope"),
     Index("ix_warnings_state", "state"),
+    UniqueConstraint("open_key", name="uq_warnings_open_key"),
 )
 
 warning_events = Table(
@@ -239,6 +250,7 @@ warning_events = Table(
     Column("warning_id", Integer, ForeignKey("warnings.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("at", UTCDateTime, nullable=False),
     Column("kind", String(16), nullable=False),  # state | level | ack | assign | close | note | notify | silence
+    # notify rows: to_value = pending | delivered | failed | expired; detail has webhook, attempts, error
     Column("from_value", String(32)),
     Column("to_value", String(32)),
     Column("actor", String(64)),
