@@ -220,8 +220,10 @@ def _instant(text: str | None, settings: Settings, default: dt.datetime) -> dt.d
 @handles_errors
 def compute(config: ConfigOpt = None,
             from_: Annotated[Optional[str], typer.Option("--from", help="Start (city time), default: 30 days ago.")] = None,
-            to: Annotated[Optional[str], typer.Option("--to", help="End (city time, exclusive), default: now.")] = None) -> None:
-    """Recompute indicators and the vital-signs index over a period (idempotent)."""
+            to: Annotated[Optional[str], typer.Option("--to", help="End (city time, exclusive), default: now.")] = None,
+            replay_warnings: Annotated[bool, typer.Option("--warnings/--no-warnings", help="Replay the warning rules over the period afterwards.")] = True,
+            dry_run: Annotated[bool, typer.Option("--dry-run", help="Replay warnings into a scratch store: try a rule on last month without touching live warnings.")] = False) -> None:
+    """Recompute indicators and the vital-signs index over a period, then replay the warning rules."""
     from rich.progress import Progress
 
     from jobs.indicators import compute as run_compute
@@ -242,10 +244,26 @@ def compute(config: ConfigOpt = None,
                 progress.update(task, description=f"compute {step}", completed=done, total=total)
 
             report = run_compute(settings, engine, start=start, end=end, progress=on_progress)
+        _console().print(f"{report.start:%Y-%m-%d %H:%M} – {report.end:%Y-%m-%d %H:%M} UTC: "
+                         + ", ".join(f"{k} {v:,}" for k, v in report.rows.items()))
+        if replay_warnings:
+            from alerts.replay import replay
+
+            replayed = replay(settings, engine, start=start, end=end, dry_run=dry_run)
+            _print_replay(replayed, dry_run)
     finally:
         engine.dispose()
-    _console().print(f"{report.start:%Y-%m-%d %H:%M} – {report.end:%Y-%m-%d %H:%M} UTC: "
-                     + ", ".join(f"{k} {v:,}" for k, v in report.rows.items()))
+
+
+def _print_replay(replayed: Any, dry_run: bool) -> None:
+    table = Table(title=f"预警回放 warnings replay{' (dry run)' if dry_run else ''}: {replayed.steps} steps")
+    for col in ("id", "rule", "scope", "level", "state", "fired at (UTC)", "resolved at (UTC)"):
+        table.add_column(col)
+    for w in replayed.warnings:
+        fired, resolved = w.get("fired_at"), w.get("resolved_at")
+        table.add_row(str(w.get("id", "")), w["rule"], f"{w['scope_kind']} {w['scope']}".strip(), w["level"], w["state"],
+                      f"{fired:%Y-%m-%d %H:%M}" if fired else "", f"{resolved:%Y-%m-%d %H:%M}" if resolved else "")
+    _console().print(table)
 
 
 @app.command()
