@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from citybrain.errors import CitybrainError, NotAvailableYet
+from citybrain.i18n import format_age
 from citybrain.settings import Settings, load_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, help="城市运行智慧大脑 citybrain — operations dashboard for a city.")
@@ -123,14 +124,14 @@ def poll(names: Annotated[Optional[list[str]], typer.Argument(help="Sources to p
          config: ConfigOpt = None) -> None:
     """Poll sources now and print what each delivered."""
     import connectors
-    from store.engine import make_engine
+    from store.engine import open_store
 
     settings = _settings(config)
     unknown = [n for n in names or [] if n not in {s.name for s in settings.sources}]
     if unknown:
         raise CitybrainError(f"unknown source(s) {', '.join(unknown)}; configured: "
                              f"{', '.join(s.name for s in settings.sources)}")
-    engine = make_engine(settings.resolved_store_url)
+    engine = open_store(settings)
     try:
         reports = connectors.poll(settings, engine, names or None)
     finally:
@@ -140,7 +141,7 @@ def poll(names: Annotated[Optional[list[str]], typer.Argument(help="Sources to p
         table.add_column(col)
     for r in reports:
         table.add_row(r.name, r.status, str(r.rows_read), str(r.rows_written), str(r.rows_quarantined),
-                      str(r.watermark or ""), "" if r.lag_seconds is None else f"{r.lag_seconds:.0f}s",
+                      str(r.watermark or ""), format_age(r.lag_seconds, "en").removesuffix(" ago"),
                       f"{r.duration_s:.2f}", r.error or "")
     _console().print(table)
     if any(r.error for r in reports):
@@ -227,7 +228,7 @@ def compute(config: ConfigOpt = None,
     from rich.progress import Progress
 
     from jobs.indicators import compute as run_compute
-    from store.engine import make_engine
+    from store.engine import open_store
 
     settings = _settings(config)
     now = dt.datetime.now(dt.timezone.utc)
@@ -235,7 +236,7 @@ def compute(config: ConfigOpt = None,
     start = _instant(from_, settings, end - dt.timedelta(days=30))
     if start >= end:
         raise CitybrainError(f"--from ({start:%Y-%m-%d %H:%M} UTC) must be before --to ({end:%Y-%m-%d %H:%M} UTC)")
-    engine = make_engine(settings.resolved_store_url)
+    engine = open_store(settings)
     try:
         with Progress(console=_console()) as progress:
             task = progress.add_task("compute", total=1)

@@ -75,6 +75,35 @@ def upgrade(url: str, revision: str = "head") -> str:
         engine.dispose()
 
 
+def open_store(settings: Any) -> Engine:
+    """The store of ``settings``, ready for work: created if empty, refused if behind.
+
+    An empty store (a fresh install) is created at once; a store at an older revision is
+    not migrated behind the operator's back — that is ``citybrain db upgrade``'s job,
+    run once per release — so it stops with that advice. The city's entities are synced
+    from the config every time, because the config is their source of truth.
+    """
+    from store.entities import sync_from_config
+
+    url = settings.resolved_store_url
+    engine = make_engine(url)
+    try:
+        current = current_revision(engine)
+    except OperationalError as exc:
+        engine.dispose()
+        raise StoreError(f"cannot open the store at {_safe(url)}: {exc.orig}; check CITYBRAIN_STORE_URL and that "
+                         "the database server is running") from None
+    head = head_revision()
+    if current is None:
+        upgrade(url)
+    elif current != head:
+        engine.dispose()
+        raise StoreError(f"the store at {_safe(url)} is at schema {current}, this release needs {head}; "
+                         "run `citybrain db upgrade` first")
+    sync_from_config(engine, settings)
+    return engine
+
+
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()

@@ -53,3 +53,41 @@ def test_bad_config_is_a_message_not_a_traceback(tmp_path):
 def test_bad_store_url_is_a_message(tmp_path):
     out = citybrain("db", "upgrade", data_dir=tmp_path, env={"CITYBRAIN_STORE_URL": "nonsense"})
     assert out.returncode == 1 and "not a database URL" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.fixture
+def departments(tmp_path):
+    """Two days of the simulated departments in a private data dir."""
+    import datetime as dt
+
+    import simulator
+    from citybrain.settings import load_settings
+
+    settings = load_settings(env={}, data_dir=tmp_path)
+    simulator.create(settings, days=2, end=dt.datetime(2026, 11, 20, 4, 0, tzinfo=dt.timezone.utc))
+    return tmp_path
+
+
+def test_check_lists_every_source_and_fails_when_one_is_unreachable(departments):
+    out = citybrain("check", data_dir=departments)
+    assert out.returncode == 0, out.stdout + out.stderr
+    for name in ("traffic_detectors", "env_monitor", "scenic_gates", "stats_bureau", "hotline_12345"):
+        assert name in out.stdout
+    (departments / "departments" / "tourism.db").rename(departments / "tourism.db.bak")
+    out = citybrain("check", data_dir=departments)
+    assert out.returncode == 1
+    assert "scenic_gates" in out.stderr and "1 source(s) failed" in out.stderr
+    assert "Traceback" not in out.stdout + out.stderr
+
+
+def test_poll_then_compute_from_the_command_line(departments):
+    out = citybrain("poll", data_dir=departments)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "env_monitor" in out.stdout and "ok" in out.stdout
+    out = citybrain("poll", "no_such_source", data_dir=departments)
+    assert out.returncode == 1 and "unknown source(s) no_such_source" in out.stderr
+    out = citybrain("compute", "--from", "2026-11-18", "--to", "2026-11-20T12:00", data_dir=departments)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "vital_signs" in out.stdout and "warnings replay" in out.stdout
+    out = citybrain("compute", "--from", "2026-11-20", "--to", "2026-11-19", data_dir=departments)
+    assert out.returncode == 1 and "must be before" in out.stderr

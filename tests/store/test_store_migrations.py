@@ -57,3 +57,20 @@ def test_unreachable_store_is_a_plain_error(tmp_path):
         make_engine("not a url")
     with pytest.raises(StoreError, match="check CITYBRAIN_STORE_URL"):
         upgrade("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
+
+
+def test_open_store_creates_an_empty_store_and_refuses_an_old_one(settings_factory):
+    from citybrain.errors import StoreError
+    from store.engine import open_store
+
+    fresh = settings_factory()
+    engine = open_store(fresh)  # created at head, entities loaded
+    assert current_revision(engine) == head_revision()
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM entities").scalar() == 27
+    engine.dispose()
+
+    old = settings_factory(data_dir=fresh.data_dir.parent / "old")
+    upgrade(old.resolved_store_url, "0001")
+    with pytest.raises(StoreError, match="run `citybrain db upgrade` first"):
+        open_store(old)
