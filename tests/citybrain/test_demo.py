@@ -54,11 +54,16 @@ def test_demo_comes_up_within_90_seconds_with_data(tmp_path):
         engine = sa.create_engine(f"sqlite:///{tmp_path}/var/citybrain.db")
         with engine.connect() as conn:
             counts = dict(conn.execute(sa.text("SELECT name, rows_written_total FROM source_status")).all())
-            names = {r[0] for r in conn.execute(sa.text("SELECT DISTINCT name FROM indicators"))}
+            families = {tuple(r) for r in conn.execute(sa.text("SELECT DISTINCT name, grain, scope_kind FROM indicators"))}
         engine.dispose()
         assert set(counts) == {"traffic_detectors", "env_monitor", "scenic_gates", "stats_bureau", "hotline_12345"}
         assert all(n > 0 for n in counts.values()), counts
-        assert {"aqi", "tpi", "crowding", "vital_signs", "economy", "hotline_calls"} <= names
+        expected = {("aqi", "hour", "station"), ("aqi", "hour", "city"), ("aqi", "day", "station"), ("aqi", "day", "city"),
+                    ("tpi", "hour", "city"), ("crowding", "hour", "site"), ("hotline_answer_rate", "day", "city"),
+                    ("hotline_on_time_rate", "day", "city"), ("hotline_satisfaction", "day", "city"),
+                    ("economy", "month", "indicator"), ("economy", "quarter", "indicator"),
+                    ("vital_signs", "hour", "city"), ("vital_signs", "hour", "district")}
+        assert expected <= families, expected - families
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
