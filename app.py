@@ -9,6 +9,7 @@ loads — is built on first access from the environment's settings (``CITYBRAIN_
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import secrets
 from pathlib import Path
@@ -28,7 +29,7 @@ from store.engine import current_revision, head_revision, make_engine
 log = logging.getLogger("citybrain.app")
 
 
-def create_app(settings: Settings | None = None) -> dash.Dash:
+def create_app(settings: Settings | None = None, *, open_demo: bool | None = None) -> dash.Dash:
     """Build the Dash app (and its Flask ``server``) for ``settings``."""
     settings = settings or load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -58,7 +59,40 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         serve_locally=True,  # command centres run on intranets: nothing from a CDN
     )
     app.layout = frame
+    _adopt_page_callbacks(app)
+    import access
+    import api
+
+    access.init_app(server, settings, open_demo=open_demo, dash_app=app)
+    api.init_app(server)
     return app
+
+
+@functools.cache
+def _page_callbacks() -> dict[str, dict[str, Any]]:
+    """Where this process keeps every ``dash.callback`` registered so far, by output.
+
+    ``dash.callback`` puts callbacks in a global registry, and the first app to serve a
+    request takes them all, so a second app in the process (a test, a tool) would get
+    none of those registered by modules imported only once (components). Dash re-runs
+    page modules for each new app, so their callbacks come again: keyed by output, the
+    newest definition replaces the old one instead of doubling it. Code, not request data.
+    """
+    return {"map": {}, "list": {}, "scripts": {}}
+
+
+def _adopt_page_callbacks(app: dash.Dash) -> None:
+    from dash import _callback
+
+    registry = _page_callbacks()
+    registry["map"].update({k: _callback.GLOBAL_CALLBACK_MAP.pop(k) for k in list(_callback.GLOBAL_CALLBACK_MAP)})
+    registry["list"].update({c["output"]: c for c in _callback.GLOBAL_CALLBACK_LIST})
+    _callback.GLOBAL_CALLBACK_LIST.clear()
+    registry["scripts"].update({script: None for script in _callback.GLOBAL_INLINE_SCRIPTS})
+    _callback.GLOBAL_INLINE_SCRIPTS.clear()
+    app.callback_map.update(registry["map"])
+    app._callback_list.extend(registry["list"].values())
+    app._inline_scripts.extend(registry["scripts"])
 
 
 def _local_secret(data_dir: Path) -> str:

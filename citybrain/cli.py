@@ -275,12 +275,10 @@ def brief(config: ConfigOpt = None, date: Optional[str] = typer.Option(None, "--
     _not_yet("brief", "the briefings release (issue 8)")
 
 
-@app.command()
-@handles_errors
-def users(action: Annotated[str, typer.Argument(help="add | list | disable | passwd")] = "list",
-          config: ConfigOpt = None) -> None:
-    """Manage users and roles."""
-    _not_yet("users", "access control (issue 9)")
+from access.cli import token_app, users_app  # noqa: E402 — needs handles_errors above
+
+app.add_typer(users_app, name="users")
+app.add_typer(token_app, name="token")
 
 
 def main() -> None:

@@ -114,25 +114,38 @@ def run(settings: Settings, *, days: int | None = None, rebuild: bool = False, s
         return
 
     import jobs
-    import simulator
+    from access.users import ensure_demo_users
     from app import create_app
     from store.engine import make_engine
 
     engine = make_engine(settings.resolved_store_url)
+    logins = ensure_demo_users(engine, settings)
     advance = _Advance(settings)
     scheduler = jobs.start_background(
         settings, engine,
         extra_jobs=[(advance, {"trigger": "interval", "seconds": settings.demo.tick_seconds}, "simulator-advance")],
     )
     url = f"http://{settings.host}:{settings.port}/"
-    console.print(f"\n  open  [bold cyan]{url}[/]   (healthz: {url}healthz)\n"
-                  "  the simulated departments append new rows every "
+    console.print(f"\n  open  [bold cyan]{url}[/]   wall: [bold cyan]{url}wall[/]   (healthz: {url}healthz)\n")
+    console.print(_logins_table(logins))
+    console.print("  passwords are new every start; the simulated departments append new rows every "
                   f"{settings.demo.tick_seconds:g} s; press Ctrl+C to stop\n")
     try:
         create_app(settings).run(host=settings.host, port=settings.port, debug=False)
     finally:
         jobs.stop_background(scheduler, wait=False)
         engine.dispose()
+
+
+def _logins_table(logins: list[tuple[str, str, str]]) -> Any:
+    from rich.table import Table
+
+    table = Table(title="演示账号 demo logins", title_justify="left")
+    for col in ("user", "password", "role"):
+        table.add_column(col)
+    for user, password, role in logins:
+        table.add_row(user, password, role)
+    return table
 
 
 class _Advance:

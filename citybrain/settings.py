@@ -303,6 +303,36 @@ class Wall(_Strict):
         return self
 
 
+class Access(_Strict):
+    """Sign-in, sessions, single sign-on and API limits (access/ reads these)."""
+
+    #: with no users in the store, let everyone in as admin (logged) — `citybrain demo` only
+    open_demo: bool = False
+    #: trusted-header single sign-on: the header a portal sets (e.g. "X-Remote-User"); "" = off
+    sso_header: str = ""
+    #: addresses or networks of the portal's proxy; the header is ignored from anyone else
+    sso_proxies: list[str] = Field(default_factory=list)
+    lockout_attempts: Annotated[int, Field(ge=1, le=100)] = 5
+    lockout_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
+    session_hours: Annotated[int, Field(ge=1, le=720)] = 12
+    #: API requests per token per minute
+    api_rate_limit: Annotated[int, Field(ge=1)] = 600
+    #: mark the session cookie Secure (production behind HTTPS)
+    secure_cookies: bool = False
+
+    @field_validator("sso_proxies")
+    @classmethod
+    def _networks(cls, v: list[str]) -> list[str]:
+        import ipaddress
+
+        for item in v:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an address or network; write e.g. \"10.0.0.5\" or \"10.0.0.0/24\"") from None
+        return v
+
+
 class Demo(_Strict):
     """How the simulated department systems of the demo behave for this city."""
 
@@ -330,6 +360,7 @@ class Settings(_Strict):
     #: the 城市体征指数 spec (OECD/JRC): goalposts, weights, directions; None = documented defaults
     vital_signs: dict[str, Any] | None = None
     wall: Wall = Field(default_factory=Wall)
+    access: Access = Field(default_factory=Access)
     demo: Demo = Field(default_factory=Demo)
 
     # -- from the environment (CITYBRAIN_*), with defaults for a laptop

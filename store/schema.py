@@ -389,3 +389,25 @@ audit_log = Table(
     Column("detail", JSONType),
     Column("address", String(64)),
 )
+
+# ------------------------------------------------------------------ access (issue 9)
+
+#: API bearer tokens and wall-screen tokens. Only a hash of the secret is kept (the
+#: secret is shown once, at creation); ``screen`` set = a wall token bound to that screen.
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    Column("kind", String(8), nullable=False),  # api | wall
+    Column("role", String(16), nullable=False),
+    Column("domains", JSONType, nullable=False, default=list),
+    Column("district", Code),
+    Column("screen", String(32)),
+    Column("token_hash", String(64), nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime),
+    Column("revoked_at", UTCDateTime),
+    Column("last_used_at", UTCDateTime),
+    UniqueConstraint("token_hash"),
+)

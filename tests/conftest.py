@@ -102,3 +102,31 @@ def settings_factory(tmp_path: Path):
         return load_settings(config, env={}, **overrides)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole session (Debian's, driven by Playwright)."""
+    executable = chromium_executable()
+    from playwright.sync_api import sync_playwright
+
+    from tests.browserkit import CHROMIUM_ARGS
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(params=[(1920, 1080), (1440, 900)], ids=["wall-1920", "office-1440"])
+def page_at(request, browser):
+    """A fresh page at a wall and an office size; fails the test on any console error."""
+    from tests.browserkit import open_page
+
+    width, height = request.param
+    context, page, watch = open_page(browser, width, height)
+    page.cb_size = f"{width}x{height}"
+    yield page
+    context.close()
+    shown = [e[:300] for e in watch.errors[:3]]
+    assert watch.errors == [], f"{len(watch.errors)} console error(s), first: {shown}"

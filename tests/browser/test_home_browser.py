@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import assert_no_overflow, screenshot
+from tests.browserkit import assert_no_overflow, screenshot
 
 pytestmark = pytest.mark.browser
 

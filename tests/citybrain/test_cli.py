@@ -34,7 +34,7 @@ def test_db_upgrade_then_current(tmp_path):
     assert out.returncode == 0 and "→ run" not in out.stdout
 
 
-@pytest.mark.parametrize("command", [["brief"], ["users", "list"]])
+@pytest.mark.parametrize("command", [["brief"]])
 def test_later_commands_say_not_yet_with_exit_2(tmp_path, command):
     out = citybrain(*command, data_dir=tmp_path)
     assert out.returncode == 2

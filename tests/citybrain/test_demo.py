@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -31,11 +35,14 @@ def test_demo_comes_up_within_90_seconds_with_data(tmp_path):
     started = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "citybrain", "demo", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    output: list[str] = []
+    threading.Thread(target=lambda: output.extend(proc.stdout), daemon=True).start()
     try:
         body = None
         while time.monotonic() - started < 90:
             if proc.poll() is not None:
-                pytest.fail(f"demo exited with {proc.returncode}: {proc.stdout.read()[-3000:]}")
+                time.sleep(0.5)
+                pytest.fail(f"demo exited with {proc.returncode}: {''.join(output)[-3000:]}")
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as res:
                     body = json.load(res)
@@ -45,9 +52,18 @@ def test_demo_comes_up_within_90_seconds_with_data(tmp_path):
         elapsed = time.monotonic() - started
         assert body is not None, "the demo did not answer within 90 s"
         assert body["status"] == "ok"
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as res:
-            assert "许昌市" in res.read().decode()
         print(f"demo answered after {elapsed:.1f} s")
+        # the demo prints one login per role; sign in as the admin it printed
+        deadline = time.monotonic() + 10
+        while not (m := re.search(r"│ admin\s+│ (\S+)\s+│ admin", "".join(output))) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert m, f"no admin login printed: {''.join(output)[-2000:]}"
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        with opener.open(f"http://127.0.0.1:{port}/", timeout=5) as res:
+            assert "/login" in res.url, "an anonymous visitor is sent to sign in"
+        form = urllib.parse.urlencode({"username": "admin", "password": m.group(1)}).encode()
+        with opener.open(f"http://127.0.0.1:{port}/login", data=form, timeout=10) as res:
+            assert "/login" not in res.url and "许昌市" in res.read().decode()
 
         import sqlalchemy as sa
 

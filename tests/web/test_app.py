@@ -18,7 +18,7 @@ def app_and_settings(tmp_path_factory):
 
     settings = load_settings(env={}, data_dir=tmp_path_factory.mktemp("var"))
     upgrade(settings.resolved_store_url)
-    return create_app(settings), settings
+    return create_app(settings, open_demo=True), settings
 
 
 def test_healthz_reports_store_and_schema(app_and_settings):
@@ -31,7 +31,7 @@ def test_healthz_is_503_on_an_unmigrated_store(tmp_path):
     from app import create_app
     from citybrain.settings import load_settings
 
-    app = create_app(load_settings(env={}, data_dir=tmp_path))  # never upgraded
+    app = create_app(load_settings(env={}, data_dir=tmp_path), open_demo=True)  # never upgraded
     res = app.server.test_client().get("/healthz")
     assert res.status_code == 503 and "citybrain db upgrade" in res.json["store"]
 
@@ -53,7 +53,7 @@ def test_index_serves_everything_locally(app_and_settings):
 
 
 def test_home_sources_table_shows_every_configured_source(app_and_settings):
-    from pages.home import sources_table
+    from components.sources.sources_table import sources_compact, sources_table
     from store.queries.sources import source_overview
     from store.schema import source_status
 
@@ -73,9 +73,12 @@ def test_home_sources_table_shows_every_configured_source(app_and_settings):
     assert rows[0]["status"] == "never" and rows[0]["stale"]
     from components.table import cells
 
-    body = cells(sources_table(rows, "zh"))
-    assert body[1][5] == "12.3万" and body[1][2] == "环境"
-    assert cells(sources_table(rows, "en"))[1][5] == "123,456"
+    body = cells(sources_table(rows, "zh", settings.tz))
+    assert body[1][8] == "12.3万" and body[1][2] == "环境"
+    assert body[1][5] == "11-21 17:00"  # data time in the city's zone (UTC+8)
+    assert cells(sources_table(rows, "en", settings.tz))[1][8] == "123,456"
+    home = cells(sources_compact(rows, "zh"))
+    assert [r[1] for r in home][1] == "市生态环境局" and len(home) == len(settings.sources)
 
 
 @pytest.mark.parametrize("value,lang,text", [
@@ -98,3 +101,24 @@ def test_catalogue_is_complete_and_bilingual():
     assert cat and all(zh and en for zh, en in cat.values())
     assert t("app.title") == "城市运行智慧大脑" and t("app.title", "en") == "City Operations Brain"
     assert t("no.such.key") == "no.such.key"  # visible, not hidden
+
+
+def test_every_app_in_a_process_gets_every_page_callback_once(tmp_path):
+    """Dash hands page callbacks to the first app only; create_app gives each app its own copy."""
+    import collections
+
+    from app import create_app
+    from citybrain.settings import load_settings
+    from store.engine import upgrade
+
+    settings = load_settings(env={}, data_dir=tmp_path)
+    upgrade(settings.resolved_store_url)
+    outputs = []
+    for _ in range(2):
+        app = create_app(settings, open_demo=True)
+        deps = app.server.test_client().get("/_dash-dependencies").json
+        counts = collections.Counter(d["output"] for d in deps)
+        assert [k for k, n in counts.items() if n > 1] == []
+        outputs.append(set(counts))
+    assert outputs[0] == outputs[1]
+    assert len(outputs[0]) > 10, "the pages' own callbacks, not only Dash's router"

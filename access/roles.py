@@ -1,0 +1,97 @@
+"""Who may do what: the one permission table of citybrain.
+
+Every check in the app — page layouts, Dash callbacks, exports, PDFs, the API — asks
+:func:`allowed`, so a role's rights are read here and nowhere else. A *resource* is a
+page family (``overview`` = home and the vital-signs index, one per domain, ``warnings``,
+``sources``, ``wall``, ``audit``); ``@domains`` in the table stands for the principal's
+own domains (department heads). A principal bound to a district (``district``) is further
+limited to :data:`DISTRICT_RESOURCES` — the pages whose data can be cut by district —
+and to values of that district (checked where the values are, see ``access.enforce``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from citybrain.settings import DOMAINS
+
+ROLES: tuple[str, ...] = ("admin", "leader", "department", "duty", "analyst", "wall")
+ACTIONS: tuple[str, ...] = ("view", "export", "pdf", "ack", "silence", "api", "admin")
+RESOURCES: tuple[str, ...] = ("overview", *DOMAINS, "warnings", "sources", "wall", "audit")
+
+OWN = "@domains"
+_EVERY_PAGE = ("overview", *DOMAINS, "warnings", "sources", "wall")
+_DATA = ("overview", *DOMAINS, "warnings", "sources")
+
+#: role → action → resources (``@domains``: the principal's own domains)
+PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "admin": {"view": (*_EVERY_PAGE, "audit"), "export": _DATA, "pdf": ("overview", *DOMAINS),
+              "ack": DOMAINS, "silence": DOMAINS, "api": _DATA, "admin": ("audit",)},
+    "leader": {"view": _EVERY_PAGE, "pdf": ("overview", *DOMAINS), "api": _DATA},
+    "department": {"view": (OWN, "warnings"), "export": (OWN, "warnings"), "pdf": (OWN,), "ack": (OWN,),
+                   "api": (OWN, "warnings")},
+    "duty": {"view": ("overview", "warnings", "sources"), "ack": DOMAINS, "silence": DOMAINS,
+             "api": ("overview", "warnings", "sources")},
+    "analyst": {"view": _DATA, "export": _DATA, "pdf": ("overview", *DOMAINS), "api": _DATA},
+    "wall": {"view": ("wall",)},
+}
+
+#: what a district-bound principal may still see: pages whose every value has a district
+DISTRICT_RESOURCES: tuple[str, ...] = (*DOMAINS, "warnings")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The one acting: a signed-in user, an API token or a wall token.
+
+    ``domains`` only matters for department heads; ``district`` limits anyone to one
+    district; ``screen`` binds a wall token to one wall screen.
+    """
+
+    name: str
+    role: str
+    domains: tuple[str, ...] = ()
+    district: str | None = None
+    screen: str | None = None
+    via: str = "session"  # session | sso | api-token | wall-token | open-demo
+    token_id: int | None = None
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def username(self) -> str:
+        """What ``components.center.actor.actor`` reads (``flask.g.user.username``)."""
+        return self.name
+
+
+def resources_for(principal: Principal, action: str) -> frozenset[str]:
+    """The resources ``principal`` may ``action``, with ``@domains`` and the district limit applied."""
+    granted = PERMISSIONS.get(principal.role, {}).get(action, ())
+    out: set[str] = set()
+    for item in granted:
+        if item == OWN:
+            out |= {d for d in principal.domains if d in DOMAINS}
+        else:
+            out.add(item)
+    if principal.district:
+        out &= set(DISTRICT_RESOURCES)
+    return frozenset(out)
+
+
+def allowed(principal: Principal | None, action: str, resource: str) -> bool:
+    """May ``principal`` ``action`` ``resource``? No principal may do nothing."""
+    if principal is None:
+        return False
+    return resource in resources_for(principal, action)
+
+
+def check_role(role: str) -> str:
+    """``role`` if it is one of :data:`ROLES`; a ValueError naming them otherwise."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+    return role
+
+
+def permission_table() -> list[dict[str, str]]:
+    """The table as rows (role, action, resources) — for the CLI, the docs and the report."""
+    return [{"role": r, "action": a, "resources": ", ".join(res)} for r, acts in PERMISSIONS.items()
+            for a, res in acts.items()]

@@ -1,0 +1,284 @@
+"""The routes of API v1: sources, observations, indicators, vital signs, warnings.
+
+Every route reads the store through SQLAlchemy Core with bound parameters, filters by the
+token's scope (a department token sees its domains, a district token its district) and
+answers JSON; lists are paginated (``limit``/``offset``, ``next`` link).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flask
+from sqlalchemy import Select, and_, func, or_, select
+
+from access import audit
+from access.identity import address
+from access.roles import Principal, allowed
+from alerts import handling
+from alerts.levels import LEVEL_NAMES
+from api import params
+from api.auth import require
+from api.errors import ApiError, register_handlers
+from api.openapi import openapi_document
+from api.serialize import row as ser
+from api.serialize import value as ser_value
+from citybrain import context
+from citybrain.settings import DOMAINS
+from store.queries.sources import source_overview
+from store.schema import entities, indicators, source_status, warning_events, warnings
+
+bp = flask.Blueprint("api_v1", __name__, url_prefix="/api/v1")
+register_handlers(bp)  # at definition: a blueprint is set up once, then registered on every app
+
+#: domain → (entity column, time column, entity kind in ``entities`` or None if the table has ``district``)
+OBSERVATION_SHAPES: dict[str, tuple[str, str, str | None]] = {
+    "environment": ("station", "time", "station"), "traffic": ("segment", "time", "segment"),
+    "tourism": ("site", "time", "site"), "economy": ("indicator", "period_start", None),
+    "hotline": ("category", "created_at", None),
+}
+#: indicator → (domain resource, entity scope kind)
+INDICATORS: dict[str, tuple[str, str]] = {
+    "aqi": ("environment", "station"), "tpi": ("traffic", "segment"), "speed_ratio": ("traffic", "segment"),
+    "crowding": ("tourism", "site"), "hotline_calls": ("hotline", "category"),
+    "hotline_answer_rate": ("hotline", "category"), "hotline_on_time_rate": ("hotline", "category"),
+    "hotline_satisfaction": ("hotline", "category"), "economy": ("economy", "indicator"),
+    "vital_signs": ("overview", "district"),
+}
+GRAINS = ("hour", "day", "month", "quarter")
+STATES = ("pending", "firing", "recovering", "resolved")
+HANDLINGS = ("unacknowledged", "acknowledged", "assigned", "closed")
+ENTITY_KINDS = ("station", "segment", "site")
+
+
+def _page(q: Select, order: list[Any]) -> tuple[list[dict[str, Any]], int, int, int]:
+    limit, offset = params.page()
+    with context.engine().connect() as conn:
+        total = conn.execute(select(func.count()).select_from(q.order_by(None).subquery())).scalar_one()
+        rows = [dict(r._mapping) for r in conn.execute(q.order_by(*order).limit(limit).offset(offset))]
+    return rows, total, limit, offset
+
+
+def _district_of(p: Principal) -> str | None:
+    """The district the request is limited to: the token's, and a different one asked for is 403."""
+    asked = params.text("district")
+    if p.district and asked not in (None, p.district):
+        raise ApiError(403, f"this token is limited to district {p.district}")
+    return p.district or asked
+
+
+def _check_district(code: str | None) -> None:
+    if code is not None and code not in {d.code for d in context.settings().districts}:
+        raise ApiError(404, f"unknown district {code!r}; see the city's districts in its config")
+
+
+@bp.get("/openapi.json")
+def openapi() -> Any:
+    return flask.jsonify(openapi_document(context.settings()))
+
+
+@bp.get("/sources")
+def sources() -> Any:
+    require("sources")
+    limit, offset = params.page()
+    with context.engine().connect() as conn:
+        stored = {r.name: r._asdict() for r in conn.execute(select(source_status))}
+    overview = source_overview(context.engine(), context.settings())
+    items = []
+    for src in overview:
+        st = stored.get(src["name"], {})
+        items.append(ser({
+            "name": src["name"], "domain": src["domain"], "status": src["status"],
+            "last_attempt": src["last_attempt"], "last_success": src["last_success"],
+            "watermark": st.get("watermark"), "lag_seconds": src["lag_seconds"],
+            "rows_read": st.get("rows_read_total") or 0, "rows_written": st.get("rows_written_total") or 0,
+            "rows_quarantined": st.get("rows_quarantined_total") or 0, "last_error": src["last_error"]}))
+    return flask.jsonify(params.envelope(items[offset:offset + limit], len(items), limit, offset))
+
+
+@bp.get("/observations/<domain>")
+def observations(domain: str) -> Any:
+    if domain not in DOMAINS:
+        raise ApiError(404, f"unknown domain {domain!r}; use one of {', '.join(DOMAINS)}")
+    p = require(domain)
+    from store.schema import OBSERVATIONS
+
+    table = OBSERVATIONS[domain]
+    entity_col, time_col, kind = OBSERVATION_SHAPES[domain]
+    entity, district = params.text("entity"), _district_of(p)
+    _check_district(district)
+    start, end = params.instant("from"), params.instant("to")
+    cols = [c for c in table.c if c.name != "ingested_at"]
+    if kind is not None:
+        q = select(*cols, entities.c.district).select_from(table.outerjoin(
+            entities, and_(entities.c.kind == kind, entities.c.code == table.c[entity_col])))
+        district_col = entities.c.district
+    else:
+        q = select(*cols)
+        district_col = table.c.district
+    if entity:
+        q = q.where(table.c[entity_col] == entity)
+    if district:
+        q = q.where(district_col == district)
+    tcol = table.c[time_col]
+    if domain == "economy":
+        start, end = (start.date() if start else None), (end.date() if end else None)
+    if start is not None:
+        q = q.where(tcol >= start)
+    if end is not None:
+        q = q.where(tcol < end)
+    rows, total, limit, offset = _page(q, [tcol, table.c[entity_col]] + [c for c in table.primary_key.columns])
+    return flask.jsonify(params.envelope([ser(r) for r in rows], total, limit, offset))
+
+
+def _indicator_rows(name: str, p: Principal, *, grain: str, entity_kind: str) -> Any:
+    entity, district = params.text("entity"), _district_of(p)
+    _check_district(district)
+    start, end = params.instant("from"), params.instant("to")
+    q = select(indicators).where(indicators.c.name == name, indicators.c.grain == grain)
+    if entity:
+        kinds = (entity_kind,) if name != "aqi" else ("station",)
+        q = q.where(indicators.c.scope_kind.in_(kinds), indicators.c.scope == entity)
+        if district and entity_kind in ENTITY_KINDS:
+            inside = select(entities.c.code).where(entities.c.kind == entity_kind, entities.c.district == district)
+            q = q.where(indicators.c.scope.in_(inside))
+    elif district:
+        q = q.where(indicators.c.scope_kind == "district", indicators.c.scope == district)
+    elif name == "economy":
+        q = q.where(indicators.c.scope_kind == "indicator")
+    else:
+        q = q.where(indicators.c.scope_kind == "city")
+    if start is not None:
+        q = q.where(indicators.c.time >= start)
+    if end is not None:
+        q = q.where(indicators.c.time < end)
+    rows, total, limit, offset = _page(q, [indicators.c.time, indicators.c.scope_kind, indicators.c.scope])
+    items = []
+    for r in rows:
+        detail = r.get("detail") if isinstance(r.get("detail"), dict) else {}
+        item = {k: ser_value(v) for k, v in detail.items()
+                if k not in ("time", "entity", "district", "value", "level", "category", "grain")}
+        if name == "aqi":
+            item.setdefault("iaqi", {})
+            item.setdefault("primary", [])
+            item.setdefault("standard", None)
+        item.update({"time": ser_value(r["time"]), "grain": r["grain"], "scope_kind": r["scope_kind"],
+                     "entity": r["scope"] if r["scope_kind"] not in ("city", "district") else None,
+                     "district": r["scope"] if r["scope_kind"] == "district" else district,
+                     "value": ser_value(r["value"]), "level": r["level"], "category": r["category"]})
+        items.append(item)
+    return flask.jsonify(params.envelope(items, total, limit, offset))
+
+
+@bp.get("/indicators/<name>")
+def indicator(name: str) -> Any:
+    if name not in INDICATORS:
+        raise ApiError(404, f"unknown indicator {name!r}; use one of {', '.join(INDICATORS)}")
+    resource, kind = INDICATORS[name]
+    p = require(resource)
+    default = "month" if name == "economy" else "hour"
+    return _indicator_rows(name, p, grain=params.choice("grain", GRAINS, default) or default, entity_kind=kind)
+
+
+@bp.get("/vital-signs")
+def vital_signs() -> Any:
+    p = require("overview")
+    if params.text("entity"):
+        raise ApiError(400, "vital-signs has no entity; filter with district")
+    return _indicator_rows("vital_signs", p, grain="hour", entity_kind="district")
+
+
+# ------------------------------------------------------------------------------ warnings
+
+def _warning_item(r: dict[str, Any], history: list[dict[str, Any]]) -> dict[str, Any]:
+    return ser({
+        "id": r["id"], "rule": r["rule"], "domain": r["domain"], "scope": r["scope_kind"],
+        "entity": r["scope"] if r["scope_kind"] not in ("city", "district") else None,
+        "district": r["district"] or (r["scope"] if r["scope_kind"] == "district" else None),
+        "level": r["level"], "state": r["state"], "handling": r["handling"], "title_zh": r["title_zh"],
+        "title_en": r["title_en"], "value": r["value"], "started_at": r["started_at"], "fired_at": r["fired_at"],
+        "resolved_at": r["resolved_at"], "acknowledged_by": r["acknowledged_by"],
+        "acknowledged_at": r["acknowledged_at"], "assigned_to": r["assigned_to"],
+        "history": [{"at": h["at"], "kind": h["kind"], "from": h["from_value"], "to": h["to_value"],
+                     "actor": h["actor"], "note": h["note"]} for h in history]})
+
+
+def _histories(ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    out: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    with context.engine().connect() as conn:
+        for e in conn.execute(select(warning_events).where(warning_events.c.warning_id.in_(ids))
+                              .order_by(warning_events.c.at, warning_events.c.id)):
+            out[e.warning_id].append(dict(e._mapping))
+    return out
+
+
+def _visible(p: Principal) -> list[Any]:
+    """Conditions limiting warnings to what the token may see: its domains (department), its district."""
+    conds: list[Any] = []
+    if p.role == "department":
+        conds.append(warnings.c.domain.in_(list(p.domains)))
+    if p.district:
+        conds.append(or_(warnings.c.district == p.district,
+                         and_(warnings.c.scope_kind == "district", warnings.c.scope == p.district)))
+    return conds
+
+
+@bp.get("/warnings")
+def warnings_list() -> Any:
+    p = require("warnings")
+    q = select(warnings).where(*_visible(p))
+    state, level = params.choice("state", STATES), params.choice("level", LEVEL_NAMES)
+    domain, district = params.choice("domain", DOMAINS), _district_of(p)
+    _check_district(district)
+    start, end = params.instant("from"), params.instant("to")
+    for col, v in ((warnings.c.state, state), (warnings.c.level, level), (warnings.c.domain, domain),
+                   (warnings.c.district, district)):
+        if v is not None:
+            q = q.where(col == v)
+    if start is not None:
+        q = q.where(warnings.c.started_at >= start)
+    if end is not None:
+        q = q.where(warnings.c.started_at < end)
+    rows, total, limit, offset = _page(q, [warnings.c.started_at.desc(), warnings.c.id.desc()])
+    hist = _histories([r["id"] for r in rows])
+    return flask.jsonify(params.envelope([_warning_item(r, hist[r["id"]]) for r in rows], total, limit, offset))
+
+
+def _one(p: Principal, warning_id: int) -> dict[str, Any]:
+    with context.engine().connect() as conn:
+        r = conn.execute(select(warnings).where(warnings.c.id == warning_id, *_visible(p))).first()
+    if r is None:
+        raise ApiError(404, f"warning {warning_id} does not exist or is outside this token's scope")
+    return dict(r._mapping)
+
+
+@bp.get("/warnings/<int:warning_id>")
+def warning_detail(warning_id: int) -> Any:
+    p = require("warnings")
+    r = _one(p, warning_id)
+    return flask.jsonify(_warning_item(r, _histories([warning_id])[warning_id]))
+
+
+@bp.post("/warnings/<int:warning_id>/ack")
+def warning_ack(warning_id: int) -> Any:
+    p = require("warnings")
+    body = flask.request.get_json(silent=True)
+    if body is None:
+        body = {}
+    if not isinstance(body, dict) or not isinstance(body.get("note", ""), str) or len(body.get("note", "")) > 2000:
+        raise ApiError(400, 'send JSON like {"note": "…"} (note: text, at most 2000 characters)')
+    r = _one(p, warning_id)
+    if not allowed(p, "ack", r["domain"]):
+        raise ApiError(403, f"this token ({p.role}) may not acknowledge {r['domain']} warnings")
+    engine = context.engine()
+    try:
+        handling.acknowledge(engine, warning_id, actor=p.name, note=body.get("note", ""))
+    except handling.HandlingError as exc:
+        audit.record(engine, actor=p.name, action="warning.ack", target=f"warning:{warning_id}",
+                     detail={"outcome": "refused", "via": "api"}, address=address())
+        raise ApiError(409, str(exc)) from None
+    audit.record(engine, actor=p.name, action="warning.ack", target=f"warning:{warning_id}",
+                 detail={"outcome": "done", "via": "api"}, address=address())
+    return flask.jsonify(_warning_item(_one(p, warning_id), _histories([warning_id])[warning_id]))
