@@ -1,0 +1,129 @@
+"""The screens: which panels each kind of screen shows, and how they are filled.
+
+An overview (vital signs, five domain tiles) and one screen per domain. Every screen
+has a left and a right column around the shared city map; the layout is fixed per
+canvas (CSS), the contents per kind (here).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from dash import html
+
+from citybrain.i18n import format_number, pick, t
+from citybrain.settings import DOMAINS, Settings, WallScreen
+from components.citymap import aqi_color, crowding_color, grade_color, index_color
+from components.wall.fmt import number, pct, signed_pct
+from components.wall.ids import Fill
+from components.wall.ranking import Row, ranking, ranking_fill
+from components.wall.tile import domain_tile, tile_fill
+from components.wall.trend import trend_fill, trend_panel
+from components.wall.vital import vital_fill, vital_panel
+from figures.trend import trend_data
+
+SEGMENT_SLOTS = 5
+CATEGORY_SLOTS = 6
+MAX_SLOTS = 10
+
+#: which query results each kind of screen reads
+NEEDS: dict[str, tuple[str, ...]] = {
+    "overview": ("vital", "air", "traffic", "tourism", "economy", "hotline"),
+    "environment": ("air",), "traffic": ("traffic",), "tourism": ("tourism",),
+    "economy": ("economy",), "hotline": ("hotline",),
+}
+
+
+def _slots(n: int) -> int:
+    return max(1, min(n, MAX_SLOTS))
+
+
+def screen_panels(screen: WallScreen, settings: Settings, lang: str, *, font_px: int) -> tuple[list[Any], list[Any]]:
+    """(left column, right column) of ``screen``, empty, ready to be filled."""
+    n, kind = screen.name, screen.kind
+    if kind == "overview":
+        return [vital_panel(f"{n}.vital", settings, lang, font_px=font_px)], \
+               [domain_tile(f"{n}.{d}", d, lang) for d in DOMAINS]
+    hero = domain_tile(f"{n}.hero", kind, lang, hero=True)
+    if kind == "environment":
+        return [hero, trend_panel(f"{n}.trend", t("wall.air_trend", lang), font_px=font_px, color="#f08c2e")], \
+               [ranking(f"{n}.stations", t("wall.stations", lang), _slots(len(settings.stations)))]
+    if kind == "traffic":
+        return [hero, trend_panel(f"{n}.trend", t("wall.tpi_trend", lang), font_px=font_px, color="#f5d33d",
+                                  y_range=(0, 10))], \
+               [ranking(f"{n}.districts", t("wall.tpi_districts", lang), _slots(len(settings.districts))),
+                ranking(f"{n}.segments", t("wall.slow_segments", lang), SEGMENT_SLOTS)]
+    if kind == "tourism":
+        return [hero, trend_panel(f"{n}.trend", t("wall.tourism_trend", lang), font_px=font_px, color="#2fbf71")], \
+               [ranking(f"{n}.sites", t("wall.sites", lang), _slots(len(settings.sites)), line=0.8,
+                        line_label=t("wall.line80", lang))]
+    if kind == "economy":
+        return [hero, trend_panel(f"{n}.trend", t("wall.economy_trend", lang), font_px=font_px, color="#845ef7",
+                                  kind="bar", time_axis=False)], \
+               [ranking(f"{n}.indicators", t("wall.economy_list", lang), _slots(len(settings.indicators)), bars=False)]
+    if kind == "hotline":
+        return [hero, trend_panel(f"{n}.trend", t("wall.hotline_trend", lang), font_px=font_px, color="#22b8cf")], \
+               [ranking(f"{n}.categories", t("wall.hotline_categories", lang), CATEGORY_SLOTS),
+                ranking(f"{n}.districts", t("wall.hotline_districts", lang), _slots(len(settings.districts)))]
+    raise ValueError(f"unknown screen kind {kind!r}")
+
+
+def screen_fill(screen: WallScreen, data: Mapping[str, Any], *, settings: Settings, lang: str,
+                now: dt.datetime) -> Fill:
+    """Query results (``store.queries.wall``, keyed as in :data:`NEEDS`) → this screen's values."""
+    n, kind, tz = screen.name, screen.kind, settings.tz
+    fresh = data.get("freshness") or {}
+    source = {"environment": "air", "traffic": "traffic", "tourism": "tourism", "economy": "economy", "hotline": "hotline"}
+    if kind == "overview":
+        fill = vital_fill(f"{n}.vital", data.get("vital"), settings=settings, lang=lang, now=now)
+        for d in DOMAINS:
+            fill |= tile_fill(f"{n}.{d}", d, data.get(source[d]), settings=settings, asof=fresh.get(d), lang=lang, now=now)
+        return fill
+    d = data.get(source[kind]) or {}
+    fill = tile_fill(f"{n}.hero", kind, d, settings=settings, asof=fresh.get(kind), lang=lang, now=now, hero=True)
+    names = _names(settings, lang)
+    if kind == "environment":
+        fill |= trend_fill(f"{n}.trend", trend_data(d.get("series") or [], tz=tz))
+        rows = [Row(names["stations"].get(s["code"], s["code"]), f"{s['value']:.0f} " + t(f"wall.aqi.{s['level']}", lang),
+                    min(s["value"] / 300, 1), s.get("color") or aqi_color(s.get("level"))) for s in d.get("stations", [])]
+        fill |= ranking_fill(f"{n}.stations", rows, _slots(len(settings.stations)))
+    elif kind == "traffic":
+        fill |= trend_fill(f"{n}.trend", trend_data(d.get("series") or [], tz=tz))
+        rows = [Row(names["districts"].get(x["code"], x["code"]), f"{x['value']:.1f}", x["value"] / 10,
+                    grade_color(x.get("grade"))) for x in d.get("districts", [])]
+        fill |= ranking_fill(f"{n}.districts", rows, _slots(len(settings.districts)))
+        segs = [Row(names["segments"].get(x["code"], x["code"]), pct(x["ratio"]), x["ratio"], grade_color(x.get("grade")))
+                for x in d.get("segments", [])[:SEGMENT_SLOTS]]
+        fill |= ranking_fill(f"{n}.segments", segs, SEGMENT_SLOTS)
+    elif kind == "tourism":
+        fill |= trend_fill(f"{n}.trend", trend_data(d.get("series") or [], tz=tz))
+        rows = [Row(names["sites"].get(x["code"], x["code"]),
+                    f"{pct(x['ratio'])} · {format_number(x['present'], lang)}", x["ratio"], crowding_color(x["ratio"]))
+                for x in d.get("sites", [])]
+        fill |= ranking_fill(f"{n}.sites", rows, _slots(len(settings.sites)))
+    elif kind == "economy":
+        fill |= trend_fill(f"{n}.trend", trend_data(d.get("series") or []))
+        # short units only ("亿元", "元"); an index's "上年同月=100" would crowd out the name
+        units = {i.code: u for i in settings.indicators if len(u := pick(i.unit_zh, i.unit_en, lang)) <= 3}
+        rows = [Row(names["indicators"].get(x["code"], x["code"]),
+                    f"{number(x['value'], lang)}{units.get(x['code'], '')} {t('wall.yoy', lang, value=signed_pct(x.get('yoy')))}")
+                for x in d.get("indicators", [])]
+        fill |= ranking_fill(f"{n}.indicators", rows, _slots(len(settings.indicators)))
+    elif kind == "hotline":
+        fill |= trend_fill(f"{n}.trend", trend_data(d.get("today") or [], d.get("yesterday") or [], tz=tz))
+        cats = d.get("categories") or []
+        top = cats[0][1] if cats else 1
+        fill |= ranking_fill(f"{n}.categories", [Row(c, f"{v:.0f}", v / top if top else 0, "#22b8cf")
+                                                 for c, v in cats[:CATEGORY_SLOTS]], CATEGORY_SLOTS)
+        dists = d.get("districts") or []
+        top = dists[0][1] if dists else 1
+        fill |= ranking_fill(f"{n}.districts", [Row(names["districts"].get(c, c), f"{v:.0f}", v / top if top else 0,
+                                                    "#22b8cf") for c, v in dists], _slots(len(settings.districts)))
+    return fill
+
+
+def _names(settings: Settings, lang: str) -> dict[str, dict[str, str]]:
+    return {kind: {x.code: pick(x.name_zh, x.name_en, lang) for x in getattr(settings, kind)}
+            for kind in ("districts", "stations", "segments", "sites", "indicators")}

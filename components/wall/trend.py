@@ -1,0 +1,32 @@
+"""A titled trend chart whose figure is built once and then patched with new x/y arrays."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import Patch, dcc, html
+
+from components.wall.ids import Fill, wid
+from figures.trend import trend_figure
+
+
+def trend_panel(key: str, title: str, *, font_px: int, **figure_options: Any) -> html.Div:
+    graph = dcc.Graph(id=wid("fig", key), figure=trend_figure(font_px=font_px, **figure_options),
+                      config={"staticPlot": True, "displayModeBar": False, "responsive": True},
+                      className="cb-trend-graph")
+    return html.Div([html.Div(html.Span(title, className="cb-panel-title"), className="cb-panel-head"), graph],
+                    className="cb-trend")
+
+
+def trend_fill(key: str, data: list[dict[str, list[Any]]]) -> Fill:
+    """``data`` from :func:`figures.trend.trend_data`; the callback turns it into a Patch."""
+    return {("fig", key): data}
+
+
+def trend_patch(data: list[dict[str, list[Any]]]) -> Patch:
+    """Only the traces' x/y change: the figure's layout stays as built."""
+    p = Patch()
+    for i, trace in enumerate(data):
+        p["data"][i]["x"] = trace["x"]
+        p["data"][i]["y"] = trace["y"]
+    return p

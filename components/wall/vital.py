@@ -1,0 +1,69 @@
+"""The vital-signs panel: the index now, its sub-indices, its 24-hour trend, districts ranked."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from dash import html
+
+from citybrain.i18n import pick, t
+from citybrain.settings import DOMAINS, Settings
+from components.citymap import index_color
+from components.wall.fmt import age, local_hhmm
+from components.wall.ids import Fill, wid
+from components.wall.ranking import Row, ranking, ranking_fill
+from components.wall.trend import trend_fill, trend_panel
+from figures.trend import trend_data
+
+
+def level_key(value: float | None) -> str:
+    """Index → a word a leader reads at a glance (thresholds match the map's shading)."""
+    if value is None:
+        return ""
+    return "good" if value >= 70 else "fair" if value >= 55 else "poor"
+
+
+def vital_panel(key: str, settings: Settings, lang: str, *, font_px: int) -> html.Div:
+    subs = [html.Div([html.Span(t(f"wall.sub.{d}", lang), className="cb-sub-name"),
+                      html.Span("—", id=wid("text", f"{key}.sub.{d}"), className="cb-sub-value")],
+                     className="cb-sub") for d in DOMAINS]
+    head = html.Div([
+        html.Div([html.Span(t("wall.vital", lang), className="cb-vital-title"),
+                  html.Span(html.Span(id=wid("text", f"{key}.level")), id=wid("class", f"{key}.level"),
+                            className="cb-chip cb-empty")], className="cb-vital-head"),
+        html.Div([html.Span("—", id=wid("text", f"{key}.value"), className="cb-vital-value"),
+                  html.Div([html.Span(id=wid("text", f"{key}.asof.time")), html.Span(id=wid("text", f"{key}.asof.age"))],
+                           className="cb-vital-asof")], className="cb-vital-main"),
+        html.Div(subs, className="cb-subs"),
+    ], className="cb-vital-block")
+    return html.Div([
+        head,
+        trend_panel(f"{key}.trend", t("wall.vital_trend", lang), font_px=font_px, color="#4dabf7", y_range=(0, 100)),
+        ranking(f"{key}.rank", t("wall.vital_rank", lang), min(len(settings.districts), 10)),
+    ], className="cb-vital")
+
+
+def vital_fill(key: str, data: Mapping[str, Any] | None, *, settings: Settings, lang: str, now: dt.datetime) -> Fill:
+    data = data or {}
+    tz = settings.tz
+    value = data.get("value")
+    level = level_key(value)
+    fill: Fill = {
+        ("text", f"{key}.value"): "—" if value is None else f"{value:.1f}",
+        ("text", f"{key}.level"): t(f"wall.vital.{level}", lang) if level else "",
+        ("class", f"{key}.level"): f"cb-chip cb-vital-{level}" if level else "cb-chip cb-empty",
+        ("text", f"{key}.asof.time"): t("wall.asof", lang, time=local_hhmm(data.get("time"), tz, now)),
+        ("text", f"{key}.asof.age"): age(data.get("time"), now, lang),
+    }
+    subs = data.get("sub_indices") or {}
+    for d in DOMAINS:
+        v = subs.get(d)
+        fill[("text", f"{key}.sub.{d}")] = "—" if v is None else f"{v:.0f}"
+    fill |= trend_fill(f"{key}.trend", trend_data(data.get("series") or [], tz=tz))
+    names = {d.code: pick(d.name_zh, d.name_en, lang) for d in settings.districts}
+    rows = [Row(names.get(d["code"], d["code"]), f"{d['value']:.1f}", d["value"] / 100, index_color(d["value"]))
+            for d in data.get("districts") or []]
+    fill |= ranking_fill(f"{key}.rank", rows, min(len(settings.districts), 10))
+    return fill

@@ -1,0 +1,191 @@
+"""The command-centre wall (大屏): ``/wall`` rotates through the configured screens,
+``/wall/<screen>`` holds one screen.
+
+Built for a browser nobody touches, for days (Grafana kiosk's complaints are the bar):
+
+* **one document, forever** — rotation swaps which stacked screen is visible in the
+  browser; it never navigates, so the wall mode can't be lost between screens;
+* **change only what changed** — one refresh interval, one callback: it reads the
+  cached queries, builds every screen's values, and sends a value only where it differs
+  from what the wall already shows (``no_update`` elsewhere, ``Patch`` for figures and
+  map styles); nothing is appended, so nothing grows;
+* **say when data is old** — every tile carries its "as of" time and an amber badge
+  past its domain's max age; the header names the late domains;
+* **survive the server** — the clock, the rotation and the "connection lost since"
+  banner run in the browser; when the server answers again the next refresh fills in;
+  a nightly soft reload (``wall.reload_at``, only if the server answers) is the net;
+* **check in** — each refresh records a heartbeat (client, screen) in ``wall_heartbeats``.
+
+Query parameters: ``canvas`` (``1920x1080``, ``3840x2160``, ``5760x1080``; default from the
+config), ``lang`` (``zh``/``en``), ``client`` (a name for this wall in the heartbeat list).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import dash
+import flask
+from dash import ALL, ClientsideFunction, Input, Output, Patch, State, callback, clientside_callback, ctx, html
+
+from citybrain import context
+from citybrain.i18n import LANGS, t
+from citybrain.settings import Settings, WallScreen
+from components.citymap import layer_styles
+from components.wall.header import banner_fill
+from components.wall.ids import KINDS, Fill, changed_only
+from components.wall.screens import NEEDS, screen_fill
+from components.wall.shell import CANVASES, MAP_ID, wall_shell
+from components.wall.ticker import ticker_fill
+from components.wall.trend import trend_patch
+from store.queries import wall as q
+
+dash.register_page(__name__, path="/wall", nav="wall.nav", order=90, title="大屏")
+
+
+def layout(screen: str | None = None, canvas: str | None = None, lang: str | None = None,
+           client: str | None = None, **_: Any) -> Any:
+    """Cheap: config only — every number arrives with the first refresh."""
+    settings = context.settings()
+    lang = lang if lang in LANGS else context.lang()
+    screens = list(settings.wall.screens)
+    canvas = canvas if canvas in CANVASES else settings.wall.canvas
+    if screen is None:
+        return wall_shell(settings, screens, start=0, rotate=settings.wall.rotate, canvas=canvas, lang=lang,
+                          client=client)
+    names = [s.name for s in screens]
+    if screen not in names:
+        return html.Div(t("wall.unknown_screen", lang, name=screen), className="cb-wall cb-wall-missing")
+    return wall_shell(settings, screens, start=names.index(screen), rotate=False, canvas=canvas, lang=lang,
+                      client=client)
+
+
+dash.register_page("pages.wall_screen", path_template="/wall/<screen>", layout=layout, title="大屏")
+
+
+# ---------------------------------------------------------------------------- data
+
+def gather(settings: Settings, engine: Any, screens: list[WallScreen]) -> dict[str, Any]:
+    """The cached query results the given screens need (each read at most once per refresh)."""
+    needs = {n for s in screens for n in NEEDS[s.kind]} | {"vital", "air", "traffic", "tourism"}  # the map
+    headline = next((i.code for i in settings.indicators if i.headline), None)
+    readers = {
+        "vital": lambda: q.vital_signs(engine),
+        "air": lambda: q.air(engine),
+        "traffic": lambda: q.traffic(engine),
+        "tourism": lambda: q.tourism(engine),
+        "economy": lambda: q.economy(engine, headline),
+        "hotline": lambda: q.hotline(engine, settings.city.timezone),
+    }
+    data = {name: readers[name]() for name in needs}
+    data["freshness"] = q.freshness(engine)
+    data["warnings"] = q.active_warnings(engine)
+    return data
+
+
+def wall_fill(settings: Settings, screens: list[WallScreen], data: dict[str, Any], lang: str,
+              now: dt.datetime) -> Fill:
+    """Every value on the wall: all screens (hidden ones stay current), banner, ticker."""
+    fill: Fill = {}
+    for screen in screens:
+        fill |= screen_fill(screen, data, settings=settings, lang=lang, now=now)
+    fill |= banner_fill(data.get("freshness") or {}, settings, lang, now)
+    fill |= ticker_fill(data.get("warnings") or [], lang, settings.tz, now)
+    return fill
+
+
+def _screens(settings: Settings, config: dict[str, Any] | None) -> list[WallScreen]:
+    names = [s["name"] for s in (config or {}).get("screens", [])]
+    return [s for s in settings.wall.screens if s.name in names] or list(settings.wall.screens)
+
+
+def _hideout_patch(values: dict[str, Any]) -> Patch:
+    p = Patch()
+    p["values"] = values
+    return p
+
+
+# ------------------------------------------------------------------------ callbacks
+
+@callback(
+    Output({"type": "wall-text", "key": ALL}, "children"),
+    Output({"type": "wall-class", "key": ALL}, "className"),
+    Output({"type": "wall-style", "key": ALL}, "style"),
+    Output({"type": "wall-fig", "key": ALL}, "figure"),
+    Output({"type": "citymap-layer", "map": MAP_ID, "layer": ALL}, "hideout"),
+    Output("wall-shown", "data"),
+    Input("wall-refresh", "n_intervals"),
+    State("wall-config", "data"),
+    State("wall-shown", "data"),
+)
+def refresh(_n: int | None, config: dict[str, Any] | None, shown: dict[str, str] | None) -> tuple[Any, ...]:
+    """Unpack → query (cached) → values → send only what changed."""
+    settings = context.settings()
+    lang = (config or {}).get("lang", "zh")
+    screens = _screens(settings, config)
+    now = dt.datetime.now(dt.timezone.utc)
+    data = gather(settings, context.engine(), screens)
+    fill = wall_fill(settings, screens, data, lang, now)
+    for layer, style in layer_styles(vital=data["vital"], air=data["air"], traffic=data["traffic"],
+                                     tourism=data["tourism"]).items():
+        fill[("hideout", layer)] = style["values"]
+    shown = shown or {}
+    outputs: list[Any] = []
+    for i, kind in enumerate(KINDS):
+        convert = trend_patch if kind == "fig" else None
+        values, shown = changed_only(ctx.outputs_list[i], kind, fill, shown, convert)
+        outputs.append(values)
+    layers = [{"key": o["id"]["layer"]} for o in ctx.outputs_list[4]]
+    values, shown = changed_only(layers, "hideout", fill, shown, _hideout_patch)
+    outputs.append(values)
+    outputs.append(shown)
+    return tuple(outputs)
+
+
+@callback(
+    Output("wall-client", "data"),
+    Output("wall-beat", "data"),
+    Input("wall-refresh", "n_intervals"),
+    State("wall-screen", "data"),
+    State("wall-client", "data"),
+)
+def heartbeat(_n: int | None, screen: str | None, client: str | None) -> tuple[str, str]:
+    """Record this wall's check-in; a wall without a name gets one, kept in its localStorage."""
+    client = client or f"wall-{uuid.uuid4().hex[:8]}"
+    now = dt.datetime.now(dt.timezone.utc)
+    req = flask.request
+    q.record_heartbeat(context.engine(), client, screen or "", address=req.remote_addr,
+                       user_agent=req.headers.get("User-Agent"), now=now)
+    return client, now.isoformat()
+
+
+clientside_callback(
+    ClientsideFunction(namespace="wall", function_name="rotate"),
+    Output({"type": "wall-screen", "screen": ALL, "side": ALL}, "className"),
+    Output("wall-root", "className"),
+    Output("wall-title", "children"),
+    Output("wall-screen", "data"),
+    Input("wall-rotate", "n_intervals"),
+    State("wall-config", "data"),
+    prevent_initial_call=True,
+)
+
+clientside_callback(
+    ClientsideFunction(namespace="wall", function_name="tick"),
+    Output("wall-clock", "children"),
+    Output("wall-date", "children"),
+    Input("wall-tick", "n_intervals"),
+    State("wall-config", "data"),
+)
+
+clientside_callback(
+    ClientsideFunction(namespace="wall", function_name="ping"),
+    Output("wall-conn", "data"),
+    Output("wall-conn-banner", "children"),
+    Output("wall-conn-banner", "className"),
+    Input("wall-refresh", "n_intervals"),
+    State("wall-conn", "data"),
+    State("wall-config", "data"),
+)
