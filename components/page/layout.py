@@ -1,0 +1,108 @@
+"""The skeleton every themed page shares: header with as-of, filter bar, drill-down panel,
+KPI row, charts, map and warnings, the exportable table.
+
+Cheap and query-free (Dash calls layouts at start-up): it only places empty containers
+with ids derived from the page's ``prefix``; the page's callbacks fill them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import dash_mantine_components as dmc
+from dash import dcc, html
+
+from citybrain.i18n import t
+from citybrain.settings import Settings
+from components.citymap import city_map
+from components.grid import data_grid
+from components.page.chart import chart_card
+from components.page.filters import filter_bar
+from components.page.view import RANGES, View
+
+REFRESH_MS = 60_000
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """One chart card: ``key`` (id suffix), catalogue keys of title and hint, width, height."""
+
+    key: str
+    title: str
+    hint: str = ""
+    span: int = 6
+    height: int = 300
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """What distinguishes one themed page from another, for the skeleton and its callbacks."""
+
+    prefix: str
+    domain: str
+    charts: Sequence[ChartSpec]
+    columns: Sequence[dict[str, Any]]  # ag-grid columnDefs with catalogue keys in headerName
+    row_id: str
+    map_layers: Sequence[str]
+    drill_charts: Sequence[str] = ()
+    ranges: tuple[str, ...] = RANGES
+    default_range: str = "24h"
+    table_title: str = "page.table"
+    districts: Sequence[str] | None = None
+    extra: Sequence[Any] = field(default_factory=tuple)
+
+    def id(self, part: str) -> str:
+        return f"{self.prefix}-{part}"
+
+    def chart_id(self, key: str) -> str:
+        return f"{self.prefix}-chart-{key}"
+
+    def map_id(self) -> str:
+        return f"{self.prefix}-map"
+
+
+def translated_columns(columns: Sequence[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    return [{**c, "headerName": t(c["headerName"], lang)} for c in columns]
+
+
+def domain_layout(spec: PageSpec, settings: Settings, view: View, lang: str) -> Any:
+    """The page; every data-bearing element is empty until the callbacks run."""
+    section = lambda key: dmc.Text(t(key, lang), fw=700, size="lg", className="cb-section-title")  # noqa: E731
+    return html.Div([
+        dcc.Store(id=spec.id("view"), data=view.to_data()),
+        dcc.Store(id=spec.id("url-sink")),
+        dcc.Interval(id=spec.id("refresh"), interval=REFRESH_MS),
+        dmc.Group([
+            dmc.Group([dmc.Title(t(f"domain.{spec.domain}", lang), order=2, className="cb-page-title"),
+                       html.Div(id=spec.id("badges"), className="cb-page-badges")], gap="sm", align="center"),
+            html.Div(id=spec.id("asof"), className="cb-page-asof"),
+        ], justify="space-between", align="center"),
+        filter_bar(spec.prefix, settings, view, lang, ranges=spec.ranges,
+                   districts=list(spec.districts) if spec.districts is not None else None),
+        dmc.Paper([
+            dmc.Group([html.Div(id=spec.id("detail-title"), className="cb-detail-title"),
+                       dmc.Button(t("page.close", lang), id=spec.id("detail-close"), size="xs", variant="subtle")],
+                      justify="space-between"),
+            html.Div(id=spec.id("detail-body"), className="cb-detail-body"),
+        ], id=spec.id("detail-box"), withBorder=True, p="md", radius="md", className="cb-detail",
+            style={"display": "none"}),
+        html.Div(id=spec.id("kpis"), className="cb-kpis"),
+        dmc.Grid([chart_card(spec.chart_id(c.key), t(c.title, lang), hint=t(c.hint, lang) if c.hint else "",
+                             span=c.span, height=c.height) for c in spec.charts], gutter="sm"),
+        *spec.extra,
+        dmc.Grid([
+            dmc.GridCol(dmc.Paper([section("page.map"),
+                                   html.Div(city_map(spec.map_id(), settings, layers=list(spec.map_layers), lang=lang,
+                                                     interactive=True, className="cb-page-map"),
+                                            className="cb-page-map-box")],
+                                  withBorder=True, p="sm", radius="md"), span={"base": 12, "lg": 7}),
+            dmc.GridCol(dmc.Paper([section("page.warnings"), html.Div(id=spec.id("warnings"))],
+                                  withBorder=True, p="sm", radius="md", className="cb-warnings-card"),
+                        span={"base": 12, "lg": 5}),
+        ], gutter="sm"),
+        dmc.Paper([section(spec.table_title),
+                   data_grid(spec.prefix, translated_columns(spec.columns, lang), lang, row_id=spec.row_id)],
+                  withBorder=True, p="sm", radius="md"),
+    ], className=f"cb-page cb-page-{spec.domain}")

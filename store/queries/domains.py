@@ -1,0 +1,185 @@
+"""What the five themed pages read: indicator series, observations, freshness, warnings.
+
+Only tables the jobs already filled are read (``indicators`` per the contract in
+``jobs/indicators.py``, the canonical ``obs_*`` tables, ``source_status``, ``warnings``);
+nothing here computes a standard. Functions return pandas frames or plain dicts with
+UTC-aware times; pages convert to the city's zone at display time.
+
+Each public reader is memoized (``citybrain.cache``) with the cadence of its domain, keyed
+on primitive arguments (engine, names, UTC instants rounded to the minute by
+``components.page.view.resolve``) so many office pages cost one query per cadence.
+Tests call ``fn.uncached(...)``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine, and_, func, select
+
+from citybrain.cache import cache
+from store.schema import (
+    indicators,
+    obs_economy,
+    obs_economy_revisions,
+    obs_hotline,
+    obs_tourism,
+    source_status,
+    warnings,
+)
+
+UTC = dt.timezone.utc
+
+#: Cache lifetimes (s), by the cadence of the data behind them (as the wall's).
+CADENCE = {"environment": 300, "traffic": 30, "tourism": 30, "economy": 3600, "hotline": 30, "status": 15}
+
+
+def _utc(series: pd.Series) -> pd.Series:
+    """Store times (aware, or naive UTC from SQLite/MariaDB) → aware UTC."""
+    s = pd.to_datetime(series)
+    if getattr(s.dt, "tz", None) is None:
+        return s.dt.tz_localize("UTC")
+    return s.dt.tz_convert("UTC")
+
+
+def _frame(engine: Engine, stmt: Any, columns: list[str]) -> pd.DataFrame:
+    with engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(stmt)]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _indicator_frame(engine: Engine, name: str, grain: str, scope_kind: str, start: dt.datetime,
+                     end: dt.datetime, scope: str | None = None) -> pd.DataFrame:
+    """Rows of one indicator in [start, end): scope, time, value, level, category, detail."""
+    c = indicators.c
+    cond = [c.name == name, c.grain == grain, c.scope_kind == scope_kind, c.time >= start, c.time < end]
+    if scope is not None:
+        cond.append(c.scope == scope)
+    cols = ["scope", "time", "value", "level", "category", "detail"]
+    df = _frame(engine, select(c.scope, c.time, c.value, c.level, c.category, c.detail).where(and_(*cond))
+                .order_by(c.time, c.scope), cols)
+    if not df.empty:
+        df["time"] = _utc(df["time"])
+        df["value"] = pd.to_numeric(df["value"], errors="coerce")
+    return df
+
+
+indicator_frame = cache.memoize(timeout=60)(_indicator_frame)
+
+
+def _domain_freshness(engine: Engine, domain: str) -> dt.datetime | None:
+    """Newest observation time any source of ``domain`` delivered (drives "as of" and stale)."""
+    with engine.connect() as conn:
+        value = conn.execute(select(func.max(source_status.c.data_time))
+                             .where(source_status.c.domain == domain)).scalar()
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+domain_freshness = cache.memoize(timeout=CADENCE["status"])(_domain_freshness)
+
+
+def _active_warnings(engine: Engine, domain: str, district: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    """Open (not resolved) warnings of ``domain``, most severe first; ``district`` narrows them."""
+    q = select(warnings).where(warnings.c.domain == domain, warnings.c.open_key.is_not(None))
+    if district:
+        q = q.where(warnings.c.district == district)
+    with engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(q.order_by(warnings.c.started_at.desc()).limit(limit))]
+    rank = {"red": 0, "orange": 1, "yellow": 2, "blue": 3}
+    return sorted(rows, key=lambda r: rank.get(r["level"], 9))
+
+
+active_warnings = cache.memoize(timeout=10)(_active_warnings)
+
+
+def _tourism_obs(engine: Engine, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
+    """Gate counts (site, time, present, entries) in [start, end): arrivals are summed entries."""
+    c = obs_tourism.c
+    df = _frame(engine, select(c.site, c.time, c.present, c.entries).where(c.time >= start, c.time < end)
+                .order_by(c.time), ["site", "time", "present", "entries"])
+    if not df.empty:
+        df["time"] = _utc(df["time"])
+        df["entries"] = pd.to_numeric(df["entries"], errors="coerce").fillna(0)
+    return df
+
+
+tourism_obs = cache.memoize(timeout=CADENCE["tourism"])(_tourism_obs)
+
+
+def _hotline_tickets(engine: Engine, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
+    """Tickets created in [start, end), every lifecycle field of the canonical shape."""
+    c = obs_hotline.c
+    cols = ["ticket", "created_at", "category", "district", "channel", "answered", "wait_seconds", "due_at",
+            "closed_at", "satisfaction", "status"]
+    df = _frame(engine, select(*[c[k] for k in cols]).where(c.created_at >= start, c.created_at < end)
+                .order_by(c.created_at), cols)
+    for k in ("created_at", "due_at", "closed_at"):
+        if not df.empty:
+            df[k] = _utc(df[k])
+    return df
+
+
+hotline_tickets = cache.memoize(timeout=CADENCE["hotline"])(_hotline_tickets)
+
+
+def _overdue_tickets(engine: Engine, now: dt.datetime) -> pd.DataFrame:
+    """Open tickets whose deadline has passed at ``now`` (超期工单), oldest deadline first."""
+    c = obs_hotline.c
+    cols = ["ticket", "created_at", "category", "district", "due_at", "status"]
+    df = _frame(engine, select(*[c[k] for k in cols]).where(c.closed_at.is_(None), c.due_at.is_not(None),
+                                                             c.due_at < now).order_by(c.due_at), cols)
+    if not df.empty:
+        df["created_at"] = _utc(df["created_at"])
+        df["due_at"] = _utc(df["due_at"])
+    return df
+
+
+overdue_tickets = cache.memoize(timeout=CADENCE["hotline"])(_overdue_tickets)
+
+
+def _economy_frame(engine: Engine) -> pd.DataFrame:
+    """City series of every indicator (``indicators`` name economy), detail flattened:
+    code, grain, period, value, yoy, pop, ytd, ytd_yoy, revision."""
+    c = indicators.c
+    df = _frame(engine, select(c.scope, c.grain, c.time, c.value, c.detail).where(c.name == "economy")
+                .order_by(c.scope, c.time), ["code", "grain", "time", "value", "detail"])
+    if df.empty:
+        return pd.DataFrame(columns=["code", "grain", "time", "period", "value", "yoy", "pop", "ytd", "ytd_yoy",
+                                     "revision"])
+    df["time"] = _utc(df["time"])
+    for key in ("period", "yoy", "pop", "ytd", "ytd_yoy", "revision"):
+        df[key] = [(d or {}).get(key) for d in df["detail"]]
+    for key in ("value", "yoy", "pop", "ytd", "ytd_yoy", "revision"):
+        df[key] = pd.to_numeric(df[key], errors="coerce")
+    return df.drop(columns=["detail"])
+
+
+economy_frame = cache.memoize(timeout=CADENCE["economy"])(_economy_frame)
+
+
+def _economy_districts(engine: Engine, indicator: str) -> pd.DataFrame:
+    """Newest-revision values of one indicator per district and period (obs_economy)."""
+    c = obs_economy.c
+    return _frame(engine, select(c.district, c.period, c.value, c.revision).where(c.indicator == indicator)
+                  .order_by(c.period), ["district", "period", "value", "revision"])
+
+
+economy_districts = cache.memoize(timeout=CADENCE["economy"])(_economy_districts)
+
+
+def _economy_revisions(engine: Engine, indicator: str, district: str) -> pd.DataFrame:
+    """Every revision ever received of an indicator's periods (the old ones are kept)."""
+    c = obs_economy_revisions.c
+    df = _frame(engine, select(c.period, c.revision, c.value, c.source_updated_at)
+                .where(c.indicator == indicator, c.district == district)
+                .order_by(c.period.desc(), c.revision.desc()), ["period", "revision", "value", "received"])
+    if not df.empty:
+        df["received"] = _utc(df["received"])
+    return df
+
+
+economy_revisions = cache.memoize(timeout=CADENCE["economy"])(_economy_revisions)
