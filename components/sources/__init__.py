@@ -1,0 +1,1 @@
+"""The data-sources page's pieces: sources table, quarantine samples, job runs, wall heartbeats."""

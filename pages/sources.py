@@ -1,0 +1,129 @@
+"""数据源 / 数据共享交换目录 — which department source is late or broken, and why.
+
+Every configured source with its owner department, status, lag, rows and quarantine;
+samples of the quarantined rows with their reasons; the scheduler's job runs; the
+walls' last heartbeats. The view is in the URL (``/sources?source=env_monitor&run=failed``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import dash
+import dash_mantine_components as dmc
+from dash import Input, Output, State, callback, clientside_callback, dcc, html
+from sqlalchemy import Engine
+
+from citybrain import context
+from citybrain.i18n import pick, t
+from citybrain.settings import Settings
+from components.sources import ids
+from components.sources.heartbeats import heartbeats_table
+from components.sources.job_runs import job_runs_table
+from components.sources.quarantine import quarantine_panel
+from components.sources.sources_table import sources_table
+from components.sources.summary import source_counts, sources_summary
+from store.queries.sources import (
+    RUN_STATUSES,
+    quarantine_counts,
+    quarantine_samples,
+    recent_job_runs,
+    source_overview,
+    wall_heartbeat_list,
+)
+
+dash.register_page(__name__, path="/sources", nav="nav.sources", order=70, title="数据源")
+
+REFRESH_MS = 30_000
+
+
+def _section(title: str, body_id: str, help_text: str | None = None) -> dmc.Paper:
+    return dmc.Paper([
+        dmc.Title(title, order=4),
+        dmc.Text(help_text, size="xs", c="dimmed") if help_text else None,
+        dmc.ScrollArea(html.Div(id=body_id), type="auto", mt="xs"),
+    ], p="md", withBorder=True, radius="md")
+
+
+def parse_view(args: dict[str, Any], source_names: set[str]) -> tuple[str | None, str | None]:
+    """(source, run status) from the URL; unknown values become "any"."""
+    source = args.get("source") if args.get("source") in source_names else None
+    run = args.get("run") if args.get("run") in RUN_STATUSES else None
+    return source, run
+
+
+def layout(**kwargs: Any) -> Any:
+    """Cheap: settings only; every table is filled by the callback (it queries)."""
+    lang = context.lang()
+    s = context.settings()
+    source, run = parse_view(kwargs, {src.name for src in s.sources})
+    return dmc.Stack([
+        dmc.Stack([
+            dmc.Title(t("sources.title", lang), order=2, className="cb-center-title"),
+            dmc.Text(t("sources.subtitle", lang), c="dimmed", size="sm"),
+        ], gap=0),
+        html.Div(id=ids.SUMMARY),
+        dmc.Group([
+            dmc.Select(id=ids.SOURCE, label=t("sources.filter.source", lang), value=source, clearable=True, w=280,
+                       placeholder=t("warnings.filter.all", lang), comboboxProps={"withinPortal": True},
+                       data=[{"value": src.name, "label": f"{src.name} · {pick(src.owner_zh, src.owner_en, lang)}"}
+                             for src in s.sources]),
+            dmc.Select(id=ids.RUN_STATUS, label=t("sources.filter.run_status", lang), value=run, clearable=True,
+                       w=180, placeholder=t("warnings.filter.all", lang), comboboxProps={"withinPortal": True},
+                       data=[{"value": v, "label": t(f"sources.run.{v}", lang)} for v in RUN_STATUSES]),
+        ], gap="sm", className="cb-center-filters"),
+        _section(t("home.sources", lang), ids.TABLE),
+        _section(t("sources.quarantine.title", lang), ids.QUARANTINE, t("sources.quarantine.help", lang)),
+        dmc.Grid([
+            dmc.GridCol(_section(t("sources.jobs.title", lang), ids.JOBS), span={"base": 12, "xl": 7}),
+            dmc.GridCol(_section(t("sources.walls.title", lang), ids.WALLS), span={"base": 12, "xl": 5}),
+        ], gutter="md"),
+        dcc.Store(id=ids.LANG, data=lang),
+        dcc.Store(id=ids.URL_SYNC),
+        dcc.Interval(id=ids.REFRESH, interval=REFRESH_MS),
+    ], gap="md", className="cb-sources-page")
+
+
+def sources_view(engine: Engine, settings: Settings, source: str | None, run: str | None, lang: str,
+                 now: dt.datetime | None = None) -> tuple[Any, Any, Any, Any, Any]:
+    """(summary, catalogue, quarantine, job runs, walls); ``source`` narrows quarantine and runs."""
+    rows = source_overview(engine, settings, now=now)
+    held = quarantine_counts(engine)
+    tz = settings.tz
+    return (
+        sources_summary(source_counts(rows), lang),
+        sources_table(rows, lang, tz, selected=source),
+        quarantine_panel(quarantine_samples(engine, source=source),
+                         {k: v for k, v in held.items() if not source or k == source}, lang, tz),
+        job_runs_table(recent_job_runs(engine, source=source, status=run), lang, tz),
+        heartbeats_table(wall_heartbeat_list(engine, now=now), lang, tz),
+    )
+
+
+@callback(Output(ids.SUMMARY, "children"), Output(ids.TABLE, "children"), Output(ids.QUARANTINE, "children"),
+          Output(ids.JOBS, "children"), Output(ids.WALLS, "children"),
+          Input(ids.SOURCE, "value"), Input(ids.RUN_STATUS, "value"), Input(ids.REFRESH, "n_intervals"),
+          State(ids.LANG, "data"))
+def refresh(source: str | None, run: str | None, _n: int | None, lang: str) -> tuple:
+    return sources_view(context.engine(), context.settings(), source or None, run or None, lang)
+
+
+clientside_callback(
+    """
+    function(source, run) {
+        const params = new URLSearchParams();
+        if (source) { params.set("source", source); }
+        if (run) { params.set("run", run); }
+        const lang = new URLSearchParams(window.location.search).get("lang");
+        if (lang) { params.set("lang", lang); }
+        const query = params.toString();
+        const url = "/sources" + (query ? "?" + query : "");
+        if (window.location.pathname + window.location.search !== url) {
+            window.history.replaceState(window.history.state, "", url);
+        }
+        return url;
+    }
+    """,
+    Output(ids.URL_SYNC, "data"), Input(ids.SOURCE, "value"), Input(ids.RUN_STATUS, "value"),
+)
