@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import chromium_executable
+from tests.browserkit import SCREENSHOTS, assert_no_overflow, open_page
 
 pytestmark = pytest.mark.browser
 
@@ -29,32 +29,6 @@ WALL = {"refresh": "0.5s", "interval": "1s", "rotate": True}
 DOMAINS = {"environment": {"max_age": "3h"}, "tourism": {"max_age": "1h"}, "hotline": {"max_age": "1h"}}
 SIZES = [(1920, 1080), (5760, 1080)]
 SCREENS = ["overview", "environment", "traffic", "tourism", "economy", "hotline"]
-
-SCREENSHOTS = Path(os.environ.get("CITYBRAIN_SCREENSHOTS", ROOT / "screenshots"))
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-
-
-def open_page(browser, width: int, height: int):
-    """A fresh page; ``watch`` collects console errors and uncaught exceptions."""
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
-    page = context.new_page()
-    watch = type("Watch", (), {})()
-    watch.errors = []
-    page.on("console", lambda m: watch.errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: watch.errors.append(f"uncaught: {e}"))
-    return context, page, watch
-
-
-def assert_no_overflow(page, selector: str) -> None:
-    """No leaf element under ``selector`` has text wider than its (clipping) box."""
-    clipped = page.evaluate(
-        """(sel) => [...document.querySelectorAll(sel + ' *')]
-            .filter(e => e.children.length === 0 && e.textContent.trim() && e.scrollWidth > e.clientWidth + 1
-                     && getComputedStyle(e).overflow !== 'visible')
-            .map(e => e.textContent.trim().slice(0, 40))""", selector)
-    assert clipped == [], f"clipped text: {clipped}"
-
 
 SERVE = """
 import inspect, json, sys
@@ -148,14 +122,10 @@ def wall_server(demo_store):
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_executable(), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+@pytest.fixture
+def chromium(browser):
+    """The session's one Chromium (tests/conftest.py): Playwright refuses a second sync instance."""
+    return browser
 
 
 FILLED = """() => {
