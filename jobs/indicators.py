@@ -20,7 +20,7 @@ hotline_answer_rate      day             city, district                         
 hotline_on_time_rate     day             city, district                         按时办结率 0–1
 hotline_satisfaction     day             city, district                         满意率 (broad) 0–1
 economy                  month, quarter  indicator                              value; yoy, pop, ytd, ytd_yoy, revision
-vital_signs              hour            city, district                         0–100; contributions, sub-indices
+vital_signs              hour            city, district                         0–100; contributions, sub-indices, carried
 =======================  ==============  =====================================  ========================================
 """
 
@@ -370,6 +370,7 @@ def _vital_signs(settings: Settings, engine: Engine, start: dt.datetime, end: dt
         frame = frame.merge(f.rename(columns={"time": "day", "value": name}), how="left",
                             on=["day", "scope_kind", "scope"])
     frame["economy_yoy"] = _headline_yoy(settings, econ, frame["time"])
+    frame, carried = _carry_forward(settings, frame)
     spec = settings.vital_signs_spec
     result = composite.index(frame.drop(columns=["day"]), spec)
     scores, contrib = result.scores, result.contributions
@@ -385,8 +386,34 @@ def _vital_signs(settings: Settings, engine: Engine, start: dt.datetime, end: dt
                          detail={"sub_indices": {n: _num(r[n]) for n in sub_names},
                                  "contributions": {n: _num(contrib.iloc[i][n]) for n in ind_names},
                                  "inputs": {n: _num(inputs[n]) for n in ind_names},
+                                 "carried": sorted(n for n in ind_names if carried.iloc[i].get(n, False)),
                                  "coverage": _num(r["coverage"]), "imputed_weight": _num(r["imputed_weight"])}))
     return {"vital_signs": rows}
+
+
+#: which domain's freshness limit governs each hourly input of the index
+_INPUT_DOMAIN = {"tpi": "traffic", "aqi": "environment", "crowding_max": "tourism"}
+
+
+def _carry_forward(settings: Settings, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Carry each hourly input forward within its domain's max age; say which were carried.
+
+    Air data arrives once an hour, some time after the hour: without this, the newest
+    hour's index is computed without the environment, and a city in heavy smog reads
+    良好 on the wall. A value is still current until its domain's max age has passed
+    (``[domains.*] max_age``), so it stands in for the hours that have not reported yet;
+    beyond that it is missing and the index reweights, as the spec declares.
+    """
+    frame = frame.sort_values(["scope_kind", "scope", "time"]).reset_index(drop=True)
+    carried = pd.DataFrame(False, index=frame.index, columns=list(_INPUT_DOMAIN))
+    for column, domain in _INPUT_DOMAIN.items():
+        hours = int(settings.max_age(domain) // dt.timedelta(hours=1))
+        if hours < 1 or column not in frame:
+            continue
+        filled = frame.groupby(["scope_kind", "scope"])[column].ffill(limit=hours)
+        carried[column] = frame[column].isna() & filled.notna()
+        frame[column] = filled
+    return frame, carried
 
 
 def _headline_yoy(settings: Settings, econ: pd.DataFrame, times: pd.Series) -> np.ndarray:

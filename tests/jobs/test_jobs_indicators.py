@@ -140,3 +140,19 @@ def test_vital_signs_need_coverage_carry_contributions_and_recompute_is_idempote
     expected = (50 + 60 + 100 / 3 + (75 + 100 + 100) / 3) / 4
     assert row.value == pytest.approx(expected, abs=0.01)
     assert sum(v for v in row.detail["contributions"].values() if v) == pytest.approx(row.value, abs=0.01)
+
+
+def test_latest_hour_carries_air_quality_within_its_max_age(store):
+    """Air arrives hourly and late: the newest hours keep the last AQI until it is too old."""
+    settings, engine = store
+    test_tpi_link_grade_and_crowding(store)  # traffic and tourism at 09:00
+    test_hotline_daily_kpis(store)
+    nine = T0 + dt.timedelta(hours=9)
+    rows = [{"station": s.code, "time": nine - dt.timedelta(hours=h), "pm25": 250.0, "pm10": 50.0, "so2": 5.0,
+             "no2": 20.0, "co": 0.5, "o3": 60.0, **prov(T0)} for s in settings.stations for h in (1, 2)]
+    with engine.begin() as conn:  # air reported up to 08:00 only (heavy smog)
+        conn.execute(insert(obs_air), rows)
+    compute(settings, engine, start=T0, end=T0 + dt.timedelta(days=1), now=T0)
+    row = values(engine, "vital_signs", "hour", "city")[nine]
+    assert row.detail["inputs"]["aqi"] == 300 and row.detail["carried"] == ["aqi"]  # PM2.5 250 → IAQI 300
+    assert row.detail["sub_indices"]["environment"] == pytest.approx(0.0)  # at the 300 goalpost
