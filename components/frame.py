@@ -19,14 +19,39 @@ THEME: dict[str, Any] = {
 }
 
 
-def nav_entries() -> list[tuple[str, str]]:
+def nav_entries(allowed: frozenset[str] | None = None) -> list[tuple[str, str]]:
     """(catalogue key, path) of every page registered with ``nav="<key>"``, in page order.
 
     Pages declare themselves (``dash.register_page(__name__, nav="nav.traffic", order=10)``),
-    so adding a page never means editing the shell.
+    so adding a page never means editing the shell. With ``allowed`` (the resources the
+    reader may view) links they cannot open are left out — a courtesy: the server
+    enforces access whatever the links show.
     """
+    from access.pages import page_resource
+
     pages = [p for p in dash.page_registry.values() if p.get("nav")]
+    if allowed is not None:
+        pages = [p for p in pages if page_resource(p) is None or page_resource(p) in allowed]
     return [(p["nav"], p["path"]) for p in sorted(pages, key=lambda p: (p.get("order") or 0, p["path"]))]
+
+
+def _allowed() -> frozenset[str] | None:
+    import access
+    from access.web import visible_resources
+
+    principal = access.current_principal()
+    return None if principal is None else visible_resources(principal)
+
+
+def _account(lang: str) -> list[Any]:
+    """Who is signed in, and the way out (nothing in the open demo without users)."""
+    import access
+
+    principal = access.current_principal()
+    if principal is None or principal.via in ("open-demo", "wall-token"):
+        return []
+    return [html.Span(principal.username, className="cb-user"),
+            html.A(t("login.logout", lang), href="/logout", id="logout", className="cb-nav")]
 
 
 def frame() -> Any:
@@ -41,8 +66,9 @@ def frame() -> Any:
                 html.Span(t("app.title", lang), className="cb-title"),
             ], gap="sm"),
             dmc.Group([
-                *[dmc.Anchor(t(key, lang), href=href, className="cb-nav") for key, href in nav_entries()],
+                *[dmc.Anchor(t(key, lang), href=href, className="cb-nav") for key, href in nav_entries(_allowed())],
                 html.A(t("lang.switch", lang), href=f"/set-lang/{other}", id="lang-switch", className="cb-lang"),
+                *_account(lang),
             ], gap="lg"),
         ],
         justify="space-between", h="100%", px="lg",

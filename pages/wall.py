@@ -30,6 +30,7 @@ import dash
 import flask
 from dash import ALL, ClientsideFunction, Input, Output, Patch, State, callback, clientside_callback, ctx, html
 
+import access
 from citybrain import context
 from citybrain.i18n import LANGS, t
 from citybrain.settings import Settings, WallScreen
@@ -50,7 +51,7 @@ def layout(screen: str | None = None, canvas: str | None = None, lang: str | Non
     """Cheap: config only — every number arrives with the first refresh."""
     settings = context.settings()
     lang = lang if lang in LANGS else context.lang()
-    screens = list(settings.wall.screens)
+    screens = access.visible_screens(list(settings.wall.screens))  # a wall token sees only its screen
     canvas = canvas if canvas in CANVASES else settings.wall.canvas
     if screen is None:
         return wall_shell(settings, screens, start=0, rotate=settings.wall.rotate, canvas=canvas, lang=lang,

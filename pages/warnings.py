@@ -41,6 +41,27 @@ REFRESH_MS = 30_000
 SILENCE_HOURS = {"1h": 1, "2h": 2, "4h": 4, "8h": 8, "24h": 24, "72h": 72}
 
 
+def _within_remit(filters: WarningFilters) -> WarningFilters:
+    """Preset the filters to what the signed-in user may see (their domain, their district).
+
+    The server refuses a department head's request for another domain's warnings
+    (access.enforce); starting them on their own domain makes the page load with their
+    list instead of a refusal.
+    """
+    import dataclasses
+
+    import access
+
+    principal = access.current_principal()
+    if principal is None:
+        return filters
+    if principal.domains and filters.domain not in principal.domains:
+        filters = dataclasses.replace(filters, domain=principal.domains[0])
+    if principal.district and filters.district != principal.district:
+        filters = dataclasses.replace(filters, district=principal.district)
+    return filters
+
+
 def layout(warning_id: str | None = None, **kwargs: Any) -> Any:
     """Cheap: settings and config only; the list, counts and detail are filled by callbacks.
 
@@ -50,6 +71,7 @@ def layout(warning_id: str | None = None, **kwargs: Any) -> Any:
     s = context.settings()
     filters, selected = parse_view(kwargs, {d.code for d in s.districts})
     selected = parse_id(warning_id) or selected
+    filters = _within_remit(filters)
     rules = [(r.id, pick(r.title_zh, r.title_en, lang)) for r in load_rules(s)]
     sources = [(src.name, f"{src.name} · {pick(src.owner_zh, src.owner_en, lang)}") for src in s.sources]
     departments = sorted({pick(src.owner_zh, src.owner_en, lang) for src in s.sources if src.owner_zh})

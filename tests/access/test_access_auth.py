@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 
 from sqlalchemy import select
 
@@ -89,6 +90,11 @@ def test_wall_token_bound_to_screen_expiring_and_revocable(harness):
     assert c.post("/_dash-update-component", json=body).status_code == 403
     body = harness.callback_body('{"key":["ALL"],"type":"wall-text"}', {"wall-config.data": config_one})
     assert c.post("/_dash-update-component", json=body).status_code != 403
+    # the page itself serves only the token's screen, so the wall's own refreshes pass
+    page = c.post("/_dash-update-component", json=harness.callback_body(
+        "_pages_content", {"_pages_location.pathname": f"/wall/{screen}", "_pages_location.search": ""}))
+    served = json.dumps(page.get_json()["response"], ensure_ascii=False)
+    assert page.status_code == 200 and f'"name": "{screen}"' in served and f'"name": "{other}"' not in served
     # revocation: the open session stops at once
     tid, secret = create_token(harness.engine, kind="wall", name="lobby", role="wall", screen=screen,
                                created_by="test", settings=harness.settings)
