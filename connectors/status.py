@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from citybrain.settings import Source
-from connectors.writer import _insert
+from store.upsert import insert_for
 from store.schema import source_status
 
 
@@ -25,7 +25,7 @@ def read(conn: Connection, name: str) -> dict[str, Any] | None:
 
 def ensure(conn: Connection, source: Source, now: datetime) -> dict[str, Any]:
     """The status row of ``source``, created on its first poll."""
-    stmt = _insert(conn, source_status).on_conflict_do_nothing(index_elements=["name"])
+    stmt = insert_for(conn, source_status).on_conflict_do_nothing(index_elements=["name"])
     conn.execute(stmt, {"name": source.name, "domain": source.domain, "status": "never", "updated_at": now})
     return read(conn, source.name) or {}
 

@@ -16,23 +16,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, and_, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from citybrain.errors import StoreError
 from connectors.mapping import Rejected
 from store.schema import OBSERVATIONS, obs_economy, obs_economy_revisions, quarantine
+from store.upsert import insert_for
+from store.upsert import upsert as store_upsert
 
 _REVISION_COLUMNS = [c.name for c in obs_economy_revisions.columns]
-
-
-def _insert(conn: Connection, table: Table) -> Any:
-    name = conn.dialect.name
-    if name == "postgresql":
-        return postgresql.insert(table)
-    if name == "sqlite":
-        return sqlite.insert(table)
-    raise StoreError(f"the store's database ({name}) is not supported; use SQLite or PostgreSQL for CITYBRAIN_STORE_URL")
 
 
 def _newer(table: Table, excluded: Any) -> Any:
@@ -45,16 +36,8 @@ def _newer(table: Table, excluded: Any) -> Any:
 
 
 def upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], chunk: int = 2000) -> int:
-    """Insert or replace ``rows`` in ``table`` on its primary key; returns the rows sent."""
-    if not rows:
-        return 0
-    keys = [c.name for c in table.primary_key.columns]
-    stmt = _insert(conn, table)
-    updates = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
-    stmt = stmt.on_conflict_do_update(index_elements=keys, set_=updates, where=_newer(table, stmt.excluded))
-    for i in range(0, len(rows), chunk):
-        conn.execute(stmt, list(rows[i:i + chunk]))
-    return len(rows)
+    """Insert or replace ``rows`` in ``table`` on its primary key, never with an older version."""
+    return store_upsert(conn, table, rows, where=lambda excluded: _newer(table, excluded), chunk=chunk)
 
 
 def write_observations(conn: Connection, domain: str, rows: Sequence[dict[str, Any]]) -> int:
@@ -95,7 +78,7 @@ def quarantine_rows(conn: Connection, source: str, domain: str, rejected: Sequen
         for fp, r in by_print.items() if fp not in seen
     ]
     if fresh:
-        stmt = _insert(conn, quarantine).on_conflict_do_nothing(index_elements=["source", "fingerprint"])
+        stmt = insert_for(conn, quarantine).on_conflict_do_nothing(index_elements=["source", "fingerprint"])
         conn.execute(stmt, fresh)
     return len(fresh)
 

@@ -35,11 +35,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, and_, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from citybrain.settings import Settings
 from metrics import air, composite, economy, hotline, tourism, traffic
 from store.schema import entities, indicators, obs_air, obs_economy, obs_hotline, obs_tourism, obs_traffic
+from store.upsert import upsert
 
 UTC = dt.timezone.utc
 HOUR = pd.Timedelta("1h")
@@ -162,20 +162,9 @@ def _row(name: str, grain: str, scope_kind: str, scope: str, time: Any, value: A
             "detail": detail}
 
 
-def _upsert(engine: Engine, rows: list[dict[str, Any]], now: dt.datetime, chunk: int = 2000) -> int:
-    if not rows:
-        return 0
-    keys = ["name", "grain", "scope_kind", "scope", "time"]
+def _upsert(engine: Engine, rows: list[dict[str, Any]], now: dt.datetime) -> int:
     with engine.begin() as conn:
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        for i in range(0, len(rows), chunk):
-            part = [r | {"computed_at": now} for r in rows[i:i + chunk]]
-            stmt = dialect.insert(indicators)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=keys,
-                set_={c: stmt.excluded[c] for c in ("value", "level", "category", "detail", "computed_at")})
-            conn.execute(stmt, part)
-    return len(rows)
+        return upsert(conn, indicators, [r | {"computed_at": now} for r in rows])
 
 
 # ---------------------------------------------------------------------------- domains

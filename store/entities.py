@@ -12,22 +12,10 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import Engine, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from citybrain.settings import Settings
 from store.schema import districts, economy_indicators, entities
-
-
-def _upsert(conn: Any, table: Any, rows: list[dict[str, Any]], keys: list[str]) -> None:
-    if not rows:
-        return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=keys,
-        set_={c: stmt.excluded[c] for c in rows[0] if c not in keys},
-    )
-    conn.execute(stmt, rows)
+from store.upsert import upsert
 
 
 def entity_rows(settings: Settings, now: dt.datetime) -> list[dict[str, Any]]:
@@ -61,9 +49,9 @@ def sync_from_config(engine: Engine, settings: Settings, *, now: dt.datetime | N
     ind_rows = [dict(code=i.code, name_zh=i.name_zh, name_en=i.name_en, unit_zh=i.unit_zh, unit_en=i.unit_en,
                      freq=i.freq, aggregation=i.aggregation, headline=i.headline) for i in settings.indicators]
     with engine.begin() as conn:
-        _upsert(conn, districts, district_rows, ["code"])
-        _upsert(conn, entities, ent_rows, ["kind", "code"])
-        _upsert(conn, economy_indicators, ind_rows, ["code"])
+        upsert(conn, districts, district_rows)
+        upsert(conn, entities, ent_rows)
+        upsert(conn, economy_indicators, ind_rows)
         configured = {(r["kind"], r["code"]) for r in ent_rows}
         for kind, code, attrs in conn.execute(select(entities.c.kind, entities.c.code, entities.c.attrs)):
             if (kind, code) not in configured and not (attrs or {}).get("retired"):
