@@ -14,8 +14,8 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from citybrain.settings import Source
-from store.upsert import insert_for
 from store.schema import source_status
+from store.upsert import insert_for
 
 
 def read(conn: Connection, name: str) -> dict[str, Any] | None:
