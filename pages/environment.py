@@ -24,6 +24,7 @@ from components.page.series import bucket, local_label, max_or_none, mean_or_non
 from components.page.view import View, Window, resolve
 from components.table import table
 from figures.page_charts import bar_figure, calendar_figure, line_figure
+from metrics.air import aqi_level
 from store.queries.domains import indicator_frame
 
 dash.register_page(__name__, path="/environment", nav="nav.environment", order=20)
@@ -50,6 +51,12 @@ SPEC = PageSpec(
              {"field": "standard", "headerName": "env.col.standard"},
              {"field": "time", "headerName": "page.col.time"}],
 )
+
+
+def aqi_category(value: float, lang: str) -> str:
+    """The HJ 633 category of an AQI in the reader's language (the store keeps the Chinese)."""
+    _, zh, en, _ = aqi_level(float(value))
+    return pick(zh, en, lang)
 
 
 def layout(**kwargs: Any) -> Any:
@@ -86,7 +93,7 @@ def render(engine: Any, settings: Any, view: View, lang: str, now: dt.datetime) 
     nothing = "—"
     kpis = [
         Kpi("now", t("env.kpi.now", lang), f"{last['value']:.0f}" if last is not None else nothing,
-            (last["category"] or "") if last is not None else "", better="down",
+            aqi_category(last["value"], lang) if last is not None else "", better="down",
             note=t("env.kpi.primary_now", lang, p=", ".join((last["detail"] or {}).get("primary") or []) or "—")
             if last is not None else ""),
         Kpi("mean", t("env.kpi.mean", lang), f"{mean:.0f}" if mean is not None else nothing,
@@ -140,7 +147,8 @@ def render(engine: Any, settings: Any, view: View, lang: str, now: dt.datetime) 
         lr = latest.loc[s.code] if latest is not None and s.code in latest.index else None
         det = (lr["detail"] or {}) if lr is not None else {}
         rows.append({"code": s.code, "name": names[s.code], "district": dnames.get(s.district, s.district),
-                     "aqi": None if lr is None else int(lr["value"]), "category": None if lr is None else lr["category"],
+                     "aqi": None if lr is None else int(lr["value"]),
+                     "category": None if lr is None else aqi_category(lr["value"], lang),
                      "primary": ", ".join(det.get("primary") or []) or "—",
                      "mean": round(float(per["mean"][s.code]), 1) if per is not None and s.code in per.index else None,
                      "max": int(per["max"][s.code]) if per is not None and s.code in per.index else None,
@@ -181,7 +189,7 @@ def detail(engine: Any, settings: Any, view: View, lang: str, now: dt.datetime) 
     recent = df.dropna(subset=["value"]).tail(12).iloc[::-1] if not df.empty else df
     tbl = table([t("page.col.time", lang), "AQI", t("env.col.category", lang), t("env.col.primary", lang),
                  t("env.col.standard", lang)],
-                [[local_label(r.time, tz), f"{r.value:.0f}", r.category or "", ", ".join((r.detail or {}).get("primary") or []),
+                [[local_label(r.time, tz), f"{r.value:.0f}", aqi_category(r.value, lang), ", ".join((r.detail or {}).get("primary") or []),
                   (r.detail or {}).get("standard", "")] for r in recent.itertuples()], className="cb-detail-table")
     dname = next((pick(d.name_zh, d.name_en, lang) for d in settings.districts if d.code == station.district), "")
     title = dmc.Group([dmc.Text(t("env.detail.title", lang, name=pick(station.name_zh, station.name_en, lang)),

@@ -140,6 +140,16 @@ def test_environment_no_year_base_is_a_dash(ctx, demo_settings, demo_engine):
     assert mean.yoy is None  # the demo store has no data a year back: "—", never a number
 
 
+def test_environment_in_english_names_aqi_categories_in_english(ctx, demo_settings, demo_engine):
+    from pages.environment import aqi_category, render
+
+    assert (aqi_category(252, "en"), aqi_category(252, "zh")) == ("Heavily Polluted", "重度污染")
+    out = render(demo_engine, demo_settings, View(range="24h"), "en", dt.datetime.now(dt.timezone.utc))
+    now = next(k for k in out.kpis if k.key == "now")
+    text = repr(now)
+    assert not any(zh in text for zh in ("优", "良", "污染")), text
+
+
 def test_active_warnings_query(ctx, demo_engine):
     from store.queries.domains import active_warnings
 
