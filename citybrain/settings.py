@@ -333,6 +333,37 @@ class Access(_Strict):
         return v
 
 
+class Briefing(_Strict):
+    """The daily briefing (城市运行简报): when the scheduler prints it and how long it is kept."""
+
+    enabled: bool = True
+    #: city-local time of day the daily briefing is produced (covers the previous day)
+    time: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = "07:30"
+    #: days a briefing PDF stays in the archive; 0 keeps them forever
+    retention_days: Annotated[int, Field(ge=0)] = 365
+    #: seconds a print may take before it is marked failed
+    timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 60.0
+
+
+class Retention(_Strict):
+    """How many days rows are kept, per kind of table; 0 keeps them forever.
+
+    The retention job deletes older rows (on PostgreSQL it detaches and drops whole
+    monthly partitions of the observation tables). Rollups outlive the raw rows they
+    summarise, so trends stay drawable after the detail is gone.
+    """
+
+    observations: Annotated[int, Field(ge=0)] = 400
+    hourly_rollups: Annotated[int, Field(ge=0)] = 1825
+    daily_rollups: Annotated[int, Field(ge=0)] = 0
+    indicators: Annotated[int, Field(ge=0)] = 1825
+    quarantine: Annotated[int, Field(ge=0)] = 180
+    job_runs: Annotated[int, Field(ge=0)] = 30
+    wall_heartbeats: Annotated[int, Field(ge=0)] = 7
+    #: the audit log is kept at least six months (网络安全法 第二十一条)
+    audit_log: Annotated[int, Field(ge=180)] | Literal[0] = 730
+
+
 class Demo(_Strict):
     """How the simulated department systems of the demo behave for this city."""
 
@@ -361,6 +392,8 @@ class Settings(_Strict):
     vital_signs: dict[str, Any] | None = None
     wall: Wall = Field(default_factory=Wall)
     access: Access = Field(default_factory=Access)
+    briefing: Briefing = Field(default_factory=Briefing)
+    retention: Retention = Field(default_factory=Retention)
     demo: Demo = Field(default_factory=Demo)
 
     # -- from the environment (CITYBRAIN_*), with defaults for a laptop
