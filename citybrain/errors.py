@@ -9,6 +9,10 @@ is a bug.
     ├── StoreError         the store cannot be opened or is not at the right schema
     ├── SourceError        a department database cannot be read as configured
     │   └── SchemaDriftError   a configured column is missing at the source
+    ├── BriefingError      a briefing PDF could not be produced
+    │   ├── ChromiumMissing    no Chromium to print with
+    │   ├── PrintFailed        the print layout did not finish drawing or Chromium failed
+    │   └── CheckFailed        the PDF was printed but did not pass its checks
     └── NotAvailableYet    a command that a later release provides
 """
 
@@ -71,6 +75,27 @@ class SourceError(CitybrainError):
 
 class SchemaDriftError(SourceError):
     """A column named in a source's config no longer exists at the source."""
+
+
+class BriefingError(CitybrainError):
+    """A briefing (城市运行简报) or a page's PDF could not be produced."""
+
+
+class ChromiumMissing(BriefingError):
+    """No Chromium to print with; the message says how to install one."""
+
+
+class PrintFailed(BriefingError):
+    """Chromium could not load, draw or print the print layout in time."""
+
+
+class CheckFailed(BriefingError):
+    """The PDF exists but failed a check (pages, headings, figures, fonts); the file is kept."""
+
+    def __init__(self, problems: list[str], path: str | None = None):
+        self.problems, self.path = problems, path
+        where = f" (partial file kept at {path})" if path else ""
+        super().__init__("the briefing failed its checks" + where + ": " + "; ".join(problems))
 
 
 class NotAvailableYet(CitybrainError):

@@ -1,0 +1,184 @@
+"""The print layout: a :class:`~briefings.document.Document` as one A4 HTML page.
+
+Plain HTML and CSS for paper (``@page``, ``break-inside: avoid``, table headers that
+repeat on every page), Noto Sans CJK named first so Chromium embeds it, and a small
+script that draws every figure with plotly.js and then raises the explicit "all figures
+drawn" signal (``window.cbPrint.done``) with a record of what it drew.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from briefings.document import Document, Figure, Kpi, Note, Section, Table
+
+#: A TrueType CJK face first: Chromium's PDF backend embeds TrueType as a named CID font,
+#: but turns CFF-flavoured OpenType (Noto Sans CJK as Debian ships it) into unnamed Type 3
+#: glyphs that pdffonts cannot identify and some readers render poorly.
+FONT = ("'WenQuanYi Micro Hei', 'Noto Sans CJK SC', 'Source Han Sans SC', 'Microsoft YaHei', "
+        "'DejaVu Sans', sans-serif")
+#: printable width of A4 with 14 mm margins, in CSS px (96 dpi)
+CONTENT_PX = 686
+
+CSS = """
+@page { size: A4 portrait; }
+* { box-sizing: border-box; }
+html, body { margin: 0; padding: 0; font-family: %(font)s; color: #212529; font-size: 10.5pt; line-height: 1.5;
+  -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+.cover { height: 245mm; display: flex; flex-direction: column; justify-content: center; break-after: page;
+  border-top: 10mm solid #c92a2a; padding: 0 6mm; }
+.cover .org { font-size: 14pt; color: #c92a2a; letter-spacing: 0.2em; margin-bottom: 6mm; }
+.cover h1 { font-size: 30pt; margin: 0 0 4mm 0; letter-spacing: 0.1em; }
+.cover .sub { font-size: 14pt; color: #495057; margin-bottom: 14mm; }
+.cover dl { display: grid; grid-template-columns: 34mm 1fr; row-gap: 2.5mm; margin: 0; font-size: 11pt; }
+.cover dt { color: #868e96; }
+.cover dd { margin: 0; }
+section { margin: 0 0 6mm 0; }
+section.major { break-before: page; }
+h2 { font-size: 15pt; margin: 0 0 3mm 0; padding-bottom: 1.5mm; border-bottom: 0.6mm solid #c92a2a;
+  break-after: avoid; }
+h3 { font-size: 11pt; margin: 4mm 0 2mm 0; color: #343a40; break-after: avoid; }
+.kpis { display: grid; grid-template-columns: repeat(3, 1fr); gap: 2.5mm; margin-bottom: 3mm; break-inside: avoid; }
+.kpi { border: 0.3mm solid #dee2e6; border-radius: 1.5mm; padding: 2mm 3mm; }
+.kpi .l { color: #868e96; font-size: 9pt; }
+.kpi .v { font-size: 16pt; font-weight: 700; }
+.kpi .u { font-size: 9pt; color: #868e96; margin-left: 1mm; }
+.kpi .n { font-size: 8.5pt; color: #495057; }
+.kpi.good .v { color: #2f9e44; } .kpi.bad .v { color: #c92a2a; }
+.figs { display: flex; flex-wrap: wrap; gap: 3mm; }
+.fig { break-inside: avoid; border: 0.3mm solid #e9ecef; border-radius: 1.5mm; padding: 1.5mm 2mm; }
+.fig.wide { width: 100%%; } .fig.half { width: calc(50%% - 1.5mm); }
+.fig .t { font-size: 9.5pt; font-weight: 700; margin-bottom: 1mm; }
+table { width: 100%%; border-collapse: collapse; font-size: 9pt; margin-bottom: 3mm; }
+thead { display: table-header-group; }
+tr { break-inside: avoid; }
+th { background: #f1f3f5; text-align: left; font-weight: 700; }
+th, td { border: 0.25mm solid #dee2e6; padding: 1mm 1.5mm; vertical-align: top; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+.note { border-left: 1.2mm solid #1c7ed6; background: #e7f5ff; padding: 2mm 3mm; margin: 0 0 3mm 0;
+  break-inside: avoid; font-size: 9.5pt; }
+.note.quality { border-color: #f08c00; background: #fff4e6; }
+.note.alert { border-color: #c92a2a; background: #fff5f5; }
+.empty { color: #868e96; font-style: italic; }
+""" % {"font": FONT}
+
+DRAW_JS = """
+window.cbPrint = {done: false, figures: [], headings: [], errors: []};
+window.addEventListener('error', function (e) { window.cbPrint.errors.push(String(e.message || e)); });
+function cbPoints(gd) {
+  return (gd._fullData || []).reduce(function (n, tr) {
+    var arr = tr.x || tr.y || tr.values || tr.lat || tr.z || [];
+    return n + (arr.filter ? arr.filter(function (v) { return v !== null && v !== undefined; }).length : 0);
+  }, 0);
+}
+async function cbDraw() {
+  try { if (document.fonts && document.fonts.ready) { await document.fonts.ready; } } catch (e) {}
+  var nodes = document.querySelectorAll('[data-figure]');
+  for (var i = 0; i < nodes.length; i++) {
+    var node = nodes[i], id = node.getAttribute('data-figure'), gd = node.querySelector('.plot');
+    try {
+      var spec = JSON.parse(node.querySelector('script[type="application/json"]').textContent);
+      await Plotly.newPlot(gd, spec.data || [], spec.layout || {}, {staticPlot: true, displayModeBar: false});
+      var box = gd.getBoundingClientRect();
+      window.cbPrint.figures.push({id: id, points: cbPoints(gd), drawn: !!gd.querySelector('.main-svg'),
+                                   height: Math.round(box.height)});
+    } catch (e) {
+      window.cbPrint.figures.push({id: id, points: 0, drawn: false, height: 0, error: String(e)});
+    }
+  }
+  window.cbPrint.headings = Array.prototype.map.call(document.querySelectorAll('section > h2'),
+                                                     function (h) { return h.textContent; });
+  window.cbPrint.done = true;
+  document.body.setAttribute('data-print-ready', '1');
+}
+if (typeof Plotly === 'undefined') {
+  window.cbPrint.errors.push('plotly.js did not load');
+  window.cbPrint.done = true;
+} else { cbDraw(); }
+"""
+
+
+def render_html(doc: Document) -> str:
+    """The whole print layout as one HTML string (plotly.js is fetched as ``/plotly.min.js``)."""
+    cover = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in doc.cover)
+    body = "".join(_section(s, i) for i, s in enumerate(doc.sections))
+    return (f'<!doctype html><html lang="{"zh-CN" if doc.lang == "zh" else "en"}"><head><meta charset="utf-8">'
+            f"<title>{escape(doc.title)}</title><style>{CSS}</style>"
+            f'<script src="/plotly.min.js"></script></head><body>'
+            f'<div class="cover"><div class="org">{escape(doc.header)}</div><h1>{escape(doc.title)}</h1>'
+            f'<div class="sub">{escape(doc.subtitle)}</div><dl>{cover}</dl></div>'
+            f"{body}<script>{DRAW_JS}</script></body></html>")
+
+
+def header_template(doc: Document) -> str:
+    """Chromium's running header (inline styles only: the template sees none of the page's CSS)."""
+    return (f'<div style="font-family:{FONT};font-size:8pt;color:#868e96;width:100%;margin:0 14mm;'
+            f'display:flex;justify-content:space-between;"><span>{escape(doc.header)}</span>'
+            f"<span>{escape(doc.title)} · {escape(doc.subtitle)}</span></div>")
+
+
+def footer_template(doc: Document) -> str:
+    return (f'<div style="font-family:{FONT};font-size:8pt;color:#868e96;width:100%;margin:0 14mm;'
+            f'display:flex;justify-content:space-between;"><span>{escape(doc.footer)}</span>'
+            '<span><span class="pageNumber"></span> / <span class="totalPages"></span></span></div>')
+
+
+def _section(s: Section, index: int) -> str:
+    major = " major" if index == 0 or s.id.startswith("domain-") or s.id in ("warnings", "quality") else ""
+    return (f'<section id="{escape(s.id)}" class="{major.strip()}"><h2>{escape(s.heading)}</h2>'
+            + "".join(_block(b) for b in s.blocks) + "</section>")
+
+
+def _block(b: Any) -> str:
+    if isinstance(b, list):
+        if b and all(isinstance(x, Kpi) for x in b):
+            return '<div class="kpis">' + "".join(_kpi(k) for k in b) + "</div>"
+        if b and all(isinstance(x, Figure) for x in b):
+            return '<div class="figs">' + "".join(_figure(f) for f in b) + "</div>"
+        return "".join(_block(x) for x in b)
+    if isinstance(b, Figure):
+        return '<div class="figs">' + _figure(b) + "</div>"
+    if isinstance(b, Table):
+        return _table(b)
+    if isinstance(b, Note):
+        return f'<div class="note {escape(b.kind)}">{escape(b.text)}</div>'
+    if isinstance(b, Kpi):
+        return '<div class="kpis">' + _kpi(b) + "</div>"
+    if isinstance(b, str):
+        return f"<h3>{escape(b)}</h3>"
+    raise TypeError(f"a briefing block cannot be a {type(b).__name__}")
+
+
+def _kpi(k: Kpi) -> str:
+    unit = f'<span class="u">{escape(k.unit)}</span>' if k.unit else ""
+    note = f'<div class="n">{escape(k.note)}</div>' if k.note else ""
+    return (f'<div class="kpi {escape(k.tone)}"><div class="l">{escape(k.label)}</div>'
+            f'<div class="v">{escape(k.value)}{unit}</div>{note}</div>')
+
+
+def _figure(f: Figure) -> str:
+    fig = dict(f.figure)
+    layout = dict(fig.get("layout") or {})
+    width = CONTENT_PX - 12 if f.wide else CONTENT_PX // 2 - 18
+    layout.update({"width": width, "height": f.height, "autosize": False,
+                   "font": {**(layout.get("font") or {}), "family": FONT}})
+    fig["layout"] = layout
+    data = json.dumps(fig, ensure_ascii=False, default=str).replace("</", "<\\/")
+    return (f'<div class="fig {"wide" if f.wide else "half"}" data-figure="{escape(f.id)}">'
+            f'<div class="t">{escape(f.title)}</div><div class="plot" style="height:{f.height}px"></div>'
+            f'<script type="application/json">{Markup(data)}</script></div>')
+
+
+def _table(tb: Table) -> str:
+    head = "".join(f'<th class="{"num" if i in tb.numeric else ""}">{escape(c)}</th>'
+                   for i, c in enumerate(tb.columns))
+    if not tb.rows:
+        body = f'<tr><td colspan="{len(tb.columns)}" class="empty">{escape(tb.empty or "—")}</td></tr>'
+    else:
+        body = "".join("<tr>" + "".join(f'<td class="{"num" if i in tb.numeric else ""}">{escape(v)}</td>'
+                                        for i, v in enumerate(row)) + "</tr>" for row in tb.rows)
+    title = f"<h3>{escape(tb.title)}</h3>" if tb.title else ""
+    return f"{title}<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"

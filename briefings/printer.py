@@ -1,0 +1,175 @@
+"""Chromium prints the print layout: one browser per process, driven from one thread.
+
+Playwright's sync API is bound to the thread that started it, while requests (the
+threaded dev server, gunicorn threads) and scheduler jobs arrive on any thread. So a
+:class:`Printer` owns a single worker thread; every print is submitted to it and the
+browser it launched on first use is reused for every later print in the process. A
+crashed browser is relaunched on the next print.
+
+The document is served to the page from memory through Playwright's request routing
+(``http://print.citybrain/``), together with plotly.js from the installed plotly
+package — no web server, no sign-in and no network is needed, so ``citybrain brief``
+and the scheduler print exactly what the web route prints.
+
+Printing waits for the explicit signal the layout's script raises once every figure is
+drawn (``window.cbPrint.done``), never a fixed sleep; the script's record of what it
+drew (points per figure, errors) comes back with the PDF for the checks.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import functools
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from citybrain.errors import ChromiumMissing, PrintFailed
+
+BASE = "http://print.citybrain"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+INSTALL_HINT = ("install it with `apt-get install chromium fonts-noto-cjk` (Debian/Ubuntu; .ci/run does this) "
+                "or set CITYBRAIN_CHROMIUM to the path of a Chromium/Chrome binary")
+
+
+def chromium_path() -> str:
+    """The Chromium binary to print with (``CITYBRAIN_CHROMIUM``, else ``/usr/bin/chromium``)."""
+    return os.environ.get("CITYBRAIN_CHROMIUM", "/usr/bin/chromium")
+
+
+@functools.cache
+def plotly_js() -> bytes:
+    """plotly.min.js of the installed plotly package (the same one Dash draws with)."""
+    import plotly
+
+    path = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    return path.read_bytes()
+
+
+@dataclass
+class Printed:
+    """A printed PDF and what the layout's script reported while drawing it."""
+
+    pdf: bytes
+    figures: list[dict[str, Any]] = field(default_factory=list)  # id, points, drawn, height, error
+    headings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # console errors and uncaught exceptions
+    seconds: float = 0.0
+
+
+class Printer:
+    """A headless Chromium of this process, reused for every print (see module docstring)."""
+
+    def __init__(self, executable: str | None = None) -> None:
+        self.executable = executable or chromium_path()
+        self._thread = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="citybrain-printer")
+        self._playwright: Any = None
+        self._browser: Any = None
+        self._lock = threading.Lock()
+
+    # -- public
+    def print_pdf(self, html: str, *, header: str = "", footer: str = "", timeout: float = 60.0,
+                  locale: str = "zh-CN") -> Printed:
+        """Load ``html``, wait for its "all figures drawn" signal, print A4 portrait."""
+        future = self._thread.submit(self._print, html, header, footer, timeout, locale)
+        try:
+            return future.result(timeout=timeout + 30)
+        except cf.TimeoutError:
+            raise PrintFailed(f"Chromium did not finish printing within {timeout + 30:.0f} s") from None
+
+    def close(self) -> None:
+        """Close the browser and stop the thread (idempotent)."""
+        with self._lock:
+            try:
+                self._thread.submit(self._shutdown).result(timeout=30)
+            except (RuntimeError, cf.TimeoutError):
+                pass
+            self._thread.shutdown(wait=False)
+
+    # -- on the printer thread
+    def _ensure_browser(self) -> Any:
+        if self._browser is not None and self._browser.is_connected():
+            return self._browser
+        if not Path(self.executable).exists():
+            raise ChromiumMissing(f"no Chromium at {self.executable} to print the briefing with; {INSTALL_HINT}")
+        try:
+            from playwright.sync_api import sync_playwright
+        except ImportError:
+            raise ChromiumMissing("the Python package playwright is missing; install it with "
+                                  "`python3 -m pip install playwright` (no `playwright install` needed: "
+                                  f"citybrain uses the system Chromium); then {INSTALL_HINT}") from None
+        if self._playwright is None:
+            self._playwright = sync_playwright().start()
+        try:
+            self._browser = self._playwright.chromium.launch(executable_path=self.executable, args=CHROMIUM_ARGS)
+        except Exception as exc:  # noqa: BLE001 — Playwright's launch errors have no common base worth naming
+            raise ChromiumMissing(f"Chromium at {self.executable} did not start ({str(exc).splitlines()[0]}); "
+                                  f"{INSTALL_HINT}") from None
+        return self._browser
+
+    def _print(self, html: str, header: str, footer: str, timeout: float, locale: str) -> Printed:
+        import time
+
+        started = time.perf_counter()
+        browser = self._ensure_browser()
+        context = browser.new_context(locale=locale, viewport={"width": 794, "height": 1123})
+        errors: list[str] = []
+        try:
+            page = context.new_page()
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
+            page.route(f"{BASE}/**", functools.partial(_serve, html.encode("utf-8")))
+            ms = timeout * 1000
+            try:
+                page.goto(f"{BASE}/", wait_until="load", timeout=ms)
+                page.wait_for_function("() => window.cbPrint && window.cbPrint.done === true", timeout=ms)
+            except Exception as exc:  # noqa: BLE001 — Playwright TimeoutError/Error
+                detail = "; ".join(errors[:3]) or str(exc).splitlines()[0]
+                raise PrintFailed(f"the print layout did not signal that its figures were drawn ({detail})") from None
+            report = page.evaluate("() => window.cbPrint")
+            pdf = page.pdf(format="A4", print_background=True, display_header_footer=True,
+                           header_template=header or "<span></span>", footer_template=footer or "<span></span>",
+                           margin={"top": "18mm", "bottom": "16mm", "left": "14mm", "right": "14mm"},
+                           prefer_css_page_size=False)
+        finally:
+            context.close()
+        return Printed(pdf=pdf, figures=list(report.get("figures") or []), headings=list(report.get("headings") or []),
+                       errors=errors + list(report.get("errors") or []), seconds=time.perf_counter() - started)
+
+    def _shutdown(self) -> None:
+        if self._browser is not None:
+            try:
+                self._browser.close()
+            except Exception:  # noqa: BLE001 — a crashed browser is already gone
+                pass
+            self._browser = None
+        if self._playwright is not None:
+            self._playwright.stop()
+            self._playwright = None
+
+
+def _serve(html: bytes, route: Any) -> None:
+    path = route.request.url[len(BASE):].split("?")[0]
+    if path in ("", "/"):
+        route.fulfill(status=200, body=html, headers={"content-type": "text/html; charset=utf-8"})
+    elif path == "/plotly.min.js":
+        route.fulfill(status=200, body=plotly_js(), headers={"content-type": "text/javascript"})
+    else:
+        route.fulfill(status=404, body=b"not part of the print layout")
+
+
+@functools.cache
+def process_printer() -> Printer:
+    """This process's printer (one browser per process, as STACK.md asks).
+
+    A process-wide handle like a connection pool — it holds no data, so several gunicorn
+    workers each having their own is what we want. Closed at interpreter exit.
+    """
+    import atexit
+
+    printer = Printer()
+    atexit.register(printer.close)
+    return printer
