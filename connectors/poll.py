@@ -8,7 +8,9 @@ at any point loses and duplicates nothing: the next one resumes from the last co
 
 Sources are polled in parallel threads, and connection failures are retried with
 exponential backoff and jitter inside the source's own thread, so one source that is
-down never delays the others.
+down never delays the others. A store connection dropped mid-batch rolls that batch
+back; the batch is written again on a fresh connection (``in_store``), and if the store
+stays away the whole poll is retried from the last committed watermark.
 """
 
 from __future__ import annotations
@@ -144,6 +146,7 @@ def poll_source(settings: Settings, engine: Engine, source: Source, *, engines: 
         progress.attempts += 1
         try:
             _poll_once(settings, engine, source, engines, at, progress)
+            status, error = "ok", None  # a retry that got through clears the earlier attempts' error
             break
         except SchemaDriftError as exc:
             status, error = "drift", str(exc)
@@ -163,16 +166,19 @@ def poll_source(settings: Settings, engine: Engine, source: Source, *, engines: 
         error = None
     duration = time.monotonic() - started
     lag = _lag(source, progress.watermark, at)
+    def record(conn: Any) -> None:
+        nonlocal lag
+        status_rows.ensure(conn, source, at)
+        status_rows.finish(conn, source.name, status=status, now=at, read_rows=progress.read,
+                           written=progress.written, quarantined=progress.quarantined,
+                           lag_seconds=lag, error=error)
+        if progress.watermark is None:
+            row = status_rows.read(conn, source.name) or {}
+            progress.watermark = row.get("watermark")
+            lag = lag if lag is not None else row.get("lag_seconds")
+
     try:
-        with engine.begin() as conn:
-            status_rows.ensure(conn, source, at)
-            status_rows.finish(conn, source.name, status=status, now=at, read_rows=progress.read,
-                               written=progress.written, quarantined=progress.quarantined,
-                               lag_seconds=lag, error=error)
-            if progress.watermark is None:
-                row = status_rows.read(conn, source.name) or {}
-                progress.watermark = row.get("watermark")
-                lag = lag if lag is not None else row.get("lag_seconds")
+        in_store(engine, record, what=f"{source.name}: recording the poll's status")
     except Exception as exc:  # noqa: BLE001
         log.error("%s: cannot record the poll's status in the store: %s", source.name, exc)
         status, error = "failing", error or f"cannot write to the store: {_first_line(exc)}"
@@ -216,16 +222,43 @@ def _write_batch(engine: Engine, source: Source, mapper: Mapper, rows: list[dict
     batch = mapper.map_batch(rows, at)
     times = [_data_time(r, source, mapper.tz) for r in batch.rows]
     mark = wm.later(progress.watermark, wm.to_text(rows[-1][source.watermark_column]))
-    with _store(engine) as conn:
+
+    def write(conn: Any) -> tuple[int, int]:  # the rows, their rejects and the watermark commit together
         written = write_observations(conn, source.domain, batch.rows)
         fresh = quarantine_rows(conn, source.name, source.domain, batch.rejected, at)
         status_rows.advance(conn, source.name, watermark=mark, data_time=max(times, default=None),
                             read_rows=len(rows), written=written, quarantined=fresh, now=at)
+        return written, fresh
+
+    try:
+        written, fresh = in_store(engine, write, what=f"{source.name}: writing {len(rows)} rows")
+    except DBAPIError as exc:
+        raise _StoreFailed(f"cannot write to the store: {_first_line(exc.orig)}") from exc
     progress.read += len(rows)
     progress.written += written
     progress.quarantined += len(batch.rejected)
     progress.watermark = mark
     progress.touch(times)
+
+
+def in_store(engine: Engine, work: Callable[[Any], Any], *, what: str, attempts: int = 3) -> Any:
+    """Run ``work(conn)`` in one store transaction, again on a fresh connection if it was cut.
+
+    A store connection can be dropped mid-transaction (a PostgreSQL failover, an idle
+    timeout in a proxy, ``pg_terminate_backend``): the transaction rolls back as a whole,
+    so running it again is safe. Only disconnects are retried — any other error is real.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            with engine.begin() as conn:
+                return work(conn)
+        except DBAPIError as exc:
+            if not (exc.connection_invalidated or isinstance(exc, OperationalError)) or attempt == attempts:
+                raise
+            log.warning("%s: the store connection was dropped (%s); the transaction rolled back, retrying "
+                        "(%d/%d)", what, _first_line(exc.orig), attempt, attempts - 1)
+            time.sleep(0.05 * attempt)
+    raise AssertionError("unreachable")
 
 
 class _store:

@@ -1,7 +1,10 @@
 """The scheduler's single-instance lock, so two schedulers on one store never run jobs twice.
 
 PostgreSQL has session advisory locks: the holder keeps one connection open and the
-lock dies with it (a killed process releases it at once). SQLite has nothing alike, so
+lock dies with it. A killed process releases it at once (its kernel closes the socket);
+a host that vanishes (power, network) releases it when PostgreSQL's TCP keepalive gives
+up on the session — bounded here to ``KEEPALIVE_BOUND`` by per-session keepalive
+settings, so a standby takes over within heartbeat + that bound. SQLite has nothing alike, so
 the lock is a row in ``locks`` that the holder refreshes (``heartbeat_at``); a row not
 refreshed within ``ttl`` belongs to a dead process and may be taken over, with a
 compare-and-set so only one of several waiting processes wins.
@@ -26,6 +29,12 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from store.schema import locks
 
 UTC = dt.timezone.utc
+
+#: server-side TCP keepalive on the lock's session: idle seconds, probe interval, probes.
+#: PostgreSQL's defaults follow the OS (often 2 hours), which would pin the lock to a dead host.
+KEEPALIVE = (10, 5, 3)
+#: the longest a vanished host keeps the advisory lock: idle + interval × probes
+KEEPALIVE_BOUND = dt.timedelta(seconds=KEEPALIVE[0] + KEEPALIVE[1] * KEEPALIVE[2])
 
 
 class Lock(Protocol):
@@ -103,6 +112,10 @@ class AdvisoryLock:
             return self.refresh()
         conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         try:
+            idle, interval, count = KEEPALIVE
+            # session-level settings (ignored on a Unix socket, where a dead peer cannot linger)
+            for name, value in (("idle", idle), ("interval", interval), ("count", count)):
+                conn.execute(text(f"SET tcp_keepalives_{name} = {int(value)}"))
             got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}).scalar())
         except DBAPIError:
             conn.close()

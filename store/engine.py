@@ -48,6 +48,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    if parsed.get_backend_name() == "postgresql":
+        # libpq keepalives: a store that vanished behind a dead route (failover, a firewall
+        # dropping idle flows) is noticed in ~1 minute instead of hanging a worker for hours
+        args = kwargs.setdefault("connect_args", {})
+        for key, value in (("keepalives", 1), ("keepalives_idle", 30), ("keepalives_interval", 10),
+                           ("keepalives_count", 3)):
+            args.setdefault(key, value)
     return create_engine(url, **kwargs)
 
 
