@@ -161,10 +161,13 @@ obs_economy_revisions = Table(
     *_ingest_columns(),
 )
 
+# The key includes ``created_at`` (issue 11): PostgreSQL partitions this table by month on
+# it, and a partitioned table's primary key must contain the partition key. A ticket's
+# creation time never changes at the source, so (ticket, created_at) is still one ticket.
 obs_hotline = Table(
     "obs_hotline", metadata,
     Column("ticket", Code, primary_key=True),
-    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, primary_key=True),
     Column("category", String(100), nullable=False),
     Column("district", Code, nullable=False),
     Column("channel", String(32)),
@@ -187,6 +190,34 @@ OBSERVATIONS = {
     "economy": obs_economy,
     "hotline": obs_hotline,
 }
+
+# ------------------------------------------------------------------------- rollups
+
+def _rollup(name: str) -> Table:
+    """Hourly or daily aggregates of one measure per entity (``store.rollups`` fills them).
+
+    Count, sum, min and max of the non-null values, never a mean: they combine exactly
+    (a day is the sum of its hours, a mean is sum / n), so a rollup of rollups equals the
+    aggregate of the raw rows. ``metric`` is "<domain>.<measure>" (``traffic.speed``),
+    ``entity`` the station, segment or site code — for the hotline "<district>|<category>".
+    Daily rows start at the city's local midnight (stored in UTC), as the pages' day buckets do.
+    """
+    return Table(
+        name, metadata,
+        Column("metric", String(32), primary_key=True),
+        Column("entity", String(200), primary_key=True),
+        Column("time", UTCDateTime, primary_key=True),
+        Column("n", Integer, nullable=False),
+        Column("value_sum", Float),
+        Column("value_min", Float),
+        Column("value_max", Float),
+        Column("updated_at", UTCDateTime, nullable=False),
+        Index(f"ix_{name}_time", "time"),
+    )
+
+
+rollup_hourly = _rollup("rollup_hourly")
+rollup_daily = _rollup("rollup_daily")
 
 # ---------------------------------------------------------------------- indicators
 

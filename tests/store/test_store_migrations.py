@@ -8,12 +8,14 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 from store.engine import current_revision, head_revision, make_engine, upgrade
+from store.partitions import include_name
 from store.schema import metadata
 
 EXPECTED_TABLES = {
     "districts", "entities", "economy_indicators", "obs_air", "obs_traffic", "obs_tourism", "obs_economy",
     "obs_economy_revisions", "obs_hotline", "indicators", "warnings", "warning_events", "silences",
     "source_status", "quarantine", "job_runs", "locks", "wall_heartbeats", "briefings", "users", "audit_log",
+    "rollup_hourly", "rollup_daily",
 }
 
 
@@ -24,7 +26,8 @@ def assert_matches_metadata(url: str) -> None:
         assert current_revision(engine) == head_revision()
         assert EXPECTED_TABLES <= set(inspect(engine).get_table_names())
         with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True,
+                                                                      "include_name": include_name}), metadata)
         assert diff == [], f"migrations and store/schema.py disagree: {diff}"
     finally:
         engine.dispose()
