@@ -5,6 +5,13 @@ Re-reading a source inside its lookback must change nothing, and an updated reco
 are an ``INSERT … ON CONFLICT (key) DO UPDATE``. The update only applies when the
 incoming version is not older than the stored one (source update time, and for
 statistics the revision number), so a late re-read of an old version never wins.
+
+Backfills are millions of rows, so on a PostgreSQL store a large batch is not sent as
+multi-row ``INSERT … VALUES`` (16.5 K rows/s measured, issue 10: most of it is building
+and parsing the statement) but COPYed into a session-local staging table and merged with
+one ``INSERT … SELECT … ON CONFLICT`` carrying the same "never older" guard. The staging
+table is created ``LIKE`` the target's columns only, so it works the same whether the
+target is a plain or a partitioned table. SQLite stores keep the upsert.
 """
 
 from __future__ import annotations
@@ -13,17 +20,25 @@ import hashlib
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table, and_, or_, select
+from sqlalchemy import Table, and_, column, or_, select, table as lightweight_table
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from connectors.mapping import Rejected
 from store.schema import OBSERVATIONS, obs_economy, obs_economy_revisions, quarantine
+from store.types import UTCDateTime
 from store.upsert import insert_for
 from store.upsert import upsert as store_upsert
 
 _REVISION_COLUMNS = [c.name for c in obs_economy_revisions.columns]
+#: below this many rows a plain upsert is cheaper than creating/filling a staging table
+COPY_MIN_ROWS = 2000
+#: types whose binary COPY form psycopg writes from the mapper's Python values
+#: (bool, int8, int2, int4, text, float4, float8, varchar, date, timestamp, timestamptz)
+_BINARY_OIDS = frozenset({16, 20, 21, 23, 25, 700, 701, 1043, 1082, 1114, 1184})
 
 
 def _newer(table: Table, excluded: Any) -> Any:
@@ -35,9 +50,67 @@ def _newer(table: Table, excluded: Any) -> Any:
     return by_time
 
 
-def upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], chunk: int = 2000) -> int:
+def upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], chunk: int = 2000,
+           copy_min_rows: int = COPY_MIN_ROWS) -> int:
     """Insert or replace ``rows`` in ``table`` on its primary key, never with an older version."""
+    if conn.dialect.name == "postgresql" and len(rows) >= copy_min_rows:
+        return copy_upsert(conn, table, rows)
     return store_upsert(conn, table, rows, where=lambda excluded: _newer(table, excluded), chunk=chunk)
+
+
+def copy_upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> int:
+    """PostgreSQL only: COPY ``rows`` into a staging table, then one guarded upsert.
+
+    Same result as :func:`upsert` (same key, same "never older" guard, naive datetimes
+    refused) at COPY speed. Every row must carry the same columns, as a mapped batch does.
+    """
+    if not rows:
+        return 0
+    columns = [c for c in table.columns if c.name in rows[0]]
+    names = [c.name for c in columns]
+    values = list(map(itemgetter(*names), rows)) if len(names) > 1 else [(r[names[0]],) for r in rows]
+    for i, column in enumerate(columns):
+        if isinstance(column.type, UTCDateTime):
+            _refuse_naive(column.name, [v[i] for v in values])
+    stage, types = _staging(conn, table)
+    quote = conn.dialect.identifier_preparer.quote
+    cols = ", ".join(quote(n) for n in names)
+    # binary COPY: ~8x faster than text for timestamps (no formatting/parsing of each)
+    binary = all(types[n] in _BINARY_OIDS for n in names)
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur:
+        with cur.copy(f"COPY {stage.name} ({cols}) FROM STDIN" + (" (FORMAT BINARY)" if binary else "")) as copy:
+            if binary:
+                copy.set_types([types[n] for n in names])
+            for row in values:
+                copy.write_row(row)
+    keys = [c.name for c in table.primary_key.columns]
+    stmt = postgresql.insert(table).from_select(names, select(*[stage.c[n] for n in names]).select_from(stage))
+    stmt = stmt.on_conflict_do_update(
+        index_elements=keys, set_={n: stmt.excluded[n] for n in names if n not in keys},
+        where=_newer(table, stmt.excluded))
+    conn.execute(stmt)
+    conn.exec_driver_sql(f"TRUNCATE {stage.name}")
+    return len(rows)
+
+
+def _staging(conn: Connection, table: Table) -> tuple[Any, dict[str, int]]:
+    """The connection's own temporary copy of ``table``'s columns (created once per
+    session; emptied after each use and at every commit) and their type oids."""
+    name = f"cb_stage_{table.name}"
+    conn.exec_driver_sql(
+        f"CREATE TEMP TABLE IF NOT EXISTS {name} (LIKE {conn.dialect.identifier_preparer.format_table(table)}) "
+        "ON COMMIT DELETE ROWS")
+    types = dict(conn.exec_driver_sql(
+        "SELECT attname, atttypid::int FROM pg_attribute WHERE attrelid = %(t)s::regclass AND attnum > 0 "
+        "AND NOT attisdropped", {"t": f"pg_temp.{name}"}).all())
+    return lightweight_table(name, *[column(c.name) for c in table.columns]), types
+
+
+def _refuse_naive(column: str, values: list[Any]) -> None:
+    for value in values:
+        if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+            raise ValueError(f"naive datetime {value.isoformat()} given for {column}; store instants as aware UTC")
 
 
 def write_observations(conn: Connection, domain: str, rows: Sequence[dict[str, Any]]) -> int:
