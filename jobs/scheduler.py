@@ -10,7 +10,8 @@ Only the holder of the store's scheduler lock does work: every job is guarded, a
 ``lock`` job acquires, refreshes or loses the lock. A second scheduler on the same
 store therefore idles as a hot standby and takes over when the first one dies; on
 taking over (or on a restart) every poll runs at once and catches up from the
-watermarks. ``run_scheduler`` is ``citybrain scheduler``; ``start_background`` runs the
+watermarks. How soon a standby takes over is :func:`takeover_bound`. ``run_scheduler``
+is ``citybrain scheduler``; ``start_background`` runs the
 same jobs on a thread inside another process (``citybrain demo``).
 """
 
@@ -41,8 +42,29 @@ from store.engine import make_engine, upgrade
 
 log = logging.getLogger(__name__)
 
+#: how often the ``lock`` job acquires or refreshes the lock (a standby's takeover delay)
+HEARTBEAT = dt.timedelta(seconds=10)
+#: a row lock (SQLite) not refreshed for this long belongs to a dead process
+LOCK_TTL = dt.timedelta(seconds=60)
+
 #: (function, trigger keyword arguments for ``add_job``, job id) — e.g. the demo's simulator tick
 ExtraJob = tuple[Callable[..., Any], dict[str, Any], str]
+
+
+def takeover_bound(dialect: str, *, host_lost: bool = False, heartbeat: dt.timedelta = HEARTBEAT,
+                   lock_ttl: dt.timedelta = LOCK_TTL) -> dt.timedelta:
+    """The longest a standby waits before it works, after the active scheduler dies.
+
+    On PostgreSQL the advisory lock dies with the active process's session: a killed
+    process frees it at once, so the standby holds it at its next heartbeat; a host that
+    vanished frees it when the server's keepalive gives up (``jobs.lock.KEEPALIVE_BOUND``).
+    A SQLite row lock must first go stale (``lock_ttl``).
+    """
+    from jobs.lock import KEEPALIVE_BOUND
+
+    if dialect == "postgresql":
+        return heartbeat + (KEEPALIVE_BOUND if host_lost else dt.timedelta(0))
+    return lock_ttl + heartbeat
 
 
 class Guard:
@@ -135,7 +157,7 @@ class Jobs:
 
 
 def build(scheduler: BaseScheduler, settings: Settings, engine: Engine, *, extra_jobs: Iterable[ExtraJob] = (),
-          lock_ttl: dt.timedelta = dt.timedelta(seconds=60), heartbeat: dt.timedelta = dt.timedelta(seconds=10),
+          lock_ttl: dt.timedelta = LOCK_TTL, heartbeat: dt.timedelta = HEARTBEAT,
           steps: Sequence[str | Step] | None = None, retries: int = 3, backoff: float = 1.0,
           periodic: Sequence[tuple[str, int]] = PERIODIC_STEPS) -> Jobs:
     """Add the lock, poll, periodic and extra jobs to ``scheduler``; returns the bound job bodies."""
@@ -163,14 +185,18 @@ def build(scheduler: BaseScheduler, settings: Settings, engine: Engine, *, extra
     # take the lock before the first polls fire, so a lone scheduler starts work at once
     held, _ = guard.check()
     if held:
-        abandon_running(engine)
+        log.info("holding the scheduler lock as %s (%d abandoned runs closed)", guard.lock.holder,
+                 abandon_running(engine))
     return jobs
 
 
-def run_scheduler(settings: Settings, *, lock_ttl: dt.timedelta = dt.timedelta(seconds=60),
-                  heartbeat: dt.timedelta = dt.timedelta(seconds=10), retries: int = 3, backoff: float = 1.0,
+def run_scheduler(settings: Settings, *, lock_ttl: dt.timedelta = LOCK_TTL,
+                  heartbeat: dt.timedelta = HEARTBEAT, retries: int = 3, backoff: float = 1.0,
                   steps: Sequence[str | Step] | None = None) -> None:
     """``citybrain scheduler``: run the jobs until SIGINT/SIGTERM (blocking)."""
+    if not logging.getLogger().handlers:  # the journal (systemd) must show takeovers and failures
+        logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     url = settings.resolved_store_url
     upgrade(url)
     engine = make_engine(url)
@@ -200,8 +226,8 @@ def run_scheduler(settings: Settings, *, lock_ttl: dt.timedelta = dt.timedelta(s
 
 
 def start_background(settings: Settings, engine: Engine, extra_jobs: Iterable[ExtraJob] = (), *,
-                     lock_ttl: dt.timedelta = dt.timedelta(seconds=60),
-                     heartbeat: dt.timedelta = dt.timedelta(seconds=10),
+                     lock_ttl: dt.timedelta = LOCK_TTL,
+                     heartbeat: dt.timedelta = HEARTBEAT,
                      steps: Sequence[str | Step] | None = None, retries: int = 3,
                      backoff: float = 1.0) -> BackgroundScheduler:
     """The same jobs on a background thread (``citybrain demo``); returns the running scheduler.
