@@ -12,7 +12,10 @@ the scheduler, the demo and the tests all see the same chain:
 
 * issue 4 appends the indicator computation (AQI, TPI, crowding, composite index);
 * issue 5's warning evaluation runs from ``PERIODIC_STEPS`` every minute, reading the
-  indicators the chained compute keeps current.
+  indicators the chained compute keeps current;
+* issue 11 chains the rollups after the indicators (the same touched hours) and runs the
+  store's daily maintenance — partitions ahead, rollups caught up, retention — once a day
+  (and at scheduler start, so a fresh or upgraded store is caught up at once).
 """
 
 from __future__ import annotations
@@ -34,11 +37,12 @@ Touched = dict[str, tuple[dt.datetime, dt.datetime]]
 Step = Callable[[Settings, Engine, Touched], Any]
 
 #: Steps chained after every poll that wrote rows, in order.
-AFTER_POLL_STEPS: tuple[str, ...] = ("jobs.indicators:after_poll",)
+AFTER_POLL_STEPS: tuple[str, ...] = ("jobs.indicators:after_poll", "jobs.rollups:refresh_rollups")
 
 #: Steps on a clock of their own: (step, seconds). Warnings are evaluated every minute
 #: whether or not a poll wrote rows — a silent source must still raise its staleness warning.
-PERIODIC_STEPS: tuple[tuple[str, int], ...] = (("alerts.engine:evaluate_step", 60),)
+PERIODIC_STEPS: tuple[tuple[str, int], ...] = (("alerts.engine:evaluate_step", 60),
+                                               ("jobs.retention:store_maintenance", 86400))
 
 
 def resolve(step: str | Step) -> Step:

@@ -9,6 +9,12 @@ Each public reader is memoized (``citybrain.cache``) with the cadence of its dom
 on primitive arguments (engine, names, UTC instants rounded to the minute by
 ``components.page.view.resolve``) so many office pages cost one query per cadence.
 Tests call ``fn.uncached(...)``.
+
+Long ranges of raw observations read the rollups (``store.rollups``) for their whole
+hours and raw rows only for the partial hours at either end, so a 30-day page reads
+hourly sums instead of every five-minute row and shows the same totals. The themed pages'
+trends read ``indicators`` (already hourly); the raw reads are tourism gate counts and
+hotline tickets.
 """
 
 from __future__ import annotations
@@ -20,12 +26,14 @@ import pandas as pd
 from sqlalchemy import Engine, and_, func, select
 
 from citybrain.cache import cache
+from store.rollups import ceil_hour, floor_hour
 from store.schema import (
     indicators,
     obs_economy,
     obs_economy_revisions,
     obs_hotline,
     obs_tourism,
+    rollup_hourly,
     source_status,
     warnings,
 )
@@ -96,8 +104,58 @@ def _active_warnings(engine: Engine, domain: str, district: str | None = None, l
 active_warnings = cache.memoize(timeout=10)(_active_warnings)
 
 
-def _tourism_obs(engine: Engine, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
-    """Gate counts (site, time, present, entries) in [start, end): arrivals are summed entries."""
+#: ranges longer than this read their whole hours from the hourly rollups
+ROLLUP_SPAN = dt.timedelta(days=2)
+
+
+def _split(start: dt.datetime, end: dt.datetime, use_rollups: bool) -> tuple[dt.datetime, dt.datetime] | None:
+    """The whole hours [h0, h1) of [start, end) to read from rollups, or None for raw rows only."""
+    if not use_rollups or end - start <= ROLLUP_SPAN:
+        return None
+    h0, h1 = ceil_hour(start), floor_hour(end)
+    return (h0, h1) if h0 < h1 else None
+
+
+def _rollup_frame(engine: Engine, metrics: dict[str, str], start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
+    """Hourly rollup rows of ``metrics`` (metric → "sum"|"max") pivoted: entity, time, one column each."""
+    r = rollup_hourly.c
+    df = _frame(engine, select(r.metric, r.entity, r.time, r.n, r.value_sum, r.value_max)
+                .where(r.metric.in_(list(metrics)), r.time >= start, r.time < end),
+                ["metric", "entity", "time", "n", "sum", "max"])
+    cols = [m.rpartition(".")[2] for m in metrics]
+    if df.empty:
+        return pd.DataFrame(columns=["entity", "time", *cols])
+    df["v"] = [row["sum"] if metrics[row["metric"]] == "sum" else row["max"] for row in df.to_dict("records")]
+    wide = df.pivot_table(index=["entity", "time"], columns="metric", values="v", aggfunc="first", dropna=False)
+    wide = wide.rename(columns=lambda m: m.rpartition(".")[2]).reset_index()
+    for col in cols:
+        if col not in wide:
+            wide[col] = float("nan")
+    wide["time"] = _utc(wide["time"])
+    return wide[["entity", "time", *cols]]
+
+
+def _tourism_obs(engine: Engine, start: dt.datetime, end: dt.datetime, use_rollups: bool = True) -> pd.DataFrame:
+    """Gate counts (site, time, present, entries) in [start, end): arrivals are summed entries.
+
+    Over long ranges the whole hours come from the hourly rollups: one row per site-hour
+    with ``entries`` the hour's sum and ``present`` the hour's peak — sums by hour, day,
+    site or district equal the raw rows' (tests/store/test_rollups.py).
+    """
+    hours = _split(start, end, use_rollups)
+    if hours is None:
+        return _tourism_raw(engine, start, end)
+    h0, h1 = hours
+    mid = _rollup_frame(engine, {"tourism.present": "max", "tourism.entries": "sum"}, h0, h1)
+    mid = mid.rename(columns={"entity": "site"})
+    mid["entries"] = pd.to_numeric(mid["entries"], errors="coerce").fillna(0)
+    parts = [p for p in (_tourism_raw(engine, start, h0), mid, _tourism_raw(engine, h1, end)) if not p.empty]
+    if not parts:
+        return _tourism_raw(engine, start, start)
+    return pd.concat(parts, ignore_index=True).sort_values("time", kind="stable").reset_index(drop=True)
+
+
+def _tourism_raw(engine: Engine, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
     c = obs_tourism.c
     df = _frame(engine, select(c.site, c.time, c.present, c.entries).where(c.time >= start, c.time < end)
                 .order_by(c.time), ["site", "time", "present", "entries"])
@@ -124,6 +182,43 @@ def _hotline_tickets(engine: Engine, start: dt.datetime, end: dt.datetime) -> pd
 
 
 hotline_tickets = cache.memoize(timeout=CADENCE["hotline"])(_hotline_tickets)
+
+HOTLINE_COUNTS = ["district", "category", "tickets", "answered", "closed"]
+
+
+def _hotline_volume(engine: Engine, start: dt.datetime, end: dt.datetime, use_rollups: bool = True) -> pd.DataFrame:
+    """Tickets created in [start, end) counted per district and category: tickets, answered,
+    closed (closed so far) — what the hotline page's category and district charts show.
+
+    Long ranges read the hourly rollups for their whole hours (``hotline.*`` metrics,
+    entity "district|category"); the partial hours at the ends are counted from the tickets.
+    """
+    hours = _split(start, end, use_rollups)
+    if hours is None:
+        return _hotline_counted(engine, start, end)
+    h0, h1 = hours
+    mid = _rollup_frame(engine, {"hotline.tickets": "sum", "hotline.answered": "sum", "hotline.closed": "sum"}, h0, h1)
+    mid[["district", "category"]] = mid["entity"].str.split("|", n=1, expand=True).reindex(columns=[0, 1]).to_numpy()
+    parts = [_hotline_counted(engine, start, h0), mid[HOTLINE_COUNTS], _hotline_counted(engine, h1, end)]
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return pd.DataFrame(columns=HOTLINE_COUNTS)
+    out = pd.concat(parts, ignore_index=True).groupby(["district", "category"], as_index=False)[
+        ["tickets", "answered", "closed"]].sum()
+    for k in ("tickets", "answered", "closed"):
+        out[k] = pd.to_numeric(out[k]).fillna(0).astype(int)
+    return out.sort_values(["district", "category"]).reset_index(drop=True)
+
+
+def _hotline_counted(engine: Engine, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
+    tk = _hotline_tickets(engine, start, end)
+    if tk.empty:
+        return pd.DataFrame(columns=HOTLINE_COUNTS)
+    tk = tk.assign(tickets=1, answered=tk["answered"].fillna(False).astype(int), closed=tk["closed_at"].notna().astype(int))
+    return tk.groupby(["district", "category"], as_index=False)[["tickets", "answered", "closed"]].sum()
+
+
+hotline_volume = cache.memoize(timeout=CADENCE["hotline"])(_hotline_volume)
 
 
 def _overdue_tickets(engine: Engine, now: dt.datetime) -> pd.DataFrame:
