@@ -279,6 +279,8 @@ from access.cli import token_app, users_app  # noqa: E402 — needs handles_erro
 
 app.add_typer(users_app, name="users")
 app.add_typer(token_app, name="token")
+from store.cli import register as register_store_upkeep  # noqa: E402 — db retention | partitions | rollups
+register_store_upkeep(db_app)
 
 
 def main() -> None:
