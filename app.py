@@ -62,9 +62,11 @@ def create_app(settings: Settings | None = None, *, open_demo: bool | None = Non
     _adopt_page_callbacks(app)
     import access
     import api
+    from briefings import web as briefings_web
 
     access.init_app(server, settings, open_demo=open_demo, dash_app=app)
     api.init_app(server)
+    briefings_web.init_app(server)
     return app
 
 

@@ -171,6 +171,16 @@ def deliver(settings: Settings, engine: Engine, report: Any = None, *, config: W
     return out
 
 
+def send(hook: Webhook, body: Mapping[str, Any], *, sleep: Callable[[float], None] = time.sleep
+         ) -> tuple[str, dict[str, Any]]:
+    """POST ``body`` to ``hook`` with its retries: ("delivered" | "failed", attempt record).
+
+    For messages that are not warning transitions (a failed briefing), which have no
+    outbox row of their own.
+    """
+    return _send_with_retries(hook, body, sleep)
+
+
 def _send_with_retries(hook: Webhook, body: Mapping[str, Any],
                        sleep: Callable[[float], None]) -> tuple[str, dict[str, Any]]:
     wait = hook.backoff.total_seconds()

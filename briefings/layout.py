@@ -34,6 +34,12 @@ html, body { margin: 0; padding: 0; font-family: %(font)s; color: #212529; font-
 .cover h1 { font-size: 30pt; margin: 0 0 4mm 0; letter-spacing: 0.1em; }
 .cover .sub { font-size: 14pt; color: #495057; margin-bottom: 14mm; }
 .cover dl { display: grid; grid-template-columns: 34mm 1fr; row-gap: 2.5mm; margin: 0; font-size: 11pt; }
+.cover.compact { height: auto; break-after: auto; border-top-width: 3mm; padding: 3mm 4mm; margin-bottom: 5mm;
+  border-bottom: 0.3mm solid #dee2e6; }
+.cover.compact .org { font-size: 10pt; margin-bottom: 2mm; }
+.cover.compact h1 { font-size: 20pt; }
+.cover.compact .sub { font-size: 11pt; margin-bottom: 4mm; }
+.cover.compact dl { font-size: 9.5pt; row-gap: 1mm; grid-template-columns: 26mm 1fr; }
 .cover dt { color: #868e96; }
 .cover dd { margin: 0; }
 section { margin: 0 0 6mm 0; }
@@ -104,11 +110,12 @@ if (typeof Plotly === 'undefined') {
 def render_html(doc: Document) -> str:
     """The whole print layout as one HTML string (plotly.js is fetched as ``/plotly.min.js``)."""
     cover = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in doc.cover)
-    body = "".join(_section(s, i) for i, s in enumerate(doc.sections))
+    compact = doc.kind == "page"  # a page export starts on its first page, the filters on top
+    body = "".join(_section(s, i, first_breaks=not compact) for i, s in enumerate(doc.sections))
     return (f'<!doctype html><html lang="{"zh-CN" if doc.lang == "zh" else "en"}"><head><meta charset="utf-8">'
             f"<title>{escape(doc.title)}</title><style>{CSS}</style>"
             f'<script src="/plotly.min.js"></script></head><body>'
-            f'<div class="cover"><div class="org">{escape(doc.header)}</div><h1>{escape(doc.title)}</h1>'
+            f'<div class="cover{" compact" if compact else ""}"><div class="org">{escape(doc.header)}</div><h1>{escape(doc.title)}</h1>'
             f'<div class="sub">{escape(doc.subtitle)}</div><dl>{cover}</dl></div>'
             f"{body}<script>{DRAW_JS}</script></body></html>")
 
@@ -126,8 +133,9 @@ def footer_template(doc: Document) -> str:
             '<span><span class="pageNumber"></span> / <span class="totalPages"></span></span></div>')
 
 
-def _section(s: Section, index: int) -> str:
-    major = " major" if index == 0 or s.id.startswith("domain-") or s.id in ("warnings", "quality") else ""
+def _section(s: Section, index: int, *, first_breaks: bool = True) -> str:
+    starts_page = index == 0 and first_breaks or index > 0 and (s.id.startswith("domain-") or s.id in ("warnings", "quality"))
+    major = " major" if starts_page else ""
     return (f'<section id="{escape(s.id)}" class="{major.strip()}"><h2>{escape(s.heading)}</h2>'
             + "".join(_block(b) for b in s.blocks) + "</section>")
 

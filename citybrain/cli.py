@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from citybrain.errors import CitybrainError, NotAvailableYet
+from citybrain.errors import CitybrainError
 from citybrain.i18n import format_age
 from citybrain.settings import Settings, load_settings
 
@@ -51,10 +51,6 @@ def handles_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def _settings(config: Path | None, **overrides: Any) -> Settings:
     return load_settings(config, **{k: v for k, v in overrides.items() if v is not None})
-
-
-def _not_yet(what: str, issue: str) -> None:
-    raise NotAvailableYet(f"`citybrain {what}` is not available yet (it arrives with {issue}).")
 
 
 # ------------------------------------------------------------------------------ store
@@ -269,10 +265,36 @@ def _print_replay(replayed: Any, dry_run: bool) -> None:
 
 @app.command()
 @handles_errors
-def brief(config: ConfigOpt = None, date: Optional[str] = typer.Option(None, "--date"),
-          out: Optional[Path] = typer.Option(None, "--out")) -> None:
-    """Write the daily briefing PDF (城市运行简报)."""
-    _not_yet("brief", "the briefings release (issue 8)")
+def brief(config: ConfigOpt = None,
+          date: Annotated[Optional[str], typer.Option("--date", help="Local day to brief (YYYY-MM-DD), default: yesterday.")] = None,
+          out: Annotated[Optional[Path], typer.Option("--out", help="Write the PDF here (default: the archive under the data dir).")] = None,
+          lang: Annotated[str, typer.Option("--lang", help="zh or en.")] = "zh") -> None:
+    """Write the daily briefing PDF (城市运行简报), check it, and record it in the archive."""
+    from briefings.archive import produce_daily
+    from briefings.daily import default_day
+    from store.engine import open_store
+
+    settings = _settings(config)
+    if lang not in ("zh", "en"):
+        raise CitybrainError(f"--lang {lang!r}: use zh or en")
+    try:
+        day = dt.date.fromisoformat(date) if date else default_day(settings)
+    except ValueError:
+        raise CitybrainError(f"--date {date!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-11-20") from None
+    engine = open_store(settings)
+    try:
+        done = produce_daily(settings, engine, day, out=out, requested_by="cli", lang=lang)
+    finally:
+        engine.dispose()
+    timing = ", ".join(f"{k} {v:.1f} s" for k, v in done.seconds.items())
+    if done.status == "done":
+        _console().print(f"[green]briefing {day} written:[/] {escape(str(done.path))} "
+                         f"({done.report.pages} pages, checks passed; {timing})")
+        return
+    _console(stderr=True).print(f"[bold red]briefing {day} failed its checks[/] (file kept at {escape(str(done.path))}):")
+    for problem in done.report.problems:
+        _console(stderr=True).print(f"  - {escape(problem)}")
+    raise typer.Exit(1)
 
 
 from access.cli import token_app, users_app  # noqa: E402 — needs handles_errors above

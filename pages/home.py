@@ -17,6 +17,7 @@ from citybrain.i18n import pick, t
 from citybrain.settings import Settings
 from components.center.level_counts import level_counts
 from components.overview.domain_card import domain_card
+from components.page.layout import pdf_button
 from components.overview.vital_data import DOMAIN_KPI, spec_groups, summarise
 from components.overview.vital_panel import sub_label, vital_panel
 from components.sources.sources_table import sources_compact
@@ -38,9 +39,12 @@ def layout(**_: Any) -> Any:
     s = context.settings()
     return dmc.Stack([
         dmc.Group([
-            dmc.Title(pick(s.city.name_zh, s.city.name_en, lang), order=1, className="cb-home-city"),
-            dmc.Text(t("home.overview", lang), c="dimmed", size="lg"),
-        ], align="baseline"),
+            dmc.Group([
+                dmc.Title(pick(s.city.name_zh, s.city.name_en, lang), order=1, className="cb-home-city"),
+                dmc.Text(t("home.overview", lang), c="dimmed", size="lg"),
+            ], align="baseline"),
+            pdf_button("home-pdf", "/export/pdf/overview", lang),
+        ], justify="space-between", align="center"),
         html.Div(id=VITAL, className="cb-home-vital"),
         html.Div(id=DOMAINS, className="cb-home-domains"),
         dmc.Grid([

@@ -14,6 +14,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "brief.cover.never": ("尚无数据", "no data yet"),
     "brief.cover.filters": ("筛选条件", "Filters"),
     "brief.cover.page": ("页面", "Page"),
+    "brief.cover.district": ("区县", "District"),
+    "brief.cover.range": ("时间范围", "Range"),
     "brief.cover.window": ("时间窗口", "Window"),
     "brief.cover.user": ("导出人", "Exported by"),
     "brief.period": ("{start} 至 {end}", "{start} to {end}"),

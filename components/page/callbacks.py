@@ -55,6 +55,9 @@ function (v) {
 }
 """
 
+#: the PDF link follows the view (the query string ``_URL_JS`` just wrote)
+_PDF_JS = "function (q) { return '%(base)s' + (q ? '?' + q : ''); }"
+
 _DATES_JS = "function (r) { return {display: r === 'custom' ? 'block' : 'none'}; }"
 
 
@@ -115,6 +118,8 @@ def register(spec: PageSpec, render: Render, detail: Detail) -> None:
 
     clientside_callback(_URL_JS, Output(p("url-sink"), "data"), Input(p("view"), "data"))
     clientside_callback(_DATES_JS, Output(p("dates"), "style"), Input(p("range"), "value"))
+    clientside_callback(_PDF_JS % {"base": f"/export/pdf/{spec.domain}"}, Output(p("pdf"), "href"),
+                        Input(p("url-sink"), "data"))
 
     outputs = [Output(p("kpis"), "children"), Output(p("asof"), "children"), Output(p("badges"), "children"),
                Output(p("warnings"), "children"), Output(grid_id(spec.prefix), "rowData"),

@@ -63,6 +63,13 @@ class PageSpec:
         return f"{self.prefix}-map"
 
 
+def pdf_button(component_id: str, href: str, lang: str) -> Any:
+    """"导出简报 / Export PDF": a link to the print of the current view (the page keeps
+    ``href`` in step with its filters); a plain link, so the browser downloads the file."""
+    return html.A(dmc.Button(t("brief.export", lang), size="xs", variant="light", className="cb-pdf-button"),
+                  id=component_id, href=href, target="_blank", rel="noopener", className="cb-pdf-link")
+
+
 def translated_columns(columns: Sequence[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
     return [{**c, "headerName": t(c["headerName"], lang)} for c in columns]
 
@@ -77,7 +84,9 @@ def domain_layout(spec: PageSpec, settings: Settings, view: View, lang: str) -> 
         dmc.Group([
             dmc.Group([dmc.Title(t(f"domain.{spec.domain}", lang), order=2, className="cb-page-title"),
                        html.Div(id=spec.id("badges"), className="cb-page-badges")], gap="sm", align="center"),
-            html.Div(id=spec.id("asof"), className="cb-page-asof"),
+            dmc.Group([html.Div(id=spec.id("asof"), className="cb-page-asof"),
+                       pdf_button(spec.id("pdf"), f"/export/pdf/{spec.domain}{view.to_query()}", lang)],
+                      gap="sm", align="center"),
         ], justify="space-between", align="center"),
         filter_bar(spec.prefix, settings, view, lang, ranges=spec.ranges,
                    districts=list(spec.districts) if spec.districts is not None else None),

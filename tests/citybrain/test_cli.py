@@ -34,13 +34,6 @@ def test_db_upgrade_then_current(tmp_path):
     assert out.returncode == 0 and "→ run" not in out.stdout
 
 
-@pytest.mark.parametrize("command", [["brief"]])
-def test_later_commands_say_not_yet_with_exit_2(tmp_path, command):
-    out = citybrain(*command, data_dir=tmp_path)
-    assert out.returncode == 2
-    assert "not available yet" in out.stderr and "Traceback" not in out.stderr
-
-
 def test_bad_config_is_a_message_not_a_traceback(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text((ROOT / "config" / "xuchang.toml").read_text(encoding="utf-8").replace("zoom = 10", "zoom = 99"),

@@ -1,0 +1,84 @@
+"""HTTP routes of the briefings: a page's view as PDF, and archived briefings.
+
+``GET /export/pdf/<page>?district=…&range=…`` prints the view in the query string (the
+page's own URL parameters, so the button links to it with the reader's filters);
+``GET /briefings/<id>.pdf`` serves an archived briefing. Both are checked by
+:func:`access.require` (role, domain, audit row); a district-limited reader's export is
+held to their district whatever the query says.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import flask
+from sqlalchemy import insert
+
+from citybrain import context
+from store.schema import briefings
+
+UTC = dt.timezone.utc
+
+
+def init_app(server: flask.Flask) -> None:
+    from access import require
+
+    def page_resource(page: str) -> str:
+        return page
+
+    @server.get("/export/pdf/<page>")
+    @require("pdf", page_resource, audit_as="pdf")
+    def export_page_pdf(page: str) -> Any:
+        return _export(page)
+
+    @server.get("/briefings/<int:bid>.pdf")
+    @require("pdf", "overview", audit_as="pdf")
+    def briefing_pdf(bid: int) -> Any:
+        from briefings.archive import get_briefing
+
+        row = get_briefing(context.engine(), bid)
+        if row is None or not row.get("path") or not Path(row["path"]).exists():
+            return flask.jsonify(error=f"briefing {bid} has no file (it may have been removed by retention)"), 404
+        name = Path(row["path"]).name
+        return flask.send_file(row["path"], mimetype="application/pdf", download_name=name,
+                               as_attachment=flask.request.args.get("inline") != "1")
+
+
+def _export(page: str) -> Any:
+    from briefings.archive import print_document
+    from briefings.pages import EXPORTABLE, build_page, view_from_query
+
+    if page not in EXPORTABLE:
+        return flask.jsonify(error=f"{page!r} cannot be exported as PDF; use one of {', '.join(EXPORTABLE)}"), 404
+    settings, engine, lang = context.settings(), context.engine(), context.lang()
+    principal = getattr(flask.g, "user", None)
+    if principal is None:
+        from access.identity import session_principal
+
+        principal = session_principal()
+    view = view_from_query(page, flask.request.args.to_dict())
+    limit = getattr(principal, "district", None)
+    if limit and view.district != limit:
+        view = dataclasses.replace(view, district=limit)
+    now = dt.datetime.now(UTC)
+    user = getattr(principal, "name", "") or ""
+    doc = build_page(settings, engine, page, view, lang, now=now, user=user)
+    stamp = now.astimezone(settings.tz)
+    safe = re.sub(r"[^\w\-]+", "_", f"{page}-{view.district or 'city'}-{view.range}")
+    path = Path(settings.data_dir) / "briefings" / "pages" / f"{stamp:%Y%m}" / f"{safe}-{stamp:%Y%m%d-%H%M%S}.pdf"
+    report, seconds = print_document(doc, path, timeout=settings.briefing.timeout_seconds)
+    with engine.begin() as conn:
+        conn.execute(insert(briefings).values(
+            kind="page", date=stamp.date(), status="done" if report.ok else "failed", path=str(path),
+            pages=report.pages, checks={**report.to_data(), "page": page, "view": view.to_data(),
+                                        "seconds": {k: round(v, 3) for k, v in seconds.items()}},
+            error=None if report.ok else "; ".join(report.problems), requested_by=user or None,
+            created_at=now, finished_at=dt.datetime.now(UTC)))
+    if not report.ok:
+        return flask.jsonify(error="the PDF failed its checks", problems=report.problems), 500
+    return flask.send_file(path, mimetype="application/pdf", as_attachment=True,
+                           download_name=f"citybrain-{safe}-{stamp:%Y%m%d-%H%M}.pdf")
