@@ -12,8 +12,8 @@ retention job drops a month by detaching a table instead of deleting millions of
   partition is created later, its rows are moved out of the default in the same transaction.
 * :func:`convert_online` turns a plain table holding data into a partitioned one without
   stopping the writers: build the new table (and its indexes, while empty) beside it,
-  copy in batches (each its own transaction), then in one short transaction lock out
-  writers, copy what arrived meanwhile, check the counts and swap the names (migration 0006).
+  mirror the writes made meanwhile through a trigger, copy in batches (each its own
+  transaction), then swap the names in one short transaction (migration 0006).
 
 SQLite has no partitions: every function here is a no-op there, and the same schema,
 upserts and queries work on both.
@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import time
 from collections.abc import Iterator
 
 from sqlalchemy import Connection, Engine, Index, MetaData, Table, create_engine, text
@@ -208,45 +209,60 @@ def convert_all(conn: Connection, now: dt.datetime | None = None) -> list[str]:
 
 
 def convert_online(engine: Engine, name: str, *, now: dt.datetime | None = None,
-                   batch: dt.timedelta = dt.timedelta(days=1), margin: dt.timedelta = dt.timedelta(minutes=10)) -> int:
+                   batch: dt.timedelta = dt.timedelta(days=1)) -> int:
     """Rebuild the plain table ``name`` as a partitioned one while writers keep writing.
 
-    Each batch of the copy commits on its own, so no transaction holds the copy for hours
-    and a failure part-way leaves the original untouched (a re-run starts over). Rows
-    written during the copy carry a newer ``ingested_at``; the final transaction locks out
-    writers (EXCLUSIVE: readers carry on), upserts those rows, refuses to swap unless both
-    tables hold the same number of rows, and renames. Writers that queued on the lock
-    resolve the name again once it is released and land in the new table. Returns the
-    rows in the partitioned table.
+    The technique of pg_repack and friends, in SQL: a trigger on the old table mirrors
+    every write made during the copy into the new one (upsert; deletes too), while the
+    existing rows are copied in time batches that each commit on their own and never
+    overwrite a mirrored row (``ON CONFLICT DO NOTHING``: the mirror is the newer version).
+    The swap is one short transaction — lock out writers (EXCLUSIVE: readers carry on),
+    drop the trigger, rename — whatever the table's size; writers queued on the lock
+    resolve the name again once it is released and land in the new table. Afterwards,
+    with no lock held, any row of the old table missing from the new one is copied over
+    (none, unless something bypassed the trigger) and the old table is dropped. A failure
+    before the swap leaves the original untouched; a re-run starts over. Returns the rows
+    in the partitioned table.
     """
     now = now or dt.datetime.now(UTC)
-    col, tmp, old = PARTITIONED[name], f"{name}__new", f"{name}__old"
+    col, tmp, old, sync = PARTITIONED[name], f"{name}__new", f"{name}__old", f"{name}__sync"
     table = metadata.tables[name]
-    cols = ", ".join(f'"{c.name}"' for c in table.columns)
+    names = [c.name for c in table.columns]
     keys = [c.name for c in table.primary_key.columns]
+    cols = ", ".join(f'"{c}"' for c in names)
     conflict = ", ".join(f'"{k}"' for k in keys)
-    sets = ", ".join(f'"{c.name}" = EXCLUDED."{c.name}"' for c in table.columns if c.name not in keys)
+    sets = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in names if c not in keys)
+    same_key = " AND ".join(f'n."{k}" = o."{k}"' for k in keys)
     with engine.begin() as conn:
-        conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{tmp}"')  # leftover of an interrupted attempt
-        lo, hi, mark = conn.exec_driver_sql(f'SELECT min("{col}"), max("{col}"), now() FROM "{name}"').one()
+        conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{tmp}"')  # leftovers of an interrupted attempt
+        conn.exec_driver_sql(f'DROP FUNCTION IF EXISTS "{sync}"() CASCADE')
+        lo, hi = conn.exec_driver_sql(f'SELECT min("{col}"), max("{col}") FROM "{name}"').one()
         create_partitioned(conn, name, as_name=tmp, since=lo, through=max(hi, now))
+        old_key = " AND ".join(f'"{k}" = OLD."{k}"' for k in keys)
+        conn.exec_driver_sql(f"""
+            CREATE FUNCTION "{sync}"() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP IN ('UPDATE', 'DELETE') THEN DELETE FROM "{tmp}" WHERE {old_key}; END IF;
+                IF TG_OP IN ('INSERT', 'UPDATE') THEN
+                    INSERT INTO "{tmp}" ({cols}) VALUES ({", ".join(f'NEW."{c}"' for c in names)})
+                    ON CONFLICT ({conflict}) DO UPDATE SET {sets};
+                END IF;
+                RETURN NULL;
+            END $$""")
+        conn.exec_driver_sql(f'CREATE TRIGGER "{sync}" AFTER INSERT OR UPDATE OR DELETE ON "{name}" '
+                             f'FOR EACH ROW EXECUTE FUNCTION "{sync}"()')
     with engine.connect() as conn:
         start = lo
         while start <= hi:
-            conn.exec_driver_sql(f'INSERT INTO "{tmp}" ({cols}) SELECT {cols} FROM "{name}" '
-                                 f'WHERE "{col}" >= %(a)s AND "{col}" < %(b)s', {"a": start, "b": start + batch})
+            conn.exec_driver_sql(f'INSERT INTO "{tmp}" ({cols}) SELECT {cols} FROM "{name}" WHERE "{col}" >= %(a)s '
+                                 f'AND "{col}" < %(b)s ON CONFLICT DO NOTHING', {"a": start, "b": start + batch})
             conn.commit()
             start += batch
+    swap_started = time.monotonic()
     with engine.begin() as conn:
         conn.exec_driver_sql("SET LOCAL lock_timeout = '60s'")
         conn.exec_driver_sql(f'LOCK TABLE "{name}" IN EXCLUSIVE MODE')
-        conn.exec_driver_sql(f'INSERT INTO "{tmp}" ({cols}) SELECT {cols} FROM "{name}" WHERE ingested_at >= %(m)s '
-                             f'ON CONFLICT ({conflict}) DO UPDATE SET {sets}', {"m": mark - margin})
-        before = conn.exec_driver_sql(f'SELECT count(*) FROM "{name}"').scalar_one()
-        after = conn.exec_driver_sql(f'SELECT count(*) FROM "{tmp}"').scalar_one()
-        if before != after:
-            raise StoreError(f"converting {name} to monthly partitions copied {after} of {before} rows; nothing "
-                             "was swapped — run `citybrain db upgrade` again")
+        conn.exec_driver_sql(f'DROP TRIGGER "{sync}" ON "{name}"')
         conn.exec_driver_sql(f'ALTER TABLE "{name}" RENAME TO "{old}"')
         conn.exec_driver_sql(f'ALTER TABLE "{old}" RENAME CONSTRAINT "pk_{name}" TO "pk_{old}"')
         for ix in table.indexes:
@@ -255,10 +271,18 @@ def convert_online(engine: Engine, name: str, *, now: dt.datetime | None = None,
         conn.exec_driver_sql(f'ALTER TABLE "{name}" RENAME CONSTRAINT "pk_{tmp}" TO "pk_{name}"')
         for ix in table.indexes:
             conn.exec_driver_sql(f'ALTER INDEX "{ix.name.replace(name, tmp, 1)}" RENAME TO "{ix.name}"')
+    held = time.monotonic() - swap_started
     with engine.begin() as conn:
+        healed = conn.exec_driver_sql(
+            f'INSERT INTO "{name}" ({cols}) SELECT {cols} FROM "{old}" o WHERE NOT EXISTS '
+            f'(SELECT 1 FROM "{name}" n WHERE {same_key}) ON CONFLICT DO NOTHING').rowcount
+        if healed:
+            log.warning("%s: %d rows were missing after the swap and were copied again", name, healed)
         conn.exec_driver_sql(f'DROP TABLE "{old}"')
-    log.info("%s: %d rows moved into monthly partitions", name, after)
-    return after
+        conn.exec_driver_sql(f'DROP FUNCTION "{sync}"()')
+        rows = conn.exec_driver_sql(f'SELECT count(*) FROM "{name}"').scalar_one()
+    log.info("%s: %d rows moved into monthly partitions; writers were held for %.2f s", name, rows, held)
+    return rows
 
 
 def is_partition(table_name: str | None) -> bool:

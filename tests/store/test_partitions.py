@@ -100,14 +100,15 @@ def test_converting_a_store_with_data_loses_nothing_while_a_writer_keeps_writing
 
     written: list[dict] = []
     stop = threading.Event()
+    revised = times[0]  # a reading the department keeps correcting while the migration runs
 
-    def writer() -> None:  # a poll job writing new readings throughout the migration
+    def writer() -> None:  # a poll job writing new readings (and one revision) throughout the migration
         w = make_engine(pg_url)
         i = 0
         while not stop.is_set() or i < 20:
             row = traffic("LIVE", NOW + dt.timedelta(minutes=i))
             with w.begin() as conn:
-                upsert(conn, obs_traffic, [row])
+                upsert(conn, obs_traffic, [row, traffic("S0", revised, speed=1000.0 + i)])
             written.append(row)
             i += 1
         w.dispose()
@@ -123,6 +124,9 @@ def test_converting_a_store_with_data_loses_nothing_while_a_writer_keeps_writing
     live = {r for r in after["obs_traffic"] if r[0] == "LIVE"}
     assert len(live) == len(written) >= 20
     after["obs_traffic"] = [r for r in after["obs_traffic"] if r[0] != "LIVE"]
+    [fixed] = [i for i, r in enumerate(after["obs_traffic"]) if r[:2] == ("S0", revised)]
+    assert after["obs_traffic"][fixed][2] == 1000.0 + len(written) - 1  # the last revision won
+    before["obs_traffic"][fixed] = after["obs_traffic"][fixed]
     assert after == before
     counts = where_rows_are(engine, "obs_traffic")
     assert "obs_traffic__old" not in str(counts) and sum(counts.values()) == len(before["obs_traffic"]) + len(live)
