@@ -22,7 +22,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 
 from briefings.checks import CheckReport, check
 from briefings.document import Document
-from briefings.layout import footer_template, header_template, render_html
+from briefings.layout import footer_template, header_template, html_lang, render_parts
 from briefings.printer import Printer, process_printer
 from citybrain.errors import BriefingError, CheckFailed
 from citybrain.settings import Settings
@@ -59,9 +59,9 @@ def print_document(doc: Document, path: Path, *, printer: Printer | None = None,
 
     printer = printer or process_printer()
     started = time.perf_counter()
-    html = render_html(doc)
-    printed = printer.print_pdf(html, header=header_template(doc), footer=footer_template(doc), timeout=timeout,
-                                locale="zh-CN" if doc.lang == "zh" else "en-US")
+    css, body = render_parts(doc)
+    printed = printer.print_parts(css, body, lang=html_lang(doc), title=doc.title, header=header_template(doc),
+                                  footer=footer_template(doc), timeout=timeout)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".pdf.part")
     tmp.write_bytes(printed.pdf)
@@ -215,6 +215,11 @@ def scheduled(settings: Settings, engine: Engine, now: dt.datetime | None = None
 
     now = now or dt.datetime.now(UTC)
     day = default_day(settings, now)
+    hour, minute = (int(x) for x in settings.briefing.time.split(":"))
+    if now.astimezone(settings.tz).time() < dt.time(hour, minute):
+        # started before the briefing time (a restart at 03:00): yesterday's data may still
+        # be arriving; the cron run at the configured time produces it
+        return None
     with engine.connect() as conn:
         done = conn.execute(select(briefings.c.id).where(
             briefings.c.kind == "daily", briefings.c.date == day, briefings.c.status == "done")).first()
@@ -231,3 +236,25 @@ def scheduled(settings: Settings, engine: Engine, now: dt.datetime | None = None
     if produced is not None and produced.status != "done":
         raise CheckFailed(produced.report.problems, str(produced.path))
     return produced
+
+
+class DailyJob:
+    """The scheduler's job: :func:`scheduled` with one Flask app built on first use and
+    kept (building one takes seconds; the scheduler runs for months)."""
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self.settings, self.engine, self.server = settings, engine, None
+
+    def __call__(self) -> None:
+        if self.server is None:
+            from app import create_app
+
+            self.server = create_app(self.settings, open_demo=False).server
+        scheduled(self.settings, self.engine, server=self.server)
+
+    def trigger(self) -> dict[str, Any]:
+        """APScheduler arguments: every day at ``[briefing] time`` (city zone), and once at
+        start so a scheduler that was down at that time catches up (a done day is skipped)."""
+        hour, minute = (int(x) for x in self.settings.briefing.time.split(":"))
+        return {"trigger": "cron", "hour": hour, "minute": minute, "timezone": self.settings.tz,
+                "next_run_time": dt.datetime.now(self.settings.tz), "misfire_grace_time": 6 * 3600}

@@ -71,6 +71,9 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .empty { color: #868e96; font-style: italic; }
 """ % {"font": FONT}
 
+#: Defines the drawing functions. ``cbRender(css, body, lang)`` puts a document into the
+#: printer's warm page (plotly.js already loaded — parsing it costs more than drawing a
+#: whole briefing); ``cbDraw()`` draws every figure and raises the signal.
 DRAW_JS = """
 window.cbPrint = {done: false, figures: [], headings: [], errors: []};
 window.addEventListener('error', function (e) { window.cbPrint.errors.push(String(e.message || e)); });
@@ -81,6 +84,11 @@ function cbPoints(gd) {
   }, 0);
 }
 async function cbDraw() {
+  if (typeof Plotly === 'undefined') {
+    window.cbPrint.errors.push('plotly.js did not load');
+    window.cbPrint.done = true;
+    return;
+  }
   try { if (document.fonts && document.fonts.ready) { await document.fonts.ready; } } catch (e) {}
   var nodes = document.querySelectorAll('[data-figure]');
   for (var i = 0; i < nodes.length; i++) {
@@ -100,24 +108,48 @@ async function cbDraw() {
   window.cbPrint.done = true;
   document.body.setAttribute('data-print-ready', '1');
 }
-if (typeof Plotly === 'undefined') {
-  window.cbPrint.errors.push('plotly.js did not load');
-  window.cbPrint.done = true;
-} else { cbDraw(); }
+function cbRender(css, body, lang, title) {
+  document.querySelectorAll('.js-plotly-plot').forEach(function (gd) { try { Plotly.purge(gd); } catch (e) {} });
+  window.cbPrint = {done: false, figures: [], headings: [], errors: []};
+  document.body.removeAttribute('data-print-ready');
+  document.documentElement.lang = lang;
+  document.title = title;
+  document.getElementById('cb-style').textContent = css;
+  document.body.innerHTML = body;
+  cbDraw();
+}
 """
 
 
-def render_html(doc: Document) -> str:
-    """The whole print layout as one HTML string (plotly.js is fetched as ``/plotly.min.js``)."""
+def render_parts(doc: Document) -> tuple[str, str]:
+    """(stylesheet, body) of the print layout, for the printer's warm page."""
     cover = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in doc.cover)
     compact = doc.kind == "page"  # a page export starts on its first page, the filters on top
-    body = "".join(_section(s, i, first_breaks=not compact) for i, s in enumerate(doc.sections))
-    return (f'<!doctype html><html lang="{"zh-CN" if doc.lang == "zh" else "en"}"><head><meta charset="utf-8">'
-            f"<title>{escape(doc.title)}</title><style>{CSS}</style>"
-            f'<script src="/plotly.min.js"></script></head><body>'
-            f'<div class="cover{" compact" if compact else ""}"><div class="org">{escape(doc.header)}</div><h1>{escape(doc.title)}</h1>'
-            f'<div class="sub">{escape(doc.subtitle)}</div><dl>{cover}</dl></div>'
-            f"{body}<script>{DRAW_JS}</script></body></html>")
+    sections = "".join(_section(s, i, first_breaks=not compact) for i, s in enumerate(doc.sections))
+    body = (f'<div class="cover{" compact" if compact else ""}"><div class="org">{escape(doc.header)}</div>'
+            f'<h1>{escape(doc.title)}</h1><div class="sub">{escape(doc.subtitle)}</div><dl>{cover}</dl></div>'
+            f"{sections}")
+    return CSS, body
+
+
+def html_lang(doc: Document) -> str:
+    return "zh-CN" if doc.lang == "zh" else "en"
+
+
+def shell_html() -> str:
+    """The printer's warm page: the stylesheet slot, plotly.js and the drawing functions."""
+    return ('<!doctype html><html><head><meta charset="utf-8"><style id="cb-style"></style>'
+            f'<script src="/plotly.min.js"></script><script>{DRAW_JS}</script></head><body></body></html>')
+
+
+def render_html(doc: Document) -> str:
+    """The whole print layout as one standalone HTML document (to open in a browser when
+    a print looks wrong; plotly.js is fetched as ``/plotly.min.js``)."""
+    css, body = render_parts(doc)
+    return (f'<!doctype html><html lang="{html_lang(doc)}"><head><meta charset="utf-8">'
+            f'<title>{escape(doc.title)}</title><style id="cb-style">{css}</style>'
+            f'<script src="/plotly.min.js"></script><script>{DRAW_JS}</script></head><body>'
+            f"{body}<script>cbDraw();</script></body></html>")
 
 
 def header_template(doc: Document) -> str:

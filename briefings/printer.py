@@ -68,6 +68,7 @@ class Printer:
         self._thread = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="citybrain-printer")
         self._playwright: Any = None
         self._browser: Any = None
+        self._warm: Any = None  # (context, page, errors list, prints served)
         self._lock = threading.Lock()
 
     # -- public
@@ -75,6 +76,16 @@ class Printer:
                   locale: str = "zh-CN") -> Printed:
         """Load ``html``, wait for its "all figures drawn" signal, print A4 portrait."""
         future = self._thread.submit(self._print, html, header, footer, timeout, locale)
+        try:
+            return future.result(timeout=timeout + 30)
+        except cf.TimeoutError:
+            raise PrintFailed(f"Chromium did not finish printing within {timeout + 30:.0f} s") from None
+
+    def print_parts(self, css: str, body: str, *, lang: str = "zh-CN", title: str = "", header: str = "",
+                    footer: str = "", timeout: float = 60.0) -> Printed:
+        """Print a document given as (stylesheet, body) in the warm page, where plotly.js is
+        already loaded: the usual path (``print_pdf`` loads a whole page each time)."""
+        future = self._thread.submit(self._print_warm, css, body, lang, title, header, footer, timeout)
         try:
             return future.result(timeout=timeout + 30)
         except cf.TimeoutError:
@@ -139,7 +150,67 @@ class Printer:
         return Printed(pdf=pdf, figures=list(report.get("figures") or []), headings=list(report.get("headings") or []),
                        errors=errors + list(report.get("errors") or []), seconds=time.perf_counter() - started)
 
+    #: prints served by one warm page before it is replaced (bounds what a page can leak)
+    WARM_PRINTS = 50
+
+    def _warm_page(self, timeout: float) -> tuple[Any, list[str]]:
+        if self._warm is not None:
+            context, page, errors, served = self._warm
+            if served < self.WARM_PRINTS and not page.is_closed() and self._browser.is_connected():
+                self._warm = (context, page, errors, served + 1)
+                errors.clear()
+                return page, errors
+            self._close_warm()
+        from briefings.layout import shell_html
+
+        browser = self._ensure_browser()
+        context = browser.new_context(viewport={"width": 794, "height": 1123})
+        errors: list[str] = []
+        page = context.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
+        page.route(f"{BASE}/**", functools.partial(_serve, shell_html().encode("utf-8")))
+        try:
+            page.goto(f"{BASE}/", wait_until="load", timeout=timeout * 1000)
+            page.wait_for_function("() => typeof Plotly !== 'undefined' && typeof cbRender === 'function'",
+                                   timeout=timeout * 1000)
+        except Exception as exc:  # noqa: BLE001 — Playwright TimeoutError/Error
+            context.close()
+            raise PrintFailed(f"the print page did not load plotly.js ({str(exc).splitlines()[0]})") from None
+        self._warm = (context, page, errors, 1)
+        return page, errors
+
+    def _close_warm(self) -> None:
+        if self._warm is not None:
+            try:
+                self._warm[0].close()
+            except Exception:  # noqa: BLE001 — a crashed browser took it already
+                pass
+            self._warm = None
+
+    def _print_warm(self, css: str, body: str, lang: str, title: str, header: str, footer: str,
+                    timeout: float) -> Printed:
+        import time
+
+        started = time.perf_counter()
+        page, errors = self._warm_page(timeout)
+        ms = timeout * 1000
+        try:
+            page.evaluate("([css, body, lang, title]) => cbRender(css, body, lang, title)", [css, body, lang, title])
+            page.wait_for_function("() => window.cbPrint && window.cbPrint.done === true", timeout=ms)
+            report = page.evaluate("() => window.cbPrint")
+            pdf = page.pdf(format="A4", print_background=True, display_header_footer=True,
+                           header_template=header or "<span></span>", footer_template=footer or "<span></span>",
+                           margin={"top": "18mm", "bottom": "16mm", "left": "14mm", "right": "14mm"})
+        except Exception as exc:  # noqa: BLE001 — Playwright TimeoutError/Error: start afresh next time
+            self._close_warm()
+            detail = "; ".join(errors[:3]) or str(exc).splitlines()[0]
+            raise PrintFailed(f"the print layout did not signal that its figures were drawn ({detail})") from None
+        return Printed(pdf=pdf, figures=list(report.get("figures") or []), headings=list(report.get("headings") or []),
+                       errors=list(errors) + list(report.get("errors") or []), seconds=time.perf_counter() - started)
+
     def _shutdown(self) -> None:
+        self._close_warm()
         if self._browser is not None:
             try:
                 self._browser.close()
