@@ -253,8 +253,10 @@ class DailyJob:
         scheduled(self.settings, self.engine, server=self.server)
 
     def trigger(self) -> dict[str, Any]:
-        """APScheduler arguments: every day at ``[briefing] time`` (city zone), and once at
-        start so a scheduler that was down at that time catches up (a done day is skipped)."""
+        """APScheduler arguments: every day at ``[briefing] time`` (city zone), and once ten
+        minutes after start, so a scheduler that was down at that time catches up (a day
+        already done is skipped) without printing while a restart is still settling."""
         hour, minute = (int(x) for x in self.settings.briefing.time.split(":"))
         return {"trigger": "cron", "hour": hour, "minute": minute, "timezone": self.settings.tz,
-                "next_run_time": dt.datetime.now(self.settings.tz), "misfire_grace_time": 6 * 3600}
+                "next_run_time": dt.datetime.now(self.settings.tz) + dt.timedelta(minutes=10),
+                "misfire_grace_time": 6 * 3600}

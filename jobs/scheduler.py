@@ -159,8 +159,12 @@ class Jobs:
 def build(scheduler: BaseScheduler, settings: Settings, engine: Engine, *, extra_jobs: Iterable[ExtraJob] = (),
           lock_ttl: dt.timedelta = LOCK_TTL, heartbeat: dt.timedelta = HEARTBEAT,
           steps: Sequence[str | Step] | None = None, retries: int = 3, backoff: float = 1.0,
-          periodic: Sequence[tuple[str, int]] = PERIODIC_STEPS) -> Jobs:
-    """Add the lock, poll, periodic and extra jobs to ``scheduler``; returns the bound job bodies."""
+          periodic: Sequence[tuple[str, int]] = PERIODIC_STEPS, daily_briefing: bool = False) -> Jobs:
+    """Add the lock, poll, periodic and extra jobs to ``scheduler``; returns the bound job bodies.
+
+    ``daily_briefing`` adds the morning briefing (``[briefing] time``, city zone; issue 8)
+    — on in ``citybrain scheduler``, off by default so tests and tools print nothing.
+    """
     engines = SourceEngines()
     guard = Guard(make_lock(engine, "scheduler", lock_ttl), lock_ttl)
     jobs = Jobs(settings, engine, guard, engines, steps, retries, backoff)
@@ -179,6 +183,11 @@ def build(scheduler: BaseScheduler, settings: Settings, engine: Engine, *, extra
     for step, seconds in periodic:
         func = functools.partial(resolve(step), settings, engine, {})
         extras.append((func, {"trigger": "interval", "seconds": seconds, "next_run_time": now}, step.partition(":")[2]))
+    if daily_briefing:
+        from briefings.archive import DailyJob
+
+        briefing = DailyJob(settings, engine)
+        extras.append((briefing, briefing.trigger(), "briefing"))
     for func, trigger, job_id in extras:
         options = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 30, **trigger}
         scheduler.add_job(jobs.guarded(job_id, func), id=job_id, **options)
@@ -202,7 +211,7 @@ def run_scheduler(settings: Settings, *, lock_ttl: dt.timedelta = LOCK_TTL,
     engine = make_engine(url)
     scheduler = BlockingScheduler(timezone=settings.tz)
     jobs = build(scheduler, settings, engine, lock_ttl=lock_ttl, heartbeat=heartbeat, steps=steps,
-                 retries=retries, backoff=backoff)
+                 retries=retries, backoff=backoff, daily_briefing=settings.briefing.enabled)
     if not jobs.guard.held():
         log.info("another scheduler holds the lock on this store; standing by to take over")
 

@@ -142,3 +142,21 @@ def test_archive_table_lists_status_pages_and_download_links(brief_app):
                       ensure_ascii=False)
     assert "/briefings/7.pdf" in text and "/briefings/8.pdf" in text and "已完成" in text and "失败" in text
     assert "2026-11-21 08:00" in text
+
+
+def test_the_scheduler_adds_the_morning_briefing_only_when_asked(brief_settings, brief_engine):
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from jobs.scheduler import build
+
+    for wanted in (False, True):
+        scheduler = BackgroundScheduler(timezone=brief_settings.tz)
+        jobs = build(scheduler, brief_settings, brief_engine, periodic=(), daily_briefing=wanted)
+        job = scheduler.get_job("briefing")
+        jobs.guard.release()
+        jobs.engines.dispose()
+        if not wanted:
+            assert job is None
+            continue
+        fields = {f.name: str(f) for f in job.trigger.fields}
+        assert fields["hour"] == "7" and fields["minute"] == "30" and str(job.trigger.timezone) == "Asia/Shanghai"
