@@ -22,6 +22,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -204,14 +205,16 @@ def _rollup(name: str) -> Table:
     """
     return Table(
         name, metadata,
-        Column("metric", String(32), primary_key=True),
-        Column("entity", String(200), primary_key=True),
-        Column("time", UTCDateTime, primary_key=True),
+        Column("metric", String(32), nullable=False),
+        Column("entity", String(200), nullable=False),
+        Column("time", UTCDateTime, nullable=False),
         Column("n", Integer, nullable=False),
         Column("value_sum", Float),
         Column("value_min", Float),
         Column("value_max", Float),
         Column("updated_at", UTCDateTime, nullable=False),
+        # (metric, time) first: windows of one metric — refresh, page reads, coverage — are range scans
+        PrimaryKeyConstraint("metric", "time", "entity"),
         Index(f"ix_{name}_time", "time"),
     )
 

@@ -108,11 +108,22 @@ active_warnings = cache.memoize(timeout=10)(_active_warnings)
 ROLLUP_SPAN = dt.timedelta(days=2)
 
 
-def _split(start: dt.datetime, end: dt.datetime, use_rollups: bool) -> tuple[dt.datetime, dt.datetime] | None:
-    """The whole hours [h0, h1) of [start, end) to read from rollups, or None for raw rows only."""
+def _split(engine: Engine, metric: str, start: dt.datetime, end: dt.datetime,
+           use_rollups: bool) -> tuple[dt.datetime, dt.datetime] | None:
+    """The whole hours [h0, h1) of [start, end) to read from rollups, or None for raw rows only.
+
+    Only hours the rollups cover are taken (a store whose rollups are still being caught
+    up — just upgraded, a fresh demo — reads raw rows for the rest and stays correct).
+    """
     if not use_rollups or end - start <= ROLLUP_SPAN:
         return None
-    h0, h1 = ceil_hour(start), floor_hour(end)
+    r = rollup_hourly.c
+    with engine.connect() as conn:
+        lo, hi = conn.execute(select(func.min(r.time), func.max(r.time)).where(r.metric == metric)).one()
+    if lo is None or hi is None:
+        return None
+    lo, hi = (t.replace(tzinfo=UTC) if t.tzinfo is None else t for t in (lo, hi))
+    h0, h1 = max(ceil_hour(start), lo), min(floor_hour(end), hi + dt.timedelta(hours=1))
     return (h0, h1) if h0 < h1 else None
 
 
@@ -125,9 +136,11 @@ def _rollup_frame(engine: Engine, metrics: dict[str, str], start: dt.datetime, e
     cols = [m.rpartition(".")[2] for m in metrics]
     if df.empty:
         return pd.DataFrame(columns=["entity", "time", *cols])
-    df["v"] = [row["sum"] if metrics[row["metric"]] == "sum" else row["max"] for row in df.to_dict("records")]
-    wide = df.pivot_table(index=["entity", "time"], columns="metric", values="v", aggfunc="first", dropna=False)
+    use_sum = df["metric"].map(metrics).eq("sum")
+    df["v"] = pd.to_numeric(df["sum"].where(use_sum, df["max"]), errors="coerce")
+    wide = df.set_index(["entity", "time", "metric"])["v"].unstack("metric")
     wide = wide.rename(columns=lambda m: m.rpartition(".")[2]).reset_index()
+    wide.columns.name = None
     for col in cols:
         if col not in wide:
             wide[col] = float("nan")
@@ -142,7 +155,7 @@ def _tourism_obs(engine: Engine, start: dt.datetime, end: dt.datetime, use_rollu
     with ``entries`` the hour's sum and ``present`` the hour's peak — sums by hour, day,
     site or district equal the raw rows' (tests/store/test_rollups.py).
     """
-    hours = _split(start, end, use_rollups)
+    hours = _split(engine, "tourism.entries", start, end, use_rollups)
     if hours is None:
         return _tourism_raw(engine, start, end)
     h0, h1 = hours
@@ -193,12 +206,19 @@ def _hotline_volume(engine: Engine, start: dt.datetime, end: dt.datetime, use_ro
     Long ranges read the hourly rollups for their whole hours (``hotline.*`` metrics,
     entity "district|category"); the partial hours at the ends are counted from the tickets.
     """
-    hours = _split(start, end, use_rollups)
+    hours = _split(engine, "hotline.tickets", start, end, use_rollups)
     if hours is None:
         return _hotline_counted(engine, start, end)
     h0, h1 = hours
-    mid = _rollup_frame(engine, {"hotline.tickets": "sum", "hotline.answered": "sum", "hotline.closed": "sum"}, h0, h1)
-    mid[["district", "category"]] = mid["entity"].str.split("|", n=1, expand=True).reindex(columns=[0, 1]).to_numpy()
+    r = rollup_hourly.c
+    sums = _frame(engine, select(r.entity, r.metric, func.sum(r.value_sum))
+                  .where(r.metric.in_(["hotline.tickets", "hotline.answered", "hotline.closed"]), r.time >= h0,
+                         r.time < h1).group_by(r.entity, r.metric), ["entity", "metric", "n"])
+    mid = sums.pivot(index="entity", columns="metric", values="n").rename(
+        columns=lambda m: m.rpartition(".")[2]).reset_index() if not sums.empty else pd.DataFrame()
+    mid = mid.reindex(columns=["entity", "tickets", "answered", "closed"])
+    split = [str(e).split("|", 1) for e in mid["entity"]]
+    mid["district"], mid["category"] = [p[0] for p in split], [p[-1] for p in split]
     parts = [_hotline_counted(engine, start, h0), mid[HOTLINE_COUNTS], _hotline_counted(engine, h1, end)]
     parts = [p for p in parts if not p.empty]
     if not parts:

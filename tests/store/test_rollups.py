@@ -92,6 +92,24 @@ def test_long_range_queries_read_rollups_and_return_the_raw_totals(demo_store):
     assert volume["closed"].sum() == tickets["closed_at"].notna().sum()
     by_category = volume.groupby("category")["tickets"].sum()
     assert by_category.to_dict() == tickets["category"].value_counts().to_dict()
+    quiet = dt.datetime(2001, 1, 1, 0, 7, tzinfo=UTC)  # a long range with nothing stored: empty, not an error
+    assert _hotline_volume(engine, quiet, quiet + dt.timedelta(days=5)).empty
+    assert _tourism_obs(engine, quiet, quiet + dt.timedelta(days=5)).empty
+
+
+def test_hours_the_rollups_do_not_cover_yet_are_read_raw(demo_store):
+    """An upgraded store or a fresh demo before its catch-up: the pages must not show a hole."""
+    settings, engine = demo_store
+    with engine.connect() as conn:
+        first, last = (t.replace(tzinfo=UTC) for t in conn.execute(sa.select(
+            sa.func.min(rollup_hourly.c.time), sa.func.max(rollup_hourly.c.time))).one())
+    start, end = first - dt.timedelta(minutes=50), last + dt.timedelta(hours=1)
+    expected = _tourism_obs(engine, start, end, use_rollups=False)["entries"].sum()
+    with engine.begin() as conn:  # only the newest day rolled up so far
+        conn.execute(sa.delete(rollup_hourly).where(rollup_hourly.c.time < last - dt.timedelta(days=1)))
+    assert _tourism_obs(engine, start, end)["entries"].sum() == expected > 0
+    assert rollups.catch_up(engine, settings.tz) > 0  # the maintenance step fills the gap
+    assert _tourism_obs(engine, start, end)["entries"].sum() == expected
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -31,7 +31,7 @@ def upgrade() -> None:
             sa.Column('value_min', sa.Float(), nullable=True),
             sa.Column('value_max', sa.Float(), nullable=True),
             sa.Column('updated_at', store.types.UTCDateTime(timezone=True), nullable=False),
-            sa.PrimaryKeyConstraint('metric', 'entity', 'time', name=op.f(f'pk_{name}')),
+            sa.PrimaryKeyConstraint('metric', 'time', 'entity', name=op.f(f'pk_{name}')),
         )
         op.create_index(f'ix_{name}_time', name, ['time'], unique=False)
 
