@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from operator import itemgetter
 from typing import Any
@@ -37,8 +37,9 @@ _REVISION_COLUMNS = [c.name for c in obs_economy_revisions.columns]
 #: below this many rows a plain upsert is cheaper than creating/filling a staging table
 COPY_MIN_ROWS = 2000
 #: types whose binary COPY form psycopg writes from the mapper's Python values
-#: (bool, int8, int2, int4, text, float4, float8, varchar, date, timestamp, timestamptz)
-_BINARY_OIDS = frozenset({16, 20, 21, 23, 25, 700, 701, 1043, 1082, 1114, 1184})
+#: (bool, int8, int2, int4, text, float4, float8, varchar, date, timestamp, timestamptz, json, jsonb)
+_BINARY_OIDS = frozenset({16, 20, 21, 23, 25, 700, 701, 1043, 1082, 1114, 1184, 114, 3802})
+_JSON_OIDS = frozenset({114, 3802})
 
 
 def _newer(table: Table, excluded: Any) -> Any:
@@ -54,25 +55,33 @@ def upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], chunk
            copy_min_rows: int = COPY_MIN_ROWS) -> int:
     """Insert or replace ``rows`` in ``table`` on its primary key, never with an older version."""
     if conn.dialect.name == "postgresql" and len(rows) >= copy_min_rows:
-        return copy_upsert(conn, table, rows)
+        return copy_upsert(conn, table, rows, where=lambda excluded: _newer(table, excluded))
     return store_upsert(conn, table, rows, where=lambda excluded: _newer(table, excluded), chunk=chunk)
 
 
-def copy_upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> int:
-    """PostgreSQL only: COPY ``rows`` into a staging table, then one guarded upsert.
+def copy_upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], *,
+                where: Callable[[Any], Any] | None = None) -> int:
+    """PostgreSQL only: COPY ``rows`` into a staging table, then one upsert on the key.
 
-    Same result as :func:`upsert` (same key, same "never older" guard, naive datetimes
-    refused) at COPY speed. Every row must carry the same columns, as a mapped batch does.
+    Same result as ``store.upsert.upsert`` with the same ``where(excluded)`` guard (naive
+    datetimes refused, ``None`` in a JSON column stored as JSON ``null`` as SQLAlchemy
+    does) at COPY speed. Every row must carry the same columns, as a mapped batch does,
+    and no key twice (one ``INSERT … ON CONFLICT`` may not touch a row twice).
     """
     if not rows:
         return 0
     columns = [c for c in table.columns if c.name in rows[0]]
     names = [c.name for c in columns]
     values = list(map(itemgetter(*names), rows)) if len(names) > 1 else [(r[names[0]],) for r in rows]
+    stage, types = _staging(conn, table)
     for i, column in enumerate(columns):
         if isinstance(column.type, UTCDateTime):
             _refuse_naive(column.name, [v[i] for v in values])
-    stage, types = _staging(conn, table)
+        if types[column.name] in _JSON_OIDS:
+            from psycopg.types.json import Json, Jsonb  # PostgreSQL stores only
+
+            wrap = Jsonb if types[column.name] == 3802 else Json
+            values = [(*v[:i], wrap(v[i]), *v[i + 1:]) for v in values]
     quote = conn.dialect.identifier_preparer.quote
     cols = ", ".join(quote(n) for n in names)
     # binary COPY: ~8x faster than text for timestamps (no formatting/parsing of each)
@@ -88,7 +97,7 @@ def copy_upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     stmt = postgresql.insert(table).from_select(names, select(*[stage.c[n] for n in names]).select_from(stage))
     stmt = stmt.on_conflict_do_update(
         index_elements=keys, set_={n: stmt.excluded[n] for n in names if n not in keys},
-        where=_newer(table, stmt.excluded))
+        where=where(stmt.excluded) if where is not None else None)
     conn.execute(stmt)
     conn.exec_driver_sql(f"TRUNCATE {stage.name}")
     return len(rows)

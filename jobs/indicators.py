@@ -37,6 +37,7 @@ import pandas as pd
 from sqlalchemy import Engine, and_, delete, select
 
 from citybrain.settings import Settings
+from connectors.writer import COPY_MIN_ROWS, copy_upsert
 from metrics import air, composite, economy, hotline, tourism, traffic
 from store.schema import entities, indicators, obs_air, obs_economy, obs_hotline, obs_tourism, obs_traffic
 from store.upsert import upsert
@@ -75,23 +76,28 @@ def compute(settings: Settings, engine: Engine, *, start: dt.datetime, end: dt.d
     day_end = _local_midnight(end - dt.timedelta(microseconds=1), tz) + DAY
     chosen = set(domains or ("environment", "traffic", "tourism", "economy", "hotline"))
     report = ComputeReport(day_start, day_end)
-    steps: list[tuple[str, Callable[[], dict[str, list[dict[str, Any]]]]]] = []
+    # (label, step(start, end), by windows?) — observation steps run window by window so a
+    # year never sits in memory at once; the index runs whole (it carries values forward
+    # across hours, so a window edge would change it).
+    steps: list[tuple[str, Callable[[dt.datetime, dt.datetime], dict[str, list[dict[str, Any]]]], bool]] = []
     if "environment" in chosen:
-        steps.append(("aqi", lambda: _air(settings, engine, day_start, day_end)))
+        steps.append(("aqi", lambda a, b: _air(settings, engine, a, b), True))
     if "traffic" in chosen:
-        steps.append(("traffic", lambda: _traffic(settings, engine, day_start, day_end)))
+        steps.append(("traffic", lambda a, b: _traffic(settings, engine, a, b), True))
     if "tourism" in chosen:
-        steps.append(("crowding", lambda: _tourism(settings, engine, day_start, day_end)))
+        steps.append(("crowding", lambda a, b: _tourism(settings, engine, a, b), True))
     if "hotline" in chosen:
-        steps.append(("hotline", lambda: _hotline(settings, engine, day_start, day_end, now)))
+        steps.append(("hotline", lambda a, b: _hotline(settings, engine, a, b, now), True))
     if "economy" in chosen:
-        steps.append(("economy", lambda: _economy(settings, engine)))
-    steps.append(("vital_signs", lambda: _vital_signs(settings, engine, day_start, day_end)))
-    for i, (label, step) in enumerate(steps):
+        steps.append(("economy", lambda a, b: _economy(settings, engine), False))
+    steps.append(("vital_signs", lambda a, b: _vital_signs(settings, engine, a, b), False))
+    windows = _windows(day_start, day_end, tz)
+    for i, (label, step, by_window) in enumerate(steps):
         if progress:
             progress(label, i, len(steps))
-        for name, rows in step().items():
-            report.rows[name] = report.rows.get(name, 0) + _upsert(engine, rows, now)
+        for a, b in windows if by_window else [(day_start, day_end)]:
+            for name, rows in step(a, b).items():
+                report.rows[name] = report.rows.get(name, 0) + _upsert(engine, rows, now)
     if progress:
         progress("done", len(steps), len(steps))
     return report
@@ -120,15 +126,81 @@ def after_poll(settings: Settings, engine: Engine, touched: dict[str, tuple[dt.d
 
 # ------------------------------------------------------------------------------ helpers
 
+#: local days per compute window of the observation steps (memory stays flat over a year)
+WINDOW_DAYS = 7
+
+
+def _windows(start: dt.datetime, end: dt.datetime, tz: Any) -> list[tuple[dt.datetime, dt.datetime]]:
+    """[start, end) cut at every ``WINDOW_DAYS``-th local midnight.
+
+    Each observation step groups by UTC hour and by local day, so windows between local
+    midnights give the same rows as one pass — provided every cut is also a whole UTC
+    hour; in a zone with a half-hour offset the range stays whole.
+    """
+    first = start.astimezone(tz).date()
+    cuts = [start]
+    k = WINDOW_DAYS
+    while (cut := dt.datetime.combine(first + dt.timedelta(days=k), dt.time(), tzinfo=tz).astimezone(UTC)) < end:
+        cuts.append(cut)
+        k += WINDOW_DAYS
+    cuts.append(end)
+    if any(c.minute or c.second or c.microsecond for c in cuts):
+        return [(start, end)]
+    return list(zip(cuts[:-1], cuts[1:]))
+
+
 def _local_midnight(t: dt.datetime, tz: Any) -> dt.datetime:
     local = t.astimezone(tz)
     return dt.datetime(local.year, local.month, local.day, tzinfo=tz).astimezone(UTC)
 
 
 def _frame(engine: Engine, stmt: Any) -> pd.DataFrame:
+    """The rows of ``stmt`` as a frame.
+
+    On PostgreSQL the driver's own tuples go straight into pandas: building the frame
+    from SQLAlchemy rows (and their per-value UTC re-tagging, which ``_times`` does again
+    per column) was most of a day's compute (issue 10). The driver returns aware
+    datetimes, so ``_times`` gives the same UTC columns either way.
+    """
     with engine.connect() as conn:
-        result = conn.execute(stmt)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        if conn.dialect.name == "postgresql":
+            return _frame_of_driver(conn, stmt)
+        return _frame_of_rows(conn, stmt)
+
+
+#: PostgreSQL's binary timestamptz counts microseconds from 2000-01-01 UTC
+_PG_EPOCH_US = 946_684_800_000_000
+_TIMESTAMPTZ_OID = 1184
+
+
+def _frame_of_driver(conn: Any, stmt: Any) -> pd.DataFrame:
+    """PostgreSQL: binary results, timestamps as integers made datetime64 per column
+    (the same ``datetime64[us, UTC]`` values ``_times`` makes of datetime objects)."""
+    from psycopg.adapt import Loader
+    from psycopg.pq import Format
+
+    class Micros(Loader):
+        format = Format.BINARY
+
+        def load(self, data: Any) -> int:
+            return int.from_bytes(data, "big", signed=True)
+
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    with conn.connection.driver_connection.cursor() as cur:
+        cur.adapters.register_loader(_TIMESTAMPTZ_OID, Micros)
+        cur.execute(str(compiled), compiled.params, binary=True)
+        frame = pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
+        stamps = [d.name for d in cur.description if d.type_code == _TIMESTAMPTZ_OID]
+    for name in stamps:
+        micros = frame[name].astype("Int64") + _PG_EPOCH_US
+        frame[name] = pd.to_datetime(micros, unit="us", utc=True).astype("datetime64[us, UTC]")
+    return frame
+
+
+def _frame_of_rows(conn: Any, stmt: Any) -> pd.DataFrame:
+    """Through SQLAlchemy's result rows (any backend)."""
+    result = conn.execute(stmt)
+    return pd.DataFrame([tuple(r) for r in result], columns=list(result.keys()))
 
 
 def _times(frame: pd.DataFrame, *cols: str) -> pd.DataFrame:
@@ -163,8 +235,12 @@ def _row(name: str, grain: str, scope_kind: str, scope: str, time: Any, value: A
 
 
 def _upsert(engine: Engine, rows: list[dict[str, Any]], now: dt.datetime) -> int:
+    """Write computed rows; on PostgreSQL big batches go through COPY (a year is millions)."""
     with engine.begin() as conn:
-        return upsert(conn, indicators, [r | {"computed_at": now} for r in rows])
+        rows = [r | {"computed_at": now} for r in rows]
+        if conn.dialect.name == "postgresql" and len(rows) >= COPY_MIN_ROWS:
+            return copy_upsert(conn, indicators, rows)
+        return upsert(conn, indicators, rows)
 
 
 # ---------------------------------------------------------------------------- domains
@@ -224,11 +300,11 @@ def _traffic(settings: Settings, engine: Engine, start: dt.datetime, end: dt.dat
     speeds = readings[readings["speed"].notna() & (readings["speed"] > 0)]
     speeds = speeds.assign(hour=speeds["time"].dt.floor("h")).groupby(["segment", "hour"], as_index=False)["speed"].mean()
     speeds = speeds.merge(segs[["segment", "free_flow"]], on="segment")
+    grades = traffic.link_grades(speeds["speed"].tolist(), speeds["free_flow"].tolist())
     link_rows = [
         _row("speed_ratio", "hour", "segment", r["segment"], r["hour"], r["speed"] / r["free_flow"],
-             category=traffic.link_grade(r["speed"], r["free_flow"]),
-             detail={"speed": round(r["speed"], 2), "free_flow": r["free_flow"]})
-        for r in speeds.to_dict("records")
+             category=grade, detail={"speed": round(r["speed"], 2), "free_flow": r["free_flow"]})
+        for r, grade in zip(speeds.to_dict("records"), grades)
     ]
     return {"tpi": tpi_rows, "speed_ratio": link_rows}
 
@@ -320,17 +396,13 @@ def _vital_signs(settings: Settings, engine: Engine, start: dt.datetime, end: dt
     reweighted over what it has, per the spec's missing-data rule, and the imputed share
     is stored next to the score.
     """
-    with engine.connect() as conn:
-        ind = pd.DataFrame(conn.execute(
-            select(indicators.c.name, indicators.c.grain, indicators.c.scope_kind, indicators.c.scope,
-                   indicators.c.time, indicators.c.value)
-            .where(indicators.c.name.in_(["tpi", "aqi", "crowding", "hotline_answer_rate", "hotline_on_time_rate",
-                                          "hotline_satisfaction"]),
-                   indicators.c.time >= start - DAY, indicators.c.time < end)).fetchall(),
-            columns=["name", "grain", "scope_kind", "scope", "time", "value"])
-        econ = pd.DataFrame(conn.execute(
-            select(indicators.c.scope, indicators.c.time, indicators.c.grain, indicators.c.detail)
-            .where(indicators.c.name == "economy")).fetchall(), columns=["scope", "time", "grain", "detail"])
+    ind = _frame(engine, select(indicators.c.name, indicators.c.grain, indicators.c.scope_kind, indicators.c.scope,
+                                indicators.c.time, indicators.c.value)
+                 .where(indicators.c.name.in_(["tpi", "aqi", "crowding", "hotline_answer_rate",
+                                               "hotline_on_time_rate", "hotline_satisfaction"]),
+                        indicators.c.time >= start - DAY, indicators.c.time < end))
+    econ = _frame(engine, select(indicators.c.scope, indicators.c.time, indicators.c.grain, indicators.c.detail)
+                  .where(indicators.c.name == "economy"))
     if ind.empty:
         return {}
     ind = _times(ind, "time")
@@ -367,15 +439,19 @@ def _vital_signs(settings: Settings, engine: Engine, start: dt.datetime, end: dt
                                                         "imputed_weight")]
     ind_names = [c for c in contrib.columns if c not in ("time", "scope_kind", "scope")]
     rows = []
+    # whole-frame record lists, not .iloc per row: a year is 61 K hours × scopes
+    contributions = contrib.to_dict("records")
+    inputs_of = frame[[n for n in ind_names if n in frame]].to_dict("records")
+    carried_of = carried.to_dict("records")
     for i, r in enumerate(scores.to_dict("records")):
         if _num(r["score"]) is None:
             continue
-        inputs = frame.iloc[i]
+        inputs, was_carried = inputs_of[i], carried_of[i]
         rows.append(_row("vital_signs", "hour", r["scope_kind"], r["scope"], r["time"], round(r["score"], 2),
                          detail={"sub_indices": {n: _num(r[n]) for n in sub_names},
-                                 "contributions": {n: _num(contrib.iloc[i][n]) for n in ind_names},
+                                 "contributions": {n: _num(contributions[i][n]) for n in ind_names},
                                  "inputs": {n: _num(inputs[n]) for n in ind_names},
-                                 "carried": sorted(n for n in ind_names if carried.iloc[i].get(n, False)),
+                                 "carried": sorted(n for n in ind_names if was_carried.get(n, False)),
                                  "coverage": _num(r["coverage"]), "imputed_weight": _num(r["imputed_weight"])}))
     return {"vital_signs": rows}
 

@@ -40,6 +40,7 @@ __all__ = [
     "free_flow_speed",
     "free_flow_speeds",
     "link_grade",
+    "link_grades",
     "network_tpi",
     "tpi_by_hour",
     "tpi_from_dtp",
@@ -80,6 +81,37 @@ def link_grade(speed: float, free_flow: float) -> str:
         if ratio > bound:
             return grade
     return LINK_GRADES[-1]
+
+
+def link_grades(speeds: Iterable[float], free_flows: Iterable[float]) -> list[str]:
+    """:func:`link_grade` of each (speed, free_flow) pair — the same answers, in bulk.
+
+    The exact comparison costs ~0.3 ms a link (a year of hourly grades for 500 links is
+    4.4 M of them), so ratios clearly away from a bound are graded in floats and only
+    those within 1e-9 of 0.7/0.5/0.4/0.3, or not plainly valid, go through
+    :func:`link_grade` (which also raises for them exactly as it would alone).
+    """
+    v = np.asarray(list(speeds) if not isinstance(speeds, (np.ndarray, pd.Series)) else speeds, dtype=object)
+    vf = np.asarray(list(free_flows) if not isinstance(free_flows, (np.ndarray, pd.Series)) else free_flows,
+                    dtype=object)
+    if len(v) != len(vf):
+        raise InvalidValueError(f"{len(v)} speeds but {len(vf)} free-flow speeds")
+    try:
+        fv, ff = v.astype(float), vf.astype(float)
+        plain = np.array([type(x) in (float, int, np.float64) for x in v], dtype=bool) & \
+            np.array([type(x) in (float, int, np.float64) for x in vf], dtype=bool)
+    except (TypeError, ValueError):
+        return [link_grade(a, b) for a, b in zip(v, vf)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = fv / ff
+        plain &= np.isfinite(fv) & np.isfinite(ff) & (fv >= 0) & (ff > 0)
+        bounds = np.array([float(b) for b in _LINK_BOUNDS])
+        near = (np.abs(ratio[:, None] - bounds[None, :]) < 1e-9).any(axis=1)
+    grade_index = (ratio[:, None] <= bounds[None, :]).sum(axis=1)
+    out = [LINK_GRADES[i] for i in grade_index.tolist()]
+    for i in np.flatnonzero(~plain | near):
+        out[i] = link_grade(v[i], vf[i])
+    return out
 
 
 def tti(speed: float, free_flow: float) -> float:
