@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 from store.schema import metadata
+from store.partitions import include_name
 
 config = context.config
 
@@ -25,6 +26,7 @@ def _migrate(connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters via table copies
         compare_type=True,
+        include_name=include_name,  # monthly partitions are made by store.partitions, not declared
     )
     with context.begin_transaction():
         context.run_migrations()
