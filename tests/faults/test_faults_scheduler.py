@@ -70,7 +70,8 @@ def test_standby_takes_over_within_the_documented_bound_and_polls_continue(fenv)
     took = (first["started_at"] - killed_at).total_seconds()
     bound = takeover_bound("postgresql").total_seconds()
     print(f"\nstandby takeover after kill -9: {took:.2f} s (documented bound {bound:g} s)")
-    assert took <= bound + 2.0, f"takeover took {took:.1f} s, the documented bound is {bound:g} s"
+    # slack for process scheduling on a loaded CI machine; the first poll starts right after the lock
+    assert took <= bound + 3.0, f"takeover took {took:.1f} s, the documented bound is {bound:g} s"
 
     fenv.wait(lambda: len(fenv.stored_keys()) == len(fenv.dept.good), 60, "the standby to catch up")
     fenv.check_exactly_once()
