@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from jobs.lock import AdvisoryLock, RowLock, make_lock
+from jobs.lock import KEEPALIVE, AdvisoryLock, RowLock, make_lock
 from store.engine import make_engine, upgrade
 from store.schema import locks
 
@@ -39,6 +39,9 @@ def test_advisory_lock_on_postgresql(pg_url):
         assert isinstance(first, AdvisoryLock)
         assert first.acquire() and first.refresh()
         assert not second.acquire()
+        # a vanished host frees the lock within KEEPALIVE_BOUND, not the OS's two hours
+        idle = first._conn.execute(sa.text("SHOW tcp_keepalives_idle")).scalar()
+        assert idle.rstrip("s") in (str(KEEPALIVE[0]), "0"), idle  # "0": a Unix socket, where it does not apply
         first.release()
         assert not first.refresh()
         assert second.acquire() and second.refresh()
