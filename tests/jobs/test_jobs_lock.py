@@ -40,8 +40,8 @@ def test_advisory_lock_on_postgresql(pg_url):
         assert first.acquire() and first.refresh()
         assert not second.acquire()
         # a vanished host frees the lock within KEEPALIVE_BOUND, not the OS's two hours
-        idle = first._conn.execute(sa.text("SHOW tcp_keepalives_idle")).scalar()
-        assert idle.rstrip("s") in (str(KEEPALIVE[0]), "0"), idle  # "0": a Unix socket, where it does not apply
+        if first._conn.execute(sa.text("SELECT inet_client_addr()")).scalar() is not None:  # TCP, not a socket
+            assert first._conn.execute(sa.text("SHOW tcp_keepalives_idle")).scalar() == str(KEEPALIVE[0])
         first.release()
         assert not first.refresh()
         assert second.acquire() and second.refresh()
