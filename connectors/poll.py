@@ -166,6 +166,7 @@ def poll_source(settings: Settings, engine: Engine, source: Source, *, engines: 
         error = None
     duration = time.monotonic() - started
     lag = _lag(source, progress.watermark, at)
+
     def record(conn: Any) -> None:
         nonlocal lag
         status_rows.ensure(conn, source, at)
@@ -246,7 +247,9 @@ def in_store(engine: Engine, work: Callable[[Any], Any], *, what: str, attempts:
 
     A store connection can be dropped mid-transaction (a PostgreSQL failover, an idle
     timeout in a proxy, ``pg_terminate_backend``): the transaction rolls back as a whole,
-    so running it again is safe. Only disconnects are retried — any other error is real.
+    so running it again is safe. Disconnects and the other transient errors drivers report
+    as operational (a deadlock, a serialization failure, SQLite's "database is locked")
+    are retried; a rejected statement (constraint, SQL) is real and raised at once.
     """
     for attempt in range(1, attempts + 1):
         try:
@@ -255,8 +258,9 @@ def in_store(engine: Engine, work: Callable[[Any], Any], *, what: str, attempts:
         except DBAPIError as exc:
             if not (exc.connection_invalidated or isinstance(exc, OperationalError)) or attempt == attempts:
                 raise
-            log.warning("%s: the store connection was dropped (%s); the transaction rolled back, retrying "
-                        "(%d/%d)", what, _first_line(exc.orig), attempt, attempts - 1)
+            what_failed = "the store connection was dropped" if exc.connection_invalidated else "the store failed"
+            log.warning("%s: %s (%s); the transaction rolled back, retrying (%d/%d)", what, what_failed,
+                        _first_line(exc.orig), attempt, attempts - 1)
             time.sleep(0.05 * attempt)
     raise AssertionError("unreachable")
 
