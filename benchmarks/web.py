@@ -10,8 +10,11 @@ replayed by 1, 10 and 50 concurrent clients (``benchmarks/loadkit.py``):
 * cold — the Redis database is emptied before every round (all clients at once).
 
 Targets: p95 ≤ 50 ms warm, ≤ 300 ms cold. Next to them, the physical floor in the same
-run: the same server answering ``/healthz`` (Flask + gunicorn, no Dash, no query) at
-the same concurrency.
+run: the same server answering ``/healthz`` (Flask + gunicorn and one trivial query, no
+Dash) at the same concurrency — with clients sending back to back, two sync workers
+on two cores queue requests, so at 10 and 50 clients latency is mostly waiting in line
+(Little's law), for ``/healthz`` as for the wall. Then the wall's first full render in
+Chromium next to a bare Dash page (``benchmarks/wall_render.py``) and the workers' RSS.
 
     python3 benchmarks/web.py [--seconds 20] [--json out.json]
 """
@@ -31,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import dataset  # noqa: E402
 import loadkit  # noqa: E402
+import wall_render  # noqa: E402
 
 REDIS_URL = "redis://127.0.0.1:6379/13"  # the benchmark's own database: flushed freely
 CONCURRENCY = (1, 10, 50)
@@ -119,6 +123,7 @@ def main() -> None:
     ap.add_argument("--store-db", default="cb_bench_store")
     ap.add_argument("--seconds", type=float, default=20, help="warm run per concurrency")
     ap.add_argument("--cold-rounds", type=int, default=5)
+    ap.add_argument("--runs", type=int, default=7, help="first renders of the wall (and of the bare page)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
@@ -130,6 +135,12 @@ def main() -> None:
         with loadkit.gunicorn(env, workers=2, log=Path(tmp) / "gunicorn.log") as server:
             bodies = record(browser, server.url)
             out = {"latency": latency(server.url, bodies["refresh"], args.seconds, args.cold_rounds)}
+            out["open"] = loadkit.summary_ms(loadkit.run_load(server.url, bodies["open"], clients=1, rounds=20).all())
+            out["render"] = wall_render.measure(browser, server.url, config, args.runs)
+            out["rss_mb"] = server.rss_mb()
+            print(f"wall first render: median {out['render']['wall_median_s']:.2f} s, bare Dash page "
+                  f"{out['render']['bare_median_s']:.2f} s, ratio {out['render']['ratio']:.2f}; "
+                  f"worker RSS {out['rss_mb']}", flush=True)
         browser.close()
     if args.json:
         args.json.write_text(json.dumps(out, indent=2), encoding="utf-8")

@@ -72,18 +72,7 @@ def gather(settings: Settings, engine: Any, screens: list[WallScreen]) -> dict[s
     """The cached query results the given screens need (each read at most once per refresh)."""
     needs = {n for s in screens for n in NEEDS[s.kind]} | {"vital", "air", "traffic", "tourism"}  # the map
     headline = next((i.code for i in settings.indicators if i.headline), None)
-    readers = {
-        "vital": lambda: q.vital_signs(engine),
-        "air": lambda: q.air(engine),
-        "traffic": lambda: q.traffic(engine),
-        "tourism": lambda: q.tourism(engine),
-        "economy": lambda: q.economy(engine, headline),
-        "hotline": lambda: q.hotline(engine, settings.city.timezone),
-    }
-    data = {name: readers[name]() for name in needs}
-    data["freshness"] = q.freshness(engine)
-    data["warnings"] = q.active_warnings(engine)
-    return data
+    return dict(q.snapshot(engine, tuple(sorted(needs)), headline, settings.city.timezone))
 
 
 def wall_fill(settings: Settings, screens: list[WallScreen], data: dict[str, Any], lang: str,

@@ -282,6 +282,36 @@ def _active_warnings(engine: Engine, limit: int = 8) -> list[dict[str, Any]]:
 active_warnings = cache.memoize(timeout=CADENCE["warnings"])(_active_warnings)
 
 
+# ------------------------------------------------------------------------ one refresh
+
+#: seconds one wall snapshot is shared (added at most to each part's own cadence)
+SNAPSHOT_SECONDS = 5
+
+
+def _snapshot(engine: Engine, needs: tuple[str, ...], headline: str | None, timezone: str) -> dict[str, Any]:
+    """Everything one wall refresh reads, from the per-cadence cached queries above.
+
+    Each memoized read costs two cache round trips (its version key, then its value);
+    a refresh needs eight of them. Walls refreshing together share this one entry
+    instead — two round trips per refresh (issue 10: 16 → 2 Redis calls).
+    """
+    readers = {
+        "vital": lambda: vital_signs(engine),
+        "air": lambda: air(engine),
+        "traffic": lambda: traffic(engine),
+        "tourism": lambda: tourism(engine),
+        "economy": lambda: economy(engine, headline),
+        "hotline": lambda: hotline(engine, timezone),
+    }
+    data = {name: readers[name]() for name in needs}
+    data["freshness"] = freshness(engine)
+    data["warnings"] = active_warnings(engine)
+    return data
+
+
+snapshot = cache.memoize(timeout=SNAPSHOT_SECONDS)(_snapshot)
+
+
 # ------------------------------------------------------------------------ heartbeats
 
 def record_heartbeat(engine: Engine, client: str, screen: str, *, address: str | None = None,
