@@ -3,6 +3,9 @@
     python3 benchmarks/run.py                  # poll, compute (a year), web; ~45 min the first time
     python3 benchmarks/run.py --collect DIR    # only render the table from DIR/{poll,compute,web,load}.json
 
+``load.json`` comes from the fault suite's load run:
+``CITYBRAIN_FULL_RUNS=1 CITYBRAIN_LOAD_JSON=DIR/load.json python3 -m pytest tests/faults/test_load.py -s``.
+
 Each figure stands next to its physical limit measured in the same run (see each
 script's docstring). The briefing benchmark (``benchmarks/briefing.py``) is separate.
 The machine's description — cores, RAM, versions and what else was running — is
@@ -72,6 +75,11 @@ def table(data: dict[str, Any]) -> list[str]:
         rows.append(f"| … ratio wall / bare | {r['ratio']:.2f} | ≤ 1.3 {_ok(r['ratio'], 1.3)} | — |")
     load = data.get("load")
     if load:
+        a = load["all"]
+        rows.append(f"| load run: {load['viewers']} walls for {load['seconds'] // 60} min (each every "
+                    f"{load['think_s']:g} s) on 2 workers while the scheduler polls ({load['scheduler_jobs']} jobs) | "
+                    f"{load['requests']:,} callbacks, {load['errors']} errors; p50/p95/p99 {a['p50']:.0f}/{a['p95']:.0f}/"
+                    f"{a['p99']:.0f} ms | no errors {'✅' if load['errors'] == 0 else '❌'} | — |")
         rss = max(load["rss_after"])
         rows.append(f"| web worker RSS after an hour-equivalent (50 walls × 120 refreshes) | {rss:.0f} MB | ≤ 250 MB "
                     f"{_ok(rss, 250)} | at start {max(load['rss_before']):.0f} MB |")

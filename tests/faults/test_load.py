@@ -14,6 +14,7 @@ Under CI the run is 60 s; ``CITYBRAIN_FULL_RUNS=1`` runs the full 10 minutes.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import subprocess
@@ -45,6 +46,7 @@ def _fast_config(tmp: Path) -> Path:
     return path
 
 
+@pytest.mark.timeout(SECONDS + 600)  # setup and teardown on top of the run itself
 def test_fifty_viewers_while_the_scheduler_polls(tmp_path, pg_url, redis_url, browser):
     import connectors
     import simulator
@@ -115,6 +117,12 @@ def test_fifty_viewers_while_the_scheduler_polls(tmp_path, pg_url, redis_url, br
     print(f"  scheduler jobs during the run: {len(runs)} ({sum(1 for r in runs if r.status == 'ok')} ok); "
           f"worker RSS MB before {sorted(round(v) for v in rss_before.values())} "
           f"after {sorted(round(v) for v in rss_after.values())}")
+
+    if os.environ.get("CITYBRAIN_LOAD_JSON"):  # for benchmarks/run.py --collect
+        Path(os.environ["CITYBRAIN_LOAD_JSON"]).write_text(json.dumps({
+            "viewers": VIEWERS, "seconds": SECONDS, "think_s": THINK_S, "requests": result.requests,
+            "errors": len(result.errors), "all": figures, "per_callback": per, "scheduler_jobs": len(runs),
+            "rss_before": list(rss_before.values()), "rss_after": list(rss_after.values())}, indent=2))
 
     assert result.errors == [], result.errors[:5]
     assert result.requests >= VIEWERS * len(steady) * (SECONDS // (THINK_S * 1.5) - 1)  # everyone kept being served

@@ -55,6 +55,7 @@ def test_postgresql_fast_paths_store_what_the_generic_path_stores(settings_facto
         generic = run()
     monkeypatch.setattr(jobs.indicators, "COPY_MIN_ROWS", 1)  # every write through COPY
     monkeypatch.setattr(jobs.indicators, "WINDOW_DAYS", 1)  # and the range cut at every local midnight
+    monkeypatch.setattr(jobs.indicators, "ANALYZE_AFTER_ROWS", 1)  # and the planner statistics refreshed
     fast = run()
     engine.dispose()
     assert len(generic) > 2000
@@ -65,3 +66,5 @@ def test_postgresql_fast_paths_store_what_the_generic_path_stores(settings_facto
     assert not different, [(k, generic[k], fast[k]) for k in different[:3]]
     with engine.connect() as conn:  # detail None is JSON null on both paths, as SQLAlchemy writes it
         assert conn.execute(sa.text("SELECT count(*) FROM indicators WHERE detail IS NULL")).scalar() == 0
+        assert conn.execute(sa.text(
+            "SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'indicators'")).scalar() is not None
