@@ -191,6 +191,7 @@ def test_randomized_fault_rounds(fenv):
 
 
 @pytest.mark.longrun
+@pytest.mark.timeout(1800)  # ~5–6 min per seed on 2 busy cores
 @pytest.mark.skipif(not FULL, reason="the long randomized run: set CITYBRAIN_FULL_RUNS=1")
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_randomized_fault_rounds_long(fenv, seed):
