@@ -104,7 +104,11 @@ def tile_fill(key: str, domain: str, data: Mapping[str, Any] | None, *, settings
         if domain != "tourism":
             fill[("text", f"{key}.chip")] = chip
             fill[("class", f"{key}.chip")] = chip_class
-    when = label or local_hhmm(asof, tz, now)
+    # within a day the age beside it says which day a clock time is ("23:45 · 40分钟前" just
+    # after midnight); the date is added only for older data, whose age is in days and short
+    # — date + time + minutes overflowed the tile
+    recent = asof is not None and now - asof < dt.timedelta(hours=24)
+    when = label or (asof.astimezone(tz).strftime("%H:%M") if recent else local_hhmm(asof, tz, now))
     fill[("text", f"{key}.asof")] = t("wall.asof", lang, time=when) + (f" · {age(asof, now, lang)}" if asof else "")
     fill[("class", f"{key}.stale")] = "cb-stale-badge" if stale else "cb-stale-badge cb-hidden"
     fill[("class", f"{key}.tile")] = (f"cb-tile cb-tile-{domain}" + (" cb-tile-hero" if hero else "")
