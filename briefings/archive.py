@@ -127,6 +127,25 @@ def _finish(engine: Engine, bid: int, status: str, report: CheckReport | None, e
             finished_at=dt.datetime.now(UTC)))
 
 
+def build_server(settings: Settings) -> Any:
+    """A Flask server from ``create_app`` — callable from any thread.
+
+    ``dash.register_page`` reads Dash's callback-context variable, which Dash sets only in
+    the thread that first imported it; a scheduler job thread has none (LookupError:
+    callback_context, seen in the 10-minute load run), so the thread gets the empty value
+    the importing thread has.
+    """
+    from dash._callback_context import context_value
+
+    from app import create_app
+
+    try:
+        context_value.get()
+    except LookupError:
+        context_value.set({})
+    return create_app(settings, open_demo=False).server
+
+
 class _app_context:
     """The page queries are memoized through Flask-Caching, which needs an app context:
     inside a request there is one; otherwise ``server`` (a Flask app from ``create_app``)
@@ -141,9 +160,7 @@ class _app_context:
         if flask.has_app_context():
             return
         if self.server is None:
-            from app import create_app
-
-            self.server = create_app(self.settings, open_demo=False).server
+            self.server = build_server(self.settings)
         self.ctx = self.server.app_context()
         self.ctx.push()
 
@@ -247,9 +264,7 @@ class DailyJob:
 
     def __call__(self) -> None:
         if self.server is None:
-            from app import create_app
-
-            self.server = create_app(self.settings, open_demo=False).server
+            self.server = build_server(self.settings)
         scheduled(self.settings, self.engine, server=self.server)
 
     def trigger(self) -> dict[str, Any]:

@@ -160,3 +160,26 @@ def test_the_scheduler_adds_the_morning_briefing_only_when_asked(brief_settings,
             continue
         fields = {f.name: str(f) for f in job.trigger.fields}
         assert fields["hour"] == "7" and fields["minute"] == "30" and str(job.trigger.timezone) == "Asia/Shanghai"
+
+
+def test_the_app_for_a_briefing_can_be_built_in_a_job_thread(brief_settings):
+    """A scheduler runs the briefing in a worker thread, after Dash was imported in the main
+    one: Dash's context variable is unset there and register_page raised LookupError."""
+    import threading
+
+    import dash  # noqa: F401 — imported in this (main) thread first, as in the scheduler
+
+    from briefings.archive import build_server
+
+    outcome: list = []
+
+    def job() -> None:
+        try:
+            outcome.append(build_server(brief_settings))
+        except Exception as exc:  # noqa: BLE001 — the test reports it
+            outcome.append(exc)
+
+    worker = threading.Thread(target=job)
+    worker.start()
+    worker.join(120)
+    assert outcome and not isinstance(outcome[0], Exception), outcome
