@@ -16,7 +16,6 @@ empty page with the same browser.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import resource
@@ -107,11 +106,10 @@ def main() -> None:
     day = default_day(settings)
     printer = process_printer()
     # the floor: the same browser printing a blank page (no document, no plotly) — time and memory
-    blank = "<html><body>x<script>window.cbPrint={done:true}</script></body></html>"
-    printer.print_pdf(blank)
+    printer.print_parts("", "x")
     with Sampler() as idle:
         t = time.perf_counter()
-        printer.print_pdf(blank)
+        printer.print_parts("", "x")
         floor = time.perf_counter() - t
     rows = []
     out_dir = Path(tempfile.mkdtemp(prefix="cb-brief-out-"))

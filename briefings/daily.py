@@ -80,11 +80,9 @@ def build_daily(settings: Settings, engine: Engine, day: dt.date, lang: str = "z
     for domain in DOMAIN_PAGES:
         times = [s["data_time"] for s in sources if s["domain"] == domain and s["data_time"] is not None]
         newest = max(times) if times else None
-        doc.cover.append((t("brief.cover.asof", lang, domain=t(f"domain.{domain}", lang)),
-                          f"{_local(newest, tz)}（{format_age((now - newest).total_seconds(), lang)}）"
-                          if newest and lang == "zh" else
-                          f"{_local(newest, tz)} ({format_age((now - newest).total_seconds(), lang)})" if newest
-                          else t("brief.cover.never", lang)))
+        value = (t("brief.cover.asof_value", lang, time=_local(newest, tz),
+                   age=format_age((now - newest).total_seconds(), lang)) if newest else t("brief.cover.never", lang))
+        doc.cover.append((t("brief.cover.asof", lang, domain=t(f"domain.{domain}", lang)), value))
     n = 1
     doc.sections.append(index_section(settings, engine, day, lang, heading(n, t("brief.index", lang), lang)))
     view = View(range="custom", start=day.isoformat(), end=day.isoformat())
@@ -212,8 +210,8 @@ def movers_table(settings: Settings, engine: Engine, domain: str, day: dt.date, 
         y, w = yday.get(scope), week.get(scope)
         rows.append((abs(v - y) if y is not None else -1, scope, v, y, w))
     rows.sort(key=lambda r: (-r[0], str(r[1])))
-    fmt = (lambda v: f"{v:.0%}") if name == "crowding" else (lambda v: f"{v:,.0f}" if how == "sum" or name == "aqi"
-                                                             else f"{v:.2f}")
+    pattern = "{:.0%}" if name == "crowding" else ("{:,.0f}" if how == "sum" or name == "aqi" else "{:.2f}")
+    fmt = pattern.format
     body = [[names.get(scope, scope or t("page.all_districts", lang)), fmt(v), _opt(y, fmt), _delta(v, y),
              _opt(w, fmt), _delta(v, w)] for _, scope, v, y, w in rows[:top]]
     return Table(f"{t('brief.changes', lang)} · {t(label, lang)}",
@@ -284,8 +282,7 @@ def warnings_section(settings: Settings, engine: Engine, start: dt.datetime, end
             level_name = pick(level_of(lv).label_zh, level_of(lv).label_en, lang)
         except (KeyError, ValueError):
             level_name = lv or "—"
-        at = ev.at if ev.at.tzinfo else ev.at.replace(tzinfo=UTC)
-        rows.append([at.astimezone(settings.tz).strftime("%H:%M"), t(f"brief.event.{kind}", lang), level_name,
+        rows.append([ev.at.astimezone(settings.tz).strftime("%H:%M"), t(f"brief.event.{kind}", lang), level_name,
                      t(f"domain.{ev.domain}", lang), pick(ev.title_zh or "", ev.title_en or "", lang)])
     sec.blocks.append(Note(t("brief.warnings.summary", lang, raised=counts["fired"], escalated=counts["escalated"],
                              resolved=counts["resolved"], active=active) if rows else

@@ -11,6 +11,10 @@ The document is served to the page from memory through Playwright's request rout
 package — no web server, no sign-in and no network is needed, so ``citybrain brief``
 and the scheduler print exactly what the web route prints.
 
+Loading plotly.js costs more than drawing a whole briefing, so the printer keeps one
+warm page with it loaded and swaps each document into it (``cbRender``), replacing the
+page every :attr:`Printer.WARM_PRINTS` prints to bound what it can accumulate.
+
 Printing waits for the explicit signal the layout's script raises once every figure is
 drawn (``window.cbPrint.done``), never a fixed sleep; the script's record of what it
 drew (points per figure, errors) comes back with the PDF for the checks.
@@ -72,19 +76,10 @@ class Printer:
         self._lock = threading.Lock()
 
     # -- public
-    def print_pdf(self, html: str, *, header: str = "", footer: str = "", timeout: float = 60.0,
-                  locale: str = "zh-CN") -> Printed:
-        """Load ``html``, wait for its "all figures drawn" signal, print A4 portrait."""
-        future = self._thread.submit(self._print, html, header, footer, timeout, locale)
-        try:
-            return future.result(timeout=timeout + 30)
-        except cf.TimeoutError:
-            raise PrintFailed(f"Chromium did not finish printing within {timeout + 30:.0f} s") from None
-
     def print_parts(self, css: str, body: str, *, lang: str = "zh-CN", title: str = "", header: str = "",
                     footer: str = "", timeout: float = 60.0) -> Printed:
-        """Print a document given as (stylesheet, body) in the warm page, where plotly.js is
-        already loaded: the usual path (``print_pdf`` loads a whole page each time)."""
+        """Print a document given as (stylesheet, body, from :func:`briefings.layout.render_parts`)
+        in the warm page, wait for its "all figures drawn" signal, print A4 portrait."""
         future = self._thread.submit(self._print_warm, css, body, lang, title, header, footer, timeout)
         try:
             return future.result(timeout=timeout + 30)
@@ -120,35 +115,6 @@ class Printer:
             raise ChromiumMissing(f"Chromium at {self.executable} did not start ({str(exc).splitlines()[0]}); "
                                   f"{INSTALL_HINT}") from None
         return self._browser
-
-    def _print(self, html: str, header: str, footer: str, timeout: float, locale: str) -> Printed:
-        import time
-
-        started = time.perf_counter()
-        browser = self._ensure_browser()
-        context = browser.new_context(locale=locale, viewport={"width": 794, "height": 1123})
-        errors: list[str] = []
-        try:
-            page = context.new_page()
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
-            page.route(f"{BASE}/**", functools.partial(_serve, html.encode("utf-8")))
-            ms = timeout * 1000
-            try:
-                page.goto(f"{BASE}/", wait_until="load", timeout=ms)
-                page.wait_for_function("() => window.cbPrint && window.cbPrint.done === true", timeout=ms)
-            except Exception as exc:  # noqa: BLE001 — Playwright TimeoutError/Error
-                detail = "; ".join(errors[:3]) or str(exc).splitlines()[0]
-                raise PrintFailed(f"the print layout did not signal that its figures were drawn ({detail})") from None
-            report = page.evaluate("() => window.cbPrint")
-            pdf = page.pdf(format="A4", print_background=True, display_header_footer=True,
-                           header_template=header or "<span></span>", footer_template=footer or "<span></span>",
-                           margin={"top": "18mm", "bottom": "16mm", "left": "14mm", "right": "14mm"},
-                           prefer_css_page_size=False)
-        finally:
-            context.close()
-        return Printed(pdf=pdf, figures=list(report.get("figures") or []), headings=list(report.get("headings") or []),
-                       errors=errors + list(report.get("errors") or []), seconds=time.perf_counter() - started)
 
     #: prints served by one warm page before it is replaced (bounds what a page can leak)
     WARM_PRINTS = 50

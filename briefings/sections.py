@@ -21,6 +21,7 @@ import plotly.io as pio
 from briefings.document import Figure, Kpi, Note, Table
 from citybrain.i18n import format_age, pick, t
 from citybrain.settings import Settings
+from components.page.kpi import change_text
 
 #: the themed pages in briefing order: domain → page module
 DOMAIN_PAGES: dict[str, str] = {"traffic": "pages.traffic", "environment": "pages.environment",
@@ -61,20 +62,13 @@ def kpi_blocks(kpis: Sequence[Any], lang: str) -> list[Kpi]:
     for k in kpis:
         parts = []
         for key, change in zip(k.compare_keys, (k.wow, k.yoy), strict=True):
-            parts.append(f"{t(key, lang)} {_change_text(change, k.is_pp)}")
+            parts.append(f"{t(key, lang)} {change_text(change, k.is_pp)}")
         tone = ""
         if k.wow is not None and abs(k.wow) >= 0.0005 and k.better:
             tone = "good" if (k.wow > 0) == (k.better == "up") else "bad"
         note = "　".join(parts) + (f"　{k.note}" if k.note else "")
         out.append(Kpi(k.label, k.value, k.unit, note=note, tone=tone))
     return out
-
-
-def _change_text(change: float | None, is_pp: bool = False) -> str:
-    if change is None:
-        return "—"
-    sign = "+" if change > 0 else ""
-    return f"{sign}{change * 100:.1f}{'pp' if is_pp else '%'}"
 
 
 def figure_blocks(prefix: str, spec: Any, figures: dict[str, Any], lang: str, *,

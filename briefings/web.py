@@ -27,11 +27,8 @@ UTC = dt.timezone.utc
 def init_app(server: flask.Flask) -> None:
     from access import require
 
-    def page_resource(page: str) -> str:
-        return page
-
     @server.get("/export/pdf/<page>")
-    @require("pdf", page_resource, audit_as="pdf")
+    @require("pdf", lambda page: page, audit_as="pdf")
     def export_page_pdf(page: str) -> Any:
         return _export(page)
 

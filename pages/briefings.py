@@ -7,7 +7,6 @@ job (for when the general office needs it before 07:30 or after a failure).
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import dash
@@ -48,12 +47,10 @@ def archive_table(rows: list[dict[str, Any]], tz: Any, lang: str) -> Any:
         link: Any = "—"
         if r.get("path") and r["status"] != "running":
             link = html.A(t("brief.download", lang), href=f"/briefings/{r['id']}.pdf", className="cb-brief-download")
-        created = r["created_at"]
-        created = created if created.tzinfo else created.replace(tzinfo=dt.timezone.utc)
         body.append([r["date"].isoformat(), t(f"brief.kind.{r['kind']}", lang),
                      dmc.Badge(t(f"brief.state.{r['status']}", lang),
                                color={"done": "green", "failed": "red"}.get(r["status"], "gray"), variant="light"),
-                     str(r.get("pages") or "—"), created.astimezone(tz).strftime("%Y-%m-%d %H:%M"), link,
+                     str(r.get("pages") or "—"), r["created_at"].astimezone(tz).strftime("%Y-%m-%d %H:%M"), link,
                      (r.get("error") or "")[:160]])
     return table([t("brief.col.date", lang), t("brief.col.kind", lang), t("brief.col.status", lang),
                   t("brief.col.pages", lang), t("brief.col.created", lang), t("brief.col.download", lang),

@@ -11,6 +11,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "brief.cover.period": ("统计时段", "Period"),
     "brief.cover.generated": ("生成时间", "Generated at"),
     "brief.cover.asof": ("数据截至·{domain}", "Data as of · {domain}"),
+    "brief.cover.asof_value": ("{time}（{age}）", "{time} ({age})"),
     "brief.cover.never": ("尚无数据", "no data yet"),
     "brief.cover.filters": ("筛选条件", "Filters"),
     "brief.cover.page": ("页面", "Page"),

@@ -36,13 +36,20 @@ class Kpi:
     is_pp: bool = False  # changes are percentage points, not relative
 
 
+def change_text(change: float | None, is_pp: bool = False) -> str:
+    """``+5.0%`` / ``-2.0pp`` / ``—`` — the comparison as the card and the PDF print it."""
+    if change is None:
+        return "—"
+    sign = "+" if change > 0 else ""
+    return f"{sign}{change * 100:.1f}{'pp' if is_pp else '%'}"
+
+
 def _delta(label_key: str, change: float | None, better: str, lang: str, is_pp: bool) -> Any:
     label = t(label_key, lang)
     if change is None:
         return dmc.Tooltip(html.Span([label, " —"], className="cb-kpi-delta cb-kpi-delta-none"),
                            label=t("kpi.no_base", lang), withArrow=True)
-    sign = "+" if change > 0 else ""
-    text = f"{sign}{change * 100:.1f}{'pp' if is_pp else '%'}"
+    text = change_text(change, is_pp)
     tone = "flat"
     if abs(change) >= 0.0005 and better:
         tone = "good" if (change > 0) == (better == "up") else "bad"

@@ -101,7 +101,7 @@ def test_no_chromium_says_how_to_install_it():
     printer = Printer(executable="/nonexistent/chromium")
     try:
         with pytest.raises(ChromiumMissing, match="apt-get install chromium"):
-            printer.print_pdf("<html></html>", timeout=5)
+            printer.print_parts("", "", timeout=5)
     finally:
         printer.close()
 
