@@ -6,6 +6,7 @@ need nothing to be protected; the hooks they may use:
 * ``dash.register_page(..., access="<resource>")`` — which permission column a new page is;
 * :func:`current_principal` — who is signed in (``components.center.actor`` reads ``flask.g.user``);
 * :func:`visible_screens` — the wall screens the signed-in wall token may show;
+* :func:`may` — whether to offer an action (a button) to the signed-in principal;
 * :func:`require` — decorator guarding a plain Flask route (PDF, file export).
 """
 
@@ -24,7 +25,7 @@ from access.state import EXTENSION, AccessState
 
 log = logging.getLogger("citybrain.access")
 
-__all__ = ["init_app", "current_principal", "visible_screens", "require", "allowed", "Principal", "ROLES",
+__all__ = ["init_app", "current_principal", "may", "visible_screens", "require", "allowed", "Principal", "ROLES",
            "PERMISSIONS", "AccessConfig"]
 
 
@@ -54,6 +55,18 @@ def init_app(server: flask.Flask, settings: Any, *, open_demo: bool | None = Non
 def current_principal() -> Principal | None:
     """The signed-in principal of this request (None outside a request or when nobody is)."""
     return getattr(flask.g, "user", None) if flask.has_request_context() else None
+
+
+def may(action: str, resource: str) -> bool:
+    """Should the page offer ``action`` on ``resource`` to whoever is signed in?
+
+    Presentation only — the route behind the button enforces the same table
+    (:func:`require`). Outside a request (a layout built by a test or a job) there is
+    nobody to hide it from, so it is offered.
+    """
+    if not flask.has_request_context():
+        return True
+    return allowed(current_principal(), action, resource)
 
 
 def visible_screens(screens: list[Any]) -> list[Any]:

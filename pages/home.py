@@ -43,7 +43,7 @@ def layout(**_: Any) -> Any:
                 dmc.Title(pick(s.city.name_zh, s.city.name_en, lang), order=1, className="cb-home-city"),
                 dmc.Text(t("home.overview", lang), c="dimmed", size="lg"),
             ], align="baseline"),
-            pdf_button("home-pdf", "/export/pdf/overview", lang),
+            pdf_button("home-pdf", "/export/pdf/overview", lang, "overview"),
         ], justify="space-between", align="center"),
         html.Div(id=VITAL, className="cb-home-vital"),
         html.Div(id=DOMAINS, className="cb-home-domains"),

@@ -63,11 +63,18 @@ class PageSpec:
         return f"{self.prefix}-map"
 
 
-def pdf_button(component_id: str, href: str, lang: str) -> Any:
+def pdf_button(component_id: str, href: str, lang: str, resource: str) -> Any:
     """"导出简报 / Export PDF": a link to the print of the current view (the page keeps
-    ``href`` in step with its filters); a plain link, so the browser downloads the file."""
+    ``href`` in step with its filters); a plain link, so the browser downloads the file.
+
+    A role without ``pdf`` on ``resource`` does not see it (the link stays in the layout,
+    hidden, because the page's callback keeps its ``href`` up to date)."""
+    import access
+
+    shown = access.may("pdf", resource)
     return html.A(dmc.Button(t("brief.export", lang), size="xs", variant="light", className="cb-pdf-button"),
-                  id=component_id, href=href, target="_blank", rel="noopener", className="cb-pdf-link")
+                  id=component_id, href=href, target="_blank", rel="noopener", className="cb-pdf-link",
+                  hidden=not shown)
 
 
 def translated_columns(columns: Sequence[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
@@ -85,7 +92,7 @@ def domain_layout(spec: PageSpec, settings: Settings, view: View, lang: str) -> 
             dmc.Group([dmc.Title(t(f"domain.{spec.domain}", lang), order=2, className="cb-page-title"),
                        html.Div(id=spec.id("badges"), className="cb-page-badges")], gap="sm", align="center"),
             dmc.Group([html.Div(id=spec.id("asof"), className="cb-page-asof"),
-                       pdf_button(spec.id("pdf"), f"/export/pdf/{spec.domain}{view.to_query()}", lang)],
+                       pdf_button(spec.id("pdf"), f"/export/pdf/{spec.domain}{view.to_query()}", lang, spec.domain)],
                       gap="sm", align="center"),
         ], justify="space-between", align="center"),
         filter_bar(spec.prefix, settings, view, lang, ranges=spec.ranges,

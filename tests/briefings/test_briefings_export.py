@@ -71,3 +71,23 @@ def test_themed_pages_and_home_carry_the_export_button(brief_app):
         home = json.dumps(home_page.layout().to_plotly_json(), default=str, ensure_ascii=False)
     assert "/export/pdf/traffic?district=411002&range=7d" in traffic and t("brief.export", "zh") in traffic
     assert "/export/pdf/overview" in home
+
+
+@pytest.mark.parametrize(("role", "domains", "shown"), [
+    ("leader", (), True),
+    ("department", ("traffic",), True),
+    ("department", ("environment",), False),
+    ("duty", (), False),
+])
+def test_export_button_is_offered_only_to_whoever_may_print(brief_app, role, domains, shown):
+    """The route refuses a role without ``pdf`` (403); the page does not offer it the button."""
+    import flask
+
+    from access.roles import Principal
+    from components.page.layout import pdf_button
+
+    with brief_app.server.test_request_context("/traffic"):
+        flask.g.user = Principal(name="u", role=role, domains=domains)
+        link = pdf_button("x-pdf", "/export/pdf/traffic", "zh", "traffic")
+    assert link.hidden is (not shown)
+    assert link.href == "/export/pdf/traffic"  # kept in the layout for the page's href callback
