@@ -15,6 +15,14 @@ come back in the report.
 
 Staleness rules are skipped: ``source_status`` holds only the present, not the past.
 Notifications are not queued unless ``notify=True`` (a backtest must not page anybody).
+
+Quiet instants are not sent to the store. With no warning of the replayed rules open and
+no scope's condition active, the live engine writes nothing at that instant (a warning
+only opens on an active condition — ``alerts.lifecycle.step``), yet it still queries the
+silences and the open warnings in a transaction of its own: 144 round trips a day, 52,560
+a year (69 s of a year's replay on the big city, issue 10). Replay observes each instant
+itself (the same pure ``observe`` the engine calls) and calls the engine only when a
+condition is active or a warning is open, so the warnings, events and times are the same.
 """
 
 from __future__ import annotations
@@ -27,7 +35,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, delete, func, or_, select
 from sqlalchemy.pool import StaticPool
 
-from alerts.engine import EvaluationReport, ScopeDirectory, evaluate_at, load_indicators
+from alerts.conditions import IndicatorData, observe
+from alerts.engine import EvaluationReport, ScopeDirectory, _holiday_calendar, evaluate_at, load_indicators
 from alerts.handling import warning_with_history
 from alerts.rules import WarningConfig, load_warning_config
 from citybrain.settings import Settings
@@ -69,10 +78,18 @@ def replay(settings: Settings, engine: Engine, *, start: datetime, end: datetime
     directory = ScopeDirectory(settings)
     webhooks = config.webhooks if notify else []
     first_id = _max_id(target)
+    ids_replayed = [r.id for r in usable]
+    open_any = False  # rewind (or the empty scratch store) leaves none of the rules' warnings open
+    calendar = _holiday_calendar()
     now = start
     while now < end:
-        report.totals.add(evaluate_at(settings, target, rules=usable, data=data, sources=[], now=now,
-                                      webhooks=webhooks, directory=directory, silence_engine=engine))
+        quiet = None if open_any else _quiet(settings, usable, data, now, calendar)
+        if quiet is not None:
+            report.totals.add(quiet)
+        else:
+            report.totals.add(evaluate_at(settings, target, rules=usable, data=data, sources=[], now=now,
+                                          webhooks=webhooks, directory=directory, silence_engine=engine))
+            open_any = _any_open(target, ids_replayed)
         report.steps += 1
         now += step
     with target.connect() as conn:
@@ -97,6 +114,30 @@ def rewind(engine: Engine, rule_ids: Sequence[str], start: datetime) -> int:
             conn.execute(delete(warning_events).where(warning_events.c.warning_id.in_(ids)))
             conn.execute(delete(warnings).where(warnings.c.id.in_(ids)))
     return len(doomed)
+
+
+def _quiet(settings: Settings, rules: Sequence[Any], data: IndicatorData, now: datetime,
+           calendar: Any) -> EvaluationReport | None:
+    """The engine's report for ``now`` when, with no warning open, it would write nothing
+    (no condition active, no rule failing); None when the engine must run."""
+    observed = 0
+    for rule in rules:
+        try:
+            seen = observe(rule, data, now, tz=settings.tz, calendar=calendar, sources=[])
+        except Exception:  # noqa: BLE001 — the engine logs it and reports the error itself
+            return None
+        if any(o.status == "active" for o in seen.values()):
+            return None
+        observed += len(seen)
+    return EvaluationReport(now=now, rules=len(rules), observed=observed)
+
+
+def _any_open(engine: Engine, rule_ids: Sequence[str]) -> bool:
+    if not rule_ids:
+        return False
+    with engine.connect() as conn:
+        return conn.execute(select(warnings.c.id).where(warnings.c.open_key.is_not(None),
+                                                        warnings.c.rule.in_(list(rule_ids))).limit(1)).first() is not None
 
 
 def _scratch_store() -> Engine:

@@ -129,3 +129,26 @@ def test_dry_run_tries_a_rule_without_touching_the_store(settings, history):
         ("TS05", local(2026, 10, 1, 10)), ("TS04", local(2026, 10, 2, 10))]
     with history.connect() as conn:
         assert conn.execute(select(func.count()).select_from(warnings)).scalar() == 0
+
+
+def test_skipping_quiet_instants_changes_nothing(settings, history, monkeypatch):
+    """Replay hands the engine only instants with an active condition or an open warning
+    (issue 10: the year's replay was 52,560 store round trips); calling it at every instant,
+    as it used to, gives the same warnings, events, times and totals."""
+    import alerts.replay
+
+    calls = []
+    real = alerts.replay.evaluate_at
+    monkeypatch.setattr(alerts.replay, "evaluate_at", lambda *a, **k: calls.append(k["now"]) or real(*a, **k))
+    start, end = z(2026, 9, 30, 16), z(2026, 11, 21)
+    fast = replay(settings, history, start=start, end=end, step=STEP)
+    skipping = len(calls)
+    monkeypatch.setattr(alerts.replay, "_quiet", lambda *a, **k: None)
+    every = replay(settings, history, start=start, end=end, step=STEP)
+    assert len(calls) - skipping == every.steps == fast.steps
+    assert 0 < skipping < every.steps / 5, "the quiet instants are skipped, the episodes are not"
+    assert [_comparable(w) for w in fast.warnings] == [_comparable(w) for w in every.warnings]
+    assert sorted(summary(fast.warnings), key=lambda s: s[2]) == EXPECTED
+    keep = ("rules", "observed", "opened", "fired", "escalated", "deescalated", "resolved", "discarded", "silenced",
+            "notifications", "errors")
+    assert {k: getattr(fast.totals, k) for k in keep} == {k: getattr(every.totals, k) for k in keep}
