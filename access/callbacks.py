@@ -98,8 +98,12 @@ def _reg_id(spec: dict[str, Any]) -> Any:
 
 
 def decide(principal: Principal, body: dict[str, Any], callback_map: dict[str, Any], index: ComponentIndex,
-           settings: Settings, engine: Engine) -> Decision:
-    """May ``principal`` run the callback request ``body``? Deny unless everything checks out."""
+           settings: Settings, engine: Engine, memo: dict[Any, Any] | None = None) -> Decision:
+    """May ``principal`` run the callback request ``body``? Deny unless everything checks out.
+
+    ``memo`` (a dict kept per app, see :func:`attribute`) saves re-attributing the same
+    outputs on every request; without it everything is computed afresh (same decision).
+    """
     key = body.get("output")
     entry = callback_map.get(key) if isinstance(key, str) else None
     if entry is None:
@@ -115,27 +119,15 @@ def decide(principal: Principal, body: dict[str, Any], callback_map: dict[str, A
     if any(cid == ROUTER_OUTPUT for cid, _ in outputs):
         return _decide_router(principal, values, settings, engine)
 
-    # wildcard outputs (MATCH/ALL) are attributed by the concrete ids the request names,
-    # each checked against the registered pattern; without any, by the pattern (stricter)
-    patterns = [cid for cid, _ in outputs]
-    concrete = [i["id"] for i in _items(body.get("outputs"))]
-    if any(not _matches(c, patterns) for c in concrete):
-        return Decision(False, "outputs differ from the callback's registered outputs")
-    resources: set[str] = set()
-    for cid in concrete or patterns:
-        owners = index.resources_of(cid)
-        if not owners:
-            return Decision(False, f"callback output {cid!r} is on no known page (admin-only)") if principal.role != "admin" \
-                else Decision(True, resources={"audit"})
-        resources |= {r for r in owners if r is not None}
-    action = "view"
+    found = attribute(key, outputs, entry, body.get("outputs"), index, memo)
+    if found.problem:
+        return Decision(False, found.problem)
+    if found.unowned:
+        return Decision(False, f"callback output {found.unowned[0]!r} is on no known page (admin-only)") \
+            if principal.role != "admin" else Decision(True, resources={"audit"})
+    resources = set(found.resources)
+    action = found.action
     triggers = [str(p).rsplit(".", 1)[0] for p in body.get("changedPropIds") or []]
-    for spec in entry.get("inputs", []):
-        for k in _keys(_reg_id(spec)):
-            if k in ACTION_INPUTS:
-                action = ACTION_INPUTS[k]
-    if any(index.type_of(cid) in DOWNLOAD_TYPES for cid in concrete or patterns):
-        action = "export"
     # a warnings-center action is allowed per the warning's domain, below; viewing needs the page
     for res in resources:
         if not allowed(principal, "view", res):
@@ -160,6 +152,72 @@ def decide(principal: Principal, body: dict[str, Any], callback_map: dict[str, A
     if decision.audit and decision.audit.startswith("warning."):
         decision.target = f"warning:{values.get((WARNING_IDS[0], 'data'))}"
     return decision
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """What a callback request's outputs say about it, whoever sends it: the first problem
+    (outputs not the registered ones), or the first output on no known page, or the
+    resources of the pages holding its outputs and the action it performs."""
+
+    problem: str = ""
+    unowned: tuple[Any, ...] = ()  # (the first output id on no known page,)
+    resources: frozenset[str] = frozenset()
+    action: str = "view"
+
+
+#: attributions remembered per app before the memo starts over (bounds its memory)
+MEMO_SIZE = 256
+
+
+def attribute(key: str, outputs: list[tuple[Any, str]], entry: dict[str, Any], body_outputs: Any,
+              index: ComponentIndex, memo: dict[Any, Any] | None = None) -> Attribution:
+    """Attribute the outputs ``body_outputs`` of the registered callback ``key`` to pages.
+
+    Depends only on the callback, the concrete output ids the request names and the
+    component index — never on who asks — so it is the same for every refresh of every
+    wall showing the same layout (~700 id lookups for the wall's ALL outputs). ``memo``
+    keeps it per (callback, exact outputs) for one index; a different request body is a
+    different key, so a memo hit gives exactly what computing it would.
+    """
+    if memo is None:
+        return _attribute(outputs, entry, body_outputs, index)
+    if memo.get("index") is not index:  # built lazily once per app; never mix two
+        memo.clear()
+        memo["index"] = index
+    mkey = (key, json.dumps(body_outputs, sort_keys=True, separators=(",", ":")))
+    found = memo.get(mkey)
+    if found is None:
+        found = _attribute(outputs, entry, body_outputs, index)
+        if len(memo) > MEMO_SIZE:  # many different output sets (crafted bodies): start over
+            memo.clear()
+            memo["index"] = index
+        memo[mkey] = found
+    return found
+
+
+def _attribute(outputs: list[tuple[Any, str]], entry: dict[str, Any], body_outputs: Any,
+               index: ComponentIndex) -> Attribution:
+    # wildcard outputs (MATCH/ALL) are attributed by the concrete ids the request names,
+    # each checked against the registered pattern; without any, by the pattern (stricter)
+    patterns = [cid for cid, _ in outputs]
+    concrete = [i["id"] for i in _items(body_outputs)]
+    if any(not _matches(c, patterns) for c in concrete):
+        return Attribution(problem="outputs differ from the callback's registered outputs")
+    resources: set[str] = set()
+    for cid in concrete or patterns:
+        owners = index.resources_of(cid)
+        if not owners:
+            return Attribution(unowned=(cid,))
+        resources |= {r for r in owners if r is not None}
+    action = "view"
+    for spec in entry.get("inputs", []):
+        for k in _keys(_reg_id(spec)):
+            if k in ACTION_INPUTS:
+                action = ACTION_INPUTS[k]
+    if any(index.type_of(cid) in DOWNLOAD_TYPES for cid in concrete or patterns):
+        action = "export"
+    return Attribution(resources=frozenset(resources), action=action)
 
 
 def _keys(cid: Any) -> list[str]:

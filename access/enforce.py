@@ -42,6 +42,7 @@ UTC = dt.timezone.utc
 PUBLIC_PREFIXES = ("/_dash-component-suites/", "/assets/", "/set-lang/", "/static/")
 PUBLIC_PATHS = ("/login", "/logout", "/healthz", "/_favicon.ico", "/favicon.ico", "/_reload-hash")
 DASH_CALLBACK = "/_dash-update-component"
+ATTRIBUTIONS = "citybrain.access.attributions"
 
 
 def _deny_json(status: int, message: str) -> flask.Response:
@@ -96,12 +97,19 @@ def _api_routing(req: flask.Request) -> Any:
     return _deny_json(404, f"no API route {req.path}; see /api/v1/openapi.json")
 
 
+def _attributions() -> dict[Any, Any]:
+    """This app's memo of callback attributions (:func:`access.callbacks.attribute`): per
+    app in its extensions, like the component index it is derived from."""
+    return flask.current_app.extensions.setdefault(ATTRIBUTIONS, {})
+
+
 def _guard_callback(principal: Any) -> Any:
     body = flask.request.get_json(silent=True)
     if not isinstance(body, dict):
         return _deny_json(400, "a callback request needs a JSON body")
     st = state()
-    decision = decide(principal, body, st.callback_map(), st.component_index(), context.settings(), context.engine())
+    decision = decide(principal, body, st.callback_map(), st.component_index(), context.settings(), context.engine(),
+                      memo=_attributions())
     if not decision.allowed:
         log.info("access: %s denied callback %s (%s)", principal.name, str(body.get("output"))[:120], decision.reason)
         if decision.action != "view":
