@@ -12,7 +12,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import repeat
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -22,9 +24,20 @@ from citybrain.settings import Settings, Source
 from connectors import validate as v
 from connectors.fields import ENTITY_KIND, FIELDS, KEYS
 from connectors.periods import parse_period
-from connectors.units import converter
+from connectors.units import converter, factor
 
 UTC = dt.timezone.utc
+#: what the batch path's quick checks put in place of a value they do not accept; the
+#: row is then mapped by ``map_row``, which gives it exactly its value or its reason
+_SLOW = object()
+_FLOAT_MAX = sys.float_info.max
+_EXACT_INT = 2 ** 53  # ints up to here survive as_int's trip through float unchanged
+#: the time-series shapes: (required fields, the row's fields in order)
+_SERIES = {
+    "environment": (("station", "time"), ("station", "time", "pm25", "pm10", "so2", "no2", "co", "o3")),
+    "traffic": (("segment", "time"), ("segment", "time", "speed", "volume", "occupancy")),
+    "tourism": (("site", "time", "present"), ("site", "time", "present", "entries", "exits")),
+}
 
 
 @dataclass(frozen=True)
@@ -59,18 +72,84 @@ class Mapper:
         self._instants: dict[object, dt.datetime] = {}
         # raises ValueError naming the unit when the config asks for an impossible conversion
         self.converters = {f: converter(f, u, self.fields[f].unit) for f, u in source.units.items()}
+        self.factors = {f: factor(f, u, self.fields[f].unit) for f, u in source.units.items()}
+        # The batch path looks codes up directly: only those as_text returns unchanged
+        # (stripped, not too long) qualify; any other spelling takes the per-row path.
+        self._fast_lookup = {
+            "entity": {e: e for e in self.entities if _plain(e)},
+            "district": {k: c for k, c in self.districts.items() if _plain(k)},
+            "indicator": {k: k for k in self.indicators if _plain(k)},
+        }
 
-    def map_batch(self, raws: Iterable[Mapping[str, Any]], now: dt.datetime) -> Batch:
-        """Map rows in watermark order; of duplicate keys the later (newer) row is kept."""
+    def map_batch(self, raws: Sequence[Mapping[str, Any]], now: dt.datetime) -> Batch:
+        """Map rows in watermark order; of duplicate keys the later (newer) row is kept.
+
+        A backfill maps millions of rows, so the batch is mapped a column at a time with
+        quick type-and-range checks (issue 10); a row any check does not accept goes
+        through ``map_row`` as before, so its value or its reason is exactly the per-row one.
+        """
+        raws = raws if isinstance(raws, list) else list(raws)
+        n = len(raws)
+        if not n:
+            return Batch([], [])
+        columns = self.source.columns
+        values: dict[str, list[Any]] = {}
+        for name, column in columns.items():
+            col = [raw.get(column) for raw in raws]
+            try:
+                values[name] = self._column(name, col)
+            except Exception:  # noqa: BLE001 — e.g. an int too large for a float: the per-row path says what
+                values[name] = [_SLOW] * n
+        slow = {i for col in values.values() if _SLOW in col for i, x in enumerate(col) if x is _SLOW}
+        series = _SERIES.get(self.domain)
+        rows: list[dict[str, Any] | None]
+        if series is not None:
+            required, shape = series
+            for name in required:
+                col = values.get(name)
+                if col is None:
+                    slow = set(range(n))  # not configured: every row is refused, with the per-row reason
+                elif None in col:
+                    slow.update(i for i, x in enumerate(col) if x is None)
+            keys = (*shape, "source", "source_updated_at", "ingested_at")
+            lists = [values[k] if k in values else repeat(None) for k in shape]
+            lists += [repeat(self.source.name), values.get("updated_at") or repeat(None), repeat(now)]
+            rows = [dict(zip(keys, t)) for t in zip(*lists)]
+        else:
+            names = list(values)
+            rows = []
+            for i, t in enumerate(zip(*values.values())):
+                if i in slow:
+                    rows.append(None)
+                    continue
+                try:
+                    rows.append(self._complete(dict(zip(names, t)), now))
+                except v.Invalid:  # the per-row path raises it again, with its row key and values
+                    slow.add(i)
+                    rows.append(None)
+        key_fields = KEYS[self.domain]
+        if not slow:
+            keys_of = [tuple(r[k] for k in key_fields) for r in rows] if series is None else \
+                list(zip(*[values[k] for k in key_fields]))
+            if len(set(keys_of)) == n:  # the usual batch: every row valid, every key once
+                return Batch(rows, [])  # type: ignore[arg-type]
+        return self._collect(raws, rows, slow, now)
+
+    def _collect(self, raws: Sequence[Mapping[str, Any]], mapped: list[dict[str, Any] | None], slow: set[int],
+                 now: dt.datetime) -> Batch:
+        """The rows in order, the rejected and the duplicates set aside: the per-row rules."""
         kept: dict[tuple[Any, ...], tuple[dict[str, Any], Mapping[str, Any]]] = {}
         rejected: list[Rejected] = []
         key_fields = KEYS[self.domain]
-        for raw in raws:
-            try:
-                row = self.map_row(raw, now)
-            except v.Invalid as exc:
-                rejected.append(Rejected(str(exc), exc.field, self._raw_key(raw), jsonable(raw)))
-                continue
+        for i, raw in enumerate(raws):
+            if i in slow:
+                try:
+                    row = self.map_row(raw, now)
+                except v.Invalid as exc:
+                    rejected.append(Rejected(str(exc), exc.field, self._raw_key(raw), jsonable(raw)))
+                    continue
+            else:
+                row = mapped[i]  # type: ignore[assignment]
             key = tuple(row[k] for k in key_fields)
             if key in kept:
                 _, earlier = kept.pop(key)
@@ -85,11 +164,65 @@ class Mapper:
         out: dict[str, Any] = {}
         for name, column in self.source.columns.items():
             out[name] = self._value(name, raw.get(column))
+        return self._complete(out, now)
+
+    def _complete(self, out: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
         row = getattr(self, f"_finish_{self.domain}")(out)
         row["source"] = self.source.name
         row["source_updated_at"] = out.get("updated_at")
         row["ingested_at"] = now
         return row
+
+    # -- one column (the batch path) -----------------------------------------------------
+    def _column(self, name: str, col: list[Any]) -> list[Any]:
+        """``col``'s canonical values where a quick check proves them the same as ``_value``'s,
+        ``_SLOW`` elsewhere. Missing values (None) are None, as in ``_value``."""
+        spec = self.fields[name]
+        kind = spec.kind
+        if kind == "time":
+            # many rows share a timestamp: each distinct value converted once, as in _value
+            cache = self._instants
+            if len(cache) > 100_000:
+                cache.clear()
+            for x in set(col) - cache.keys():
+                try:
+                    cache[x] = self._value(name, x)
+                except v.Invalid:
+                    pass
+            return [cache.get(x, _SLOW) for x in col]
+        if kind == "float":
+            lo = -_FLOAT_MAX if spec.low is None else spec.low  # finite bounds: inf and NaN fail them
+            hi = _FLOAT_MAX if spec.high is None else spec.high
+            f = self.factors.get(name, 1.0)
+            if f == 1.0:
+                return [x if type(x) is float and lo <= x <= hi else
+                        (y if type(x) is int and lo <= (y := float(x)) <= hi else None if x is None else _SLOW)
+                        for x in col]
+            return [y if type(x) is float and lo <= (y := x * f) <= hi else
+                    (y if type(x) is int and lo <= (y := float(x) * f) <= hi else None if x is None else _SLOW)
+                    for x in col]
+        if kind == "int":
+            lo = -_EXACT_INT if spec.low is None else max(spec.low, -_EXACT_INT)
+            hi = _EXACT_INT if spec.high is None else min(spec.high, _EXACT_INT)
+            return [x if type(x) is int and lo <= x <= hi else None if x is None else _SLOW for x in col]
+        if kind == "bool":
+            return [x if type(x) is bool else (x == 1 if type(x) is int and (x == 0 or x == 1) else
+                                               None if x is None else _SLOW) for x in col]
+        if kind == "period":
+            # canonical periods of the distinct texts; other types (dates, numbers) go per row
+            periods: dict[str, Any] = {}
+            for x in {x for x in col if type(x) is str}:
+                try:
+                    periods[x] = self._value(name, x)
+                except v.Invalid:
+                    pass
+            return [periods.get(x, _SLOW) if type(x) is str else None if x is None else _SLOW for x in col]
+        lookup = self._fast_lookup.get(kind)
+        if lookup is not None:
+            return [lookup.get(x, _SLOW) if x is not None else None for x in col]
+        # code, text: as_text of a str is the stripped str; blank is missing
+        return [((t if len(t) <= 200 else _SLOW) if (t := x.strip()) else None) if type(x) is str else
+                None if x is None else _SLOW for x in col]
 
     # -- one value -------------------------------------------------------------------
     def _value(self, name: str, value: Any) -> Any:
@@ -139,17 +272,12 @@ class Mapper:
                 raise v.Invalid(name, f"{name} is empty (source column {self.source.columns[name]!r})")
 
     # -- one shape per domain ----------------------------------------------------------
-    def _finish_environment(self, out: dict[str, Any]) -> dict[str, Any]:
-        self._require(out, "station", "time")
-        return {k: out.get(k) for k in ("station", "time", "pm25", "pm10", "so2", "no2", "co", "o3")}
+    def _finish_series(self, out: dict[str, Any]) -> dict[str, Any]:
+        required, shape = _SERIES[self.domain]
+        self._require(out, *required)
+        return {k: out.get(k) for k in shape}
 
-    def _finish_traffic(self, out: dict[str, Any]) -> dict[str, Any]:
-        self._require(out, "segment", "time")
-        return {k: out.get(k) for k in ("segment", "time", "speed", "volume", "occupancy")}
-
-    def _finish_tourism(self, out: dict[str, Any]) -> dict[str, Any]:
-        self._require(out, "site", "time", "present")
-        return {k: out.get(k) for k in ("site", "time", "present", "entries", "exits")}
+    _finish_environment = _finish_traffic = _finish_tourism = _finish_series
 
     def _finish_economy(self, out: dict[str, Any]) -> dict[str, Any]:
         self._require(out, "indicator", "period", "value")
@@ -180,6 +308,11 @@ class Mapper:
         if not parts or all(v.is_missing(p) for p in parts):
             return None
         return key_text(parts)[:200]
+
+
+def _plain(code: Any) -> bool:
+    """A code as ``validate.as_text`` returns it: text, stripped, not blank, at most 200 long."""
+    return type(code) is str and code == code.strip() and 0 < len(code) <= 200
 
 
 def key_text(parts: Iterable[Any]) -> str:

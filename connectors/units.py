@@ -42,20 +42,29 @@ def converter(field: str, source_unit: str, canonical: str | None) -> Callable[[
     Raises ValueError with the units that would work when the pair is not convertible,
     so ``citybrain check`` can say what to write in ``[sources.units]``.
     """
+    f = factor(field, source_unit, canonical)
+    if f == 1.0:
+        return lambda v: v
+    return lambda v: v * f
+
+
+def factor(field: str, source_unit: str, canonical: str | None) -> float:
+    """The factor a value in ``source_unit`` is multiplied by to be in ``canonical``.
+
+    Every supported conversion is one multiplication, so the batch mapper can apply it to a
+    whole column and get exactly what :func:`converter` gives value by value.
+    """
     if canonical is None:
         raise ValueError(f"{field} has no unit to convert into; remove it from [sources.units]")
     src = normalise_unit(source_unit)
     if src in ("ppm", "ppb") and field in _MOLAR_MASS:
         ug_per = _MOLAR_MASS[field] / _MOLAR_VOLUME * (1000.0 if src == "ppm" else 1.0)
-        factor = ug_per / (1000.0 if canonical == "mg/m3" else 1.0)
-        return lambda v: v * factor
-    factor = _FACTORS.get((src, canonical))
-    if factor is None:
+        return ug_per / (1000.0 if canonical == "mg/m3" else 1.0)
+    found = _FACTORS.get((src, canonical))
+    if found is None:
         known = sorted({s for s, c in _FACTORS if c == canonical} | ({"ppm", "ppb"} if field in _MOLAR_MASS else set()))
         raise ValueError(
             f"unit {source_unit!r} for {field} cannot be converted into {canonical}; "
             f"write one of {', '.join(known)} in [sources.units]"
         )
-    if factor == 1.0:
-        return lambda v: v
-    return lambda v: v * factor
+    return found
