@@ -121,13 +121,17 @@ def run(settings: Settings, *, days: int | None = None, rebuild: bool = False, s
     engine = make_engine(settings.resolved_store_url)
     logins = ensure_demo_users(engine, settings)
     advance = _Advance(settings)
+    briefing = briefing_schedule(settings)
     scheduler = jobs.start_background(
         settings, engine,
         extra_jobs=[(advance, {"trigger": "interval", "seconds": settings.demo.tick_seconds}, "simulator-advance")],
+        daily_briefing=briefing is None,
     )
     url = f"http://{settings.host}:{settings.port}/"
     console.print(f"\n  open  [bold cyan]{url}[/]   wall: [bold cyan]{url}wall[/]   (healthz: {url}healthz)\n")
     console.print(_logins_table(logins))
+    console.print(f"  briefings: {briefing or f'every day at {settings.briefing.time} (and 10 min from now if today has none)'}"
+                  f" — archive at {url}briefings\n")
     console.print("  passwords are new every start; the simulated departments append new rows every "
                   f"{settings.demo.tick_seconds:g} s; press Ctrl+C to stop\n")
     try:
@@ -135,6 +139,23 @@ def run(settings: Settings, *, days: int | None = None, rebuild: bool = False, s
     finally:
         jobs.stop_background(scheduler, wait=False)
         engine.dispose()
+
+
+def briefing_schedule(settings: Settings) -> str | None:
+    """Why the demo does not schedule the morning briefing, or None when it does.
+
+    The demo must run on a machine with nothing installed, so a missing Chromium turns
+    the daily job off (with the fix printed) instead of failing every morning.
+    """
+    if not settings.briefing.enabled:
+        return "off ([briefing] enabled = false)"
+    from pathlib import Path
+
+    from briefings.printer import INSTALL_HINT, chromium_path
+
+    if not Path(chromium_path()).exists():
+        return f"not scheduled: no Chromium at {chromium_path()}; {INSTALL_HINT}"
+    return None
 
 
 def _logins_table(logins: list[tuple[str, str, str]]) -> Any:

@@ -238,7 +238,7 @@ def start_background(settings: Settings, engine: Engine, extra_jobs: Iterable[Ex
                      lock_ttl: dt.timedelta = LOCK_TTL,
                      heartbeat: dt.timedelta = HEARTBEAT,
                      steps: Sequence[str | Step] | None = None, retries: int = 3,
-                     backoff: float = 1.0) -> BackgroundScheduler:
+                     backoff: float = 1.0, daily_briefing: bool = False) -> BackgroundScheduler:
     """The same jobs on a background thread (``citybrain demo``); returns the running scheduler.
 
     ``extra_jobs`` are ``(func, trigger kwargs, id)``, e.g.
@@ -247,7 +247,7 @@ def start_background(settings: Settings, engine: Engine, extra_jobs: Iterable[Ex
     """
     scheduler = BackgroundScheduler(timezone=settings.tz)
     jobs = build(scheduler, settings, engine, extra_jobs=extra_jobs, lock_ttl=lock_ttl, heartbeat=heartbeat,
-                 steps=steps, retries=retries, backoff=backoff)
+                 steps=steps, retries=retries, backoff=backoff, daily_briefing=daily_briefing)
     scheduler.citybrain_jobs = jobs  # type: ignore[attr-defined]  # for stop_background
     scheduler.start()
     return scheduler

@@ -58,6 +58,7 @@ def test_demo_comes_up_within_90_seconds_with_data(tmp_path):
         while not (m := re.search(r"│ admin\s+│ (\S+)\s+│ admin", "".join(output))) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert m, f"no admin login printed: {''.join(output)[-2000:]}"
+        assert "briefings: every day at 07:30" in "".join(output), "Chromium is here, so the morning briefing is on"
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
         with opener.open(f"http://127.0.0.1:{port}/", timeout=5) as res:
             assert "/login" in res.url, "an anonymous visitor is sent to sign in"
@@ -86,3 +87,19 @@ def test_demo_comes_up_within_90_seconds_with_data(tmp_path):
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_demo_schedules_the_briefing_only_where_it_can_print(monkeypatch, tmp_path):
+    from citybrain.demo import briefing_schedule
+    from citybrain.settings import load_settings
+
+    settings = load_settings(None, env={"CITYBRAIN_DATA_DIR": str(tmp_path)})
+    fake = tmp_path / "chromium"
+    fake.write_text("")
+    monkeypatch.setenv("CITYBRAIN_CHROMIUM", str(fake))
+    assert briefing_schedule(settings) is None
+    monkeypatch.setenv("CITYBRAIN_CHROMIUM", str(tmp_path / "absent"))
+    why = briefing_schedule(settings)
+    assert why is not None and "absent" in why and "apt-get install chromium" in why
+    off = settings.model_copy(update={"briefing": settings.briefing.model_copy(update={"enabled": False})})
+    assert briefing_schedule(off) == "off ([briefing] enabled = false)"
