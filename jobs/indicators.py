@@ -27,6 +27,7 @@ vital_signs              hour            city, district                         
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -242,13 +243,99 @@ def _row(name: str, grain: str, scope_kind: str, scope: str, time: Any, value: A
             "detail": detail}
 
 
-def _upsert(engine: Engine, rows: list[dict[str, Any]], now: dt.datetime) -> int:
+def _upsert(engine: Engine, rows: list[dict[str, Any]] | pd.DataFrame, now: dt.datetime) -> int:
     """Write computed rows; on PostgreSQL big batches go through COPY (a year is millions)."""
     with engine.begin() as conn:
+        big = conn.dialect.name == "postgresql" and len(rows) >= COPY_MIN_ROWS
+        if isinstance(rows, pd.DataFrame):
+            if big:
+                return _copy_frame(conn, rows, now)
+            rows = _frame_rows(rows)
         rows = [r | {"computed_at": now} for r in rows]
-        if conn.dialect.name == "postgresql" and len(rows) >= COPY_MIN_ROWS:
+        if big:
             return copy_upsert(conn, indicators, rows)
         return upsert(conn, indicators, rows)
+
+
+# Indicator frames: the rows of one indicator as columns (``_INDICATOR_COLUMNS``), ``time``
+# as datetime64 UTC, ``value`` float (NaN/±inf stored as NULL, as ``_num`` does), ``detail``
+# the JSON text ``json.dumps`` would write. The generic path turns them back into the dict
+# rows ``_row`` makes; PostgreSQL COPYs them without a Python object per value.
+
+_INDICATOR_COLUMNS = ("name", "grain", "scope_kind", "scope", "time", "value", "level", "category", "detail")
+
+
+def _indicator_frame(name: str, grain: str, scope_kind: Any, scope: Any, time: Any, value: Any, *,
+                     category: Any = None, level: Any = None, detail: Any = None) -> pd.DataFrame:
+    n = len(time)
+
+    def column(v: Any) -> Any:
+        return [v] * n if v is None or isinstance(v, str) else list(v) if not isinstance(v, pd.Series) else v.tolist()
+
+    return pd.DataFrame({
+        "name": [name] * n, "grain": [grain] * n, "scope_kind": column(scope_kind),
+        "scope": ["" if s is None else str(s) for s in column(scope)],
+        "time": pd.DatetimeIndex(time).tz_convert("UTC").as_unit("us"),
+        "value": pd.array([np.nan if v is None else v for v in column(value)], dtype="float64"),
+        "level": pd.array(column(level), dtype="Int64"),
+        "category": pd.array([None if c is None or c is pd.NA else str(c) for c in column(category)], dtype=object),
+        "detail": pd.array(column(detail) if detail is not None else ["null"] * n, dtype=object),
+    }, columns=list(_INDICATOR_COLUMNS))
+
+
+def _json_floats(values: Any) -> list[str]:
+    """Each value as ``json.dumps(_num(v))`` writes it (NaN and ±inf become null)."""
+    return ["null" if (f := _num(v)) is None else repr(f) for v in
+            (values.tolist() if isinstance(values, (pd.Series, np.ndarray)) else values)]
+
+
+def _json_objects(**fields: Any) -> list[str]:
+    """JSON objects from per-field lists of JSON texts (in ``json.dumps``'s layout)."""
+    names = [json.dumps(k) for k in fields]
+    return ["{" + ", ".join(f"{k}: {v}" for k, v in zip(names, parts)) + "}" for parts in zip(*fields.values())]
+
+
+def _frame_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """An indicator frame as the dict rows ``_row`` makes (the generic and small writes)."""
+    times = frame["time"].dt.to_pydatetime()
+    return [{"name": n, "grain": g, "scope_kind": k, "scope": s, "time": t, "value": _num(v), "level": _int(lv),
+             "category": c, "detail": json.loads(d)}
+            for n, g, k, s, t, v, lv, c, d in zip(frame["name"], frame["grain"], frame["scope_kind"],
+                                                   frame["scope"], times, frame["value"].tolist(),
+                                                   frame["level"].tolist(), frame["category"], frame["detail"])]
+
+
+def _copy_frame(conn: Any, frame: pd.DataFrame, now: dt.datetime) -> int:
+    """PostgreSQL: binary COPY of an indicator frame into a scratch table, then one upsert.
+
+    The same rows ``copy_upsert`` stores from ``_frame_rows(frame)``: times go over as
+    microseconds (no datetime object per row), the detail as its JSON text cast to jsonb
+    (what ``json.dumps`` + ``Jsonb`` send), NaN and ±inf values as NULL.
+    """
+    raw = conn.connection.driver_connection
+    micros = ((frame["time"] - pd.Timestamp(0, tz="UTC")) // pd.Timedelta("1us")).tolist()
+    values = frame["value"].to_numpy(dtype=float)
+    values = np.where(np.isfinite(values), values, np.nan).tolist()
+    levels = [None if v is pd.NA else int(v) for v in frame["level"].tolist()]
+    with raw.cursor() as cur:
+        cur.execute("CREATE TEMP TABLE IF NOT EXISTS _indicators_in (name text, grain text, scope_kind text, "
+                    "scope text, us int8, value float8, level int4, category text, detail text) "
+                    "ON COMMIT DELETE ROWS")
+        with cur.copy("COPY _indicators_in FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(["text", "text", "text", "text", "int8", "float8", "int4", "text", "text"])
+            for row in zip(frame["name"].tolist(), frame["grain"].tolist(), frame["scope_kind"].tolist(),
+                           frame["scope"].tolist(), micros, values, levels, frame["category"].tolist(),
+                           frame["detail"].tolist()):
+                copy.write_row(row)
+        cur.execute(
+            "INSERT INTO indicators (name, grain, scope_kind, scope, time, value, level, category, detail, computed_at) "
+            "SELECT name, grain, scope_kind, scope, timestamptz 'epoch' + us * interval '1 microsecond', "
+            "NULLIF(value, 'NaN'::float8), level, category, detail::jsonb, %s FROM _indicators_in "
+            "ON CONFLICT (name, grain, scope_kind, scope, time) DO UPDATE SET value = excluded.value, "
+            "level = excluded.level, category = excluded.category, detail = excluded.detail, "
+            "computed_at = excluded.computed_at", (now,))
+        cur.execute("TRUNCATE _indicators_in")
+    return len(frame)
 
 
 # ---------------------------------------------------------------------------- domains
@@ -287,8 +374,12 @@ def _air(settings: Settings, engine: Engine, start: dt.datetime, end: dt.datetim
     return {"aqi": out}
 
 
-def _traffic(settings: Settings, engine: Engine, start: dt.datetime, end: dt.datetime) -> dict[str, list]:
-    """TPI (GB/T 33171) per hour for the city and each district, and each link's grade."""
+def _traffic(settings: Settings, engine: Engine, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
+    """TPI (GB/T 33171) per hour for the city and each district, and each link's grade.
+
+    Both come back as indicator frames (:func:`_frame_rows`): a year is 4.4 M link-hours,
+    and a dict per row was most of a year's compute (issue 10).
+    """
     readings = _times(_frame(engine, select(obs_traffic.c.segment, obs_traffic.c.time, obs_traffic.c.speed,
                                             obs_traffic.c.volume)
                              .where(obs_traffic.c.time >= start, obs_traffic.c.time < end)), "time")
@@ -296,25 +387,30 @@ def _traffic(settings: Settings, engine: Engine, start: dt.datetime, end: dt.dat
         return {}
     segs = pd.DataFrame([{"segment": s.code, "length_km": s.length_km, "free_flow": s.free_flow_kmh,
                           "district": s.district} for s in settings.segments])
-    tpi_rows: list[dict[str, Any]] = []
-    scopes = [("city", "", segs)] + [("district", d, g) for d, g in segs.groupby("district")]
-    for kind, scope, group in scopes:
-        hourly = traffic.tpi_by_hour(readings[readings["segment"].isin(group["segment"])], group)
-        for r in hourly.to_dict("records"):
-            if _num(r["tpi"]) is None:
-                continue
-            tpi_rows.append(_row("tpi", "hour", kind, scope, r["time"], r["tpi"], category=r["grade"],
-                                 detail={"tti": _num(r["tti"]), "dtp": _num(r["dtp"]), "segments": int(r["segments"])}))
+    known = readings[readings["segment"].isin(segs["segment"])]
+    # the city over all its segments, every district over its own in one pass (tpi_by_hour's
+    # `by` gives each group exactly what a call on the group alone gives)
+    city = traffic.tpi_by_hour(known, segs).assign(scope_kind="city", scope="")
+    districts = traffic.tpi_by_hour(known, segs, by="district").rename(columns={"district": "scope"}) \
+        .assign(scope_kind="district")
+    hourly = pd.concat([city, districts[city.columns]], ignore_index=True)
+    hourly = hourly[np.isfinite(hourly["tpi"].to_numpy(dtype=float))]
+    tpi = _indicator_frame("tpi", "hour", hourly["scope_kind"], hourly["scope"], hourly["time"], hourly["tpi"],
+                           category=hourly["grade"],
+                           detail=_json_objects(tti=_json_floats(hourly["tti"]), dtp=_json_floats(hourly["dtp"]),
+                                                segments=hourly["segments"].astype("int64").astype(str)))
     speeds = readings[readings["speed"].notna() & (readings["speed"] > 0)]
     speeds = speeds.assign(hour=speeds["time"].dt.floor("h")).groupby(["segment", "hour"], as_index=False)["speed"].mean()
     speeds = speeds.merge(segs[["segment", "free_flow"]], on="segment")
-    grades = traffic.link_grades(speeds["speed"].tolist(), speeds["free_flow"].tolist())
-    link_rows = [
-        _row("speed_ratio", "hour", "segment", r["segment"], r["hour"], r["speed"] / r["free_flow"],
-             category=grade, detail={"speed": round(r["speed"], 2), "free_flow": r["free_flow"]})
-        for r, grade in zip(speeds.to_dict("records"), grades)
-    ]
-    return {"tpi": tpi_rows, "speed_ratio": link_rows}
+    free_flow = speeds["free_flow"].to_numpy()
+    grades = traffic.link_grades(speeds["speed"].to_numpy(dtype=float), free_flow)
+    # detail as json.dumps writes it: the speed rounded as Python rounds, the free-flow speed as configured
+    ratio = [_num(v / f) for v, f in zip(speeds["speed"].tolist(), free_flow.tolist())]
+    links = _indicator_frame("speed_ratio", "hour", "segment", speeds["segment"], speeds["hour"], ratio,
+                             category=grades,
+                             detail=_json_objects(speed=_json_floats([round(v, 2) for v in speeds["speed"].tolist()]),
+                                                  free_flow=[json.dumps(v) for v in free_flow.tolist()]))
+    return {"tpi": tpi, "speed_ratio": links}
 
 
 def _tourism(settings: Settings, engine: Engine, start: dt.datetime, end: dt.datetime) -> dict[str, list]:

@@ -91,17 +91,29 @@ def link_grades(speeds: Iterable[float], free_flows: Iterable[float]) -> list[st
     those within 1e-9 of 0.7/0.5/0.4/0.3, or not plainly valid, go through
     :func:`link_grade` (which also raises for them exactly as it would alone).
     """
-    v = np.asarray(list(speeds) if not isinstance(speeds, (np.ndarray, pd.Series)) else speeds, dtype=object)
-    vf = np.asarray(list(free_flows) if not isinstance(free_flows, (np.ndarray, pd.Series)) else free_flows,
-                    dtype=object)
-    if len(v) != len(vf):
-        raise InvalidValueError(f"{len(v)} speeds but {len(vf)} free-flow speeds")
-    try:
+    numbers_in = [x.to_numpy() if isinstance(x, pd.Series) else x for x in (speeds, free_flows)]
+    if all(isinstance(x, np.ndarray) and x.dtype.kind in "fiu" for x in numbers_in):
+        # plain numeric arrays (a year's link-hours): no Python object per value to inspect
+        v, vf = numbers_in
+        if len(v) != len(vf):
+            raise InvalidValueError(f"{len(v)} speeds but {len(vf)} free-flow speeds")
         fv, ff = v.astype(float), vf.astype(float)
-        plain = np.array([type(x) in (float, int, np.float64) for x in v], dtype=bool) & \
-            np.array([type(x) in (float, int, np.float64) for x in vf], dtype=bool)
-    except (TypeError, ValueError):
-        return [link_grade(a, b) for a, b in zip(v, vf)]
+        plain = np.ones(len(v), dtype=bool)
+        for x in (v, vf):  # integers a float cannot hold exactly go the exact way
+            if x.dtype.kind in "iu":
+                plain &= np.abs(x.astype(float)) < 2.0**53
+    else:
+        v = np.asarray(list(speeds) if not isinstance(speeds, (np.ndarray, pd.Series)) else speeds, dtype=object)
+        vf = np.asarray(list(free_flows) if not isinstance(free_flows, (np.ndarray, pd.Series)) else free_flows,
+                        dtype=object)
+        if len(v) != len(vf):
+            raise InvalidValueError(f"{len(v)} speeds but {len(vf)} free-flow speeds")
+        try:
+            fv, ff = v.astype(float), vf.astype(float)
+            plain = np.array([type(x) in (float, int, np.float64) for x in v], dtype=bool) & \
+                np.array([type(x) in (float, int, np.float64) for x in vf], dtype=bool)
+        except (TypeError, ValueError):
+            return [link_grade(a, b) for a, b in zip(v, vf)]
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = fv / ff
         plain &= np.isfinite(fv) & np.isfinite(ff) & (fv >= 0) & (ff > 0)
@@ -187,13 +199,14 @@ def _weighted_tti(speed: np.ndarray, ff: np.ndarray, weight: np.ndarray) -> tupl
     return float((link_tti * w).sum() / w.sum()), float(w.sum()), int(ok.sum())
 
 
-def tpi_by_hour(readings: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
+def tpi_by_hour(readings: pd.DataFrame, segments: pd.DataFrame, *, by: str | None = None) -> pd.DataFrame:
     """Network TPI per clock hour from canonical traffic readings (GB/T 33171).
 
     ``readings``: ``segment, time`` (tz-aware), ``speed`` (km/h), ``volume`` (vehicles
     in the reading's interval).  ``segments``: ``segment, length_km, free_flow``.
     Every reading in the hour is one observation weighted by its VKT (volume × length),
-    so the hour's TTI is Σ VKT·TTI / Σ VKT over links and intervals alike.
+    so the hour's TTI is Σ VKT·TTI / Σ VKT over links and intervals alike; both sums are
+    exact (correctly rounded), so the result does not depend on the readings' order.
 
     Skipped, and documented here because they shape the number:
     readings with volume but no speed (count-only detectors), speed 0 (no vehicle
@@ -203,9 +216,15 @@ def tpi_by_hour(readings: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
     Returns one row per hour that has any reading: ``time`` (hour start, UTC), ``tpi``
     (NaN when no usable reading), ``grade``, ``tti``, ``dtp``, ``vkt`` (Σ volume ×
     length of the usable readings, veh·km), ``segments`` (segments that contributed).
+
+    ``by`` names a column of ``segments`` (e.g. ``district``): then one row per (group,
+    hour), the group in a column of that name — each group's numbers are exactly those of
+    calling this on the group's segments and their readings alone (every sum visits the
+    same readings in the same order), in one pass instead of one per group; readings of
+    segments absent from ``segments`` then belong to no group and are left out.
     """
     require_columns(readings, ("segment", "time", "speed", "volume"), "readings")
-    require_columns(segments, ("segment", "length_km", "free_flow"), "segments")
+    require_columns(segments, ("segment", "length_km", "free_flow") + ((by,) if by else ()), "segments")
     if segments["segment"].duplicated().any():
         dup = segments.loc[segments["segment"].duplicated(), "segment"].iloc[0]
         raise InvalidValueError(f"segments lists {dup!r} more than once; keep one row per segment")
@@ -214,24 +233,30 @@ def tpi_by_hour(readings: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
         "length_km": numeric(segments["length_km"], "length_km", "segments"),
         "free_flow": numeric(segments["free_flow"], "free_flow", "segments"),
     })
+    if by:
+        attrs[by] = segments[by].to_numpy()
     obs = pd.DataFrame({
         "segment": readings["segment"].astype(str),
         "hour": utc_times(readings["time"], "time", "readings").dt.floor("h"),
         "speed": numeric(readings["speed"], "speed", "readings"),
         "volume": numeric(readings["volume"], "volume", "readings"),
     }).merge(attrs, on="segment", how="left")
+    if by:
+        obs = obs[obs[by].notna()]
     speed, ff = obs["speed"].to_numpy(), obs["free_flow"].to_numpy()
     vkt = (obs["volume"] * obs["length_km"]).to_numpy()
     ok = (speed > 0) & (ff > 0) & (vkt > 0) & np.isfinite(vkt)
     link_tti = np.where(ok, np.maximum(ff / np.where(ok, speed, 1.0), 1.0), np.nan)
     work = pd.DataFrame({
+        **({by: obs[by].to_numpy()} if by else {}),
         "time": obs["hour"],
         "wt": np.where(ok, link_tti * vkt, 0.0),
         "vkt": np.where(ok, vkt, 0.0),
         "seg": obs["segment"].where(ok),
     })
-    grouped = work.groupby("time", sort=True)
-    out = grouped.agg(wt=("wt", "sum"), vkt=("vkt", "sum"), segments=("seg", "nunique")).reset_index()
+    grouped = work.groupby([by, "time"] if by else "time", sort=True)
+    out = grouped.agg(segments=("seg", "nunique")).reset_index()
+    out["wt"], out["vkt"] = _exact_sums(grouped.ngroup().to_numpy(), len(out), work["wt"], work["vkt"])
     with np.errstate(invalid="ignore", divide="ignore"):
         net_tti = np.where(out["vkt"] > 0, out["wt"] / out["vkt"], np.nan)
     net_dtp = 1 - 1 / net_tti
@@ -240,6 +265,7 @@ def tpi_by_hour(readings: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
     grade = np.where(np.isnan(tpi), None,
                      np.array(TPI_GRADES, dtype=object)[np.minimum(np.nan_to_num(tpi) // 2, 4).astype(int)])
     return pd.DataFrame({
+        **({by: out[by].to_numpy()} if by else {}),
         "time": out["time"],
         "tpi": tpi,
         "grade": pd.array(grade, dtype="str"),
@@ -248,6 +274,23 @@ def tpi_by_hour(readings: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
         "vkt": out["vkt"].to_numpy(),
         "segments": out["segments"].to_numpy(dtype=np.int64),
     })
+
+
+def _exact_sums(group: np.ndarray, groups: int, *columns: pd.Series) -> list[np.ndarray]:
+    """Per group (numbered 0…groups-1), each column's sum correctly rounded (``math.fsum``).
+
+    An hour's Σ VKT·TTI adds thousands of readings; a float sum of them depends on the
+    order they arrive in and on pandas' summation path (a grouped and a filtered sum of
+    the same readings differ in the last bits). Exact sums make the network TTI a
+    function of the readings alone, so every way of grouping them gives the same number.
+    """
+    order = np.argsort(group, kind="stable")
+    starts = np.searchsorted(group[order], np.arange(groups + 1)).tolist()
+    out = []
+    for column in columns:
+        values = column.to_numpy(dtype=float)[order].tolist()
+        out.append(np.array([math.fsum(values[a:b]) for a, b in zip(starts[:-1], starts[1:])], dtype=float))
+    return out
 
 
 def free_flow_speed(interval_means: Iterable[float] | pd.Series, speed_limit: float | None = None) -> float:

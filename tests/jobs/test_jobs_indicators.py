@@ -156,3 +156,68 @@ def test_latest_hour_carries_air_quality_within_its_max_age(store):
     row = values(engine, "vital_signs", "hour", "city")[nine]
     assert row.detail["inputs"]["aqi"] == 300 and row.detail["carried"] == ["aqi"]  # PM2.5 250 → IAQI 300
     assert row.detail["sub_indices"]["environment"] == pytest.approx(0.0)  # at the 300 goalpost
+
+
+def _traffic_rows_one_by_one(settings, readings) -> dict:
+    """The traffic rows as the job built them before issue 10's frames: one ``_row`` each
+    (kept here as the reference the frames must reproduce exactly)."""
+    import pandas as pd
+
+    from jobs.indicators import _num, _row
+    from metrics import traffic
+
+    segs = pd.DataFrame([{"segment": s.code, "length_km": s.length_km, "free_flow": s.free_flow_kmh,
+                          "district": s.district} for s in settings.segments])
+    rows = []
+    for kind, scope, group in [("city", "", segs)] + [("district", d, g) for d, g in segs.groupby("district")]:
+        for r in traffic.tpi_by_hour(readings[readings["segment"].isin(group["segment"])], group).to_dict("records"):
+            if _num(r["tpi"]) is not None:
+                rows.append(_row("tpi", "hour", kind, scope, r["time"], r["tpi"], category=r["grade"],
+                                 detail={"tti": _num(r["tti"]), "dtp": _num(r["dtp"]), "segments": int(r["segments"])}))
+    speeds = readings[readings["speed"].notna() & (readings["speed"] > 0)]
+    speeds = speeds.assign(hour=speeds["time"].dt.floor("h")).groupby(["segment", "hour"], as_index=False)["speed"].mean()
+    speeds = speeds.merge(segs[["segment", "free_flow"]], on="segment")
+    grades = traffic.link_grades(speeds["speed"].tolist(), speeds["free_flow"].tolist())
+    rows += [_row("speed_ratio", "hour", "segment", r["segment"], r["hour"], r["speed"] / r["free_flow"],
+                  category=grade, detail={"speed": round(r["speed"], 2), "free_flow": r["free_flow"]})
+             for r, grade in zip(speeds.to_dict("records"), grades)]
+    return {(r["name"], r["grain"], r["scope_kind"], r["scope"], r["time"]): (r["value"], r["level"], r["category"],
+                                                                              r["detail"]) for r in rows}
+
+
+def test_traffic_frames_store_exactly_the_rows_built_one_by_one(store):
+    """Issue 10: the traffic step builds columns, not a dict per row — the same rows, at the
+    grade bounds (ratios exactly 0.7/0.5/0.4/0.3), with zero and missing speeds, missing
+    volumes, speeds above free flow and readings of a segment the city does not know."""
+    import numpy as np
+
+    settings, engine = store
+    rng = np.random.default_rng(10)
+    rows = []
+    for i, seg in enumerate(settings.segments):
+        for k in range(36 * 12):  # 36 hours of 5-minute readings
+            t = T0 + dt.timedelta(minutes=5 * k)
+            bound = (0.7, 0.5, 0.4, 0.3)[(i + k // 12) % 4]
+            speed = bound * seg.free_flow_kmh if (k // 12) % 3 == 0 else round(float(rng.uniform(0, 1.2)) * seg.free_flow_kmh, 1)
+            speed = None if (i + k) % 41 == 0 else 0.0 if (i + k) % 17 == 0 else speed
+            volume = None if (i + k) % 23 == 0 else float(rng.integers(0, 200))
+            rows.append({"segment": seg.code, "time": t, "speed": speed, "volume": volume, "occupancy": 10.0, **prov(t)})
+    rows += [{"segment": "NOT_CONFIGURED", "time": T0 + dt.timedelta(minutes=5 * k), "speed": 30.0, "volume": 50.0,
+              "occupancy": 10.0, **prov(T0)} for k in range(24)]
+    with engine.begin() as conn:
+        conn.execute(insert(obs_traffic), rows)
+    compute(settings, engine, start=T0, end=T0 + dt.timedelta(days=1), domains=["traffic"], now=T0)
+    from jobs.indicators import _frame, _times
+
+    # read as the job reads them: sums are taken in the order the store returns the rows
+    c = obs_traffic.c
+    readings = _times(_frame(engine, select(c.segment, c.time, c.speed, c.volume)
+                             .where(c.time >= T0, c.time < T0 + dt.timedelta(days=1))), "time")
+    expected = _traffic_rows_one_by_one(settings, readings)
+    with engine.connect() as conn:
+        stored = {(r.name, r.grain, r.scope_kind, r.scope, r.time): (r.value, r.level, r.category, r.detail)
+                  for r in conn.execute(select(indicators).where(indicators.c.name.in_(["tpi", "speed_ratio"])))}
+    assert len(expected) > 100 and stored.keys() == expected.keys()
+    assert [(k, stored[k], expected[k]) for k in expected if stored[k] != expected[k]][:2] == []
+    grades = {v[2] for k, v in expected.items() if k[0] == "speed_ratio"}
+    assert grades >= {"基本畅通", "轻度拥堵", "中度拥堵", "严重拥堵"}, "the bounds are exercised"
