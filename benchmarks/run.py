@@ -1,13 +1,13 @@
 """Run the issue-10 benchmarks and print the table (also ``benchmarks/results/<date>.md``).
 
-    python3 benchmarks/run.py                  # poll, compute (a year), web; ~45 min the first time
-    python3 benchmarks/run.py --collect DIR    # only render the table from DIR/{poll,compute,web,load}.json
+    python3 benchmarks/run.py                  # poll, compute (a year), web, briefing; ~45 min the first time
+    python3 benchmarks/run.py --collect DIR    # only render the table from DIR/{poll,compute,web,briefing,load}.json
 
 ``load.json`` comes from the fault suite's load run:
 ``CITYBRAIN_FULL_RUNS=1 CITYBRAIN_LOAD_JSON=DIR/load.json python3 -m pytest tests/faults/test_load.py -s``.
 
 Each figure stands next to its physical limit measured in the same run (see each
-script's docstring). The briefing benchmark (``benchmarks/briefing.py``) is separate.
+script's docstring).
 The machine's description — cores, RAM, versions and what else was running — is
 written with the table: these figures are from a shared 2-core machine.
 """
@@ -73,6 +73,19 @@ def table(data: dict[str, Any]) -> list[str]:
                     f"{_ok(r['wall_median_s'], 1.0)} | bare Dash page, same figures from constants: "
                     f"{r['bare_median_s']:.2f} s |")
         rows.append(f"| … ratio wall / bare | {r['ratio']:.2f} | ≤ 1.3 {_ok(r['ratio'], 1.3)} | — |")
+    brief = data.get("briefing")
+    if brief:
+        runs = brief["runs"]
+        warm = runs[1:] or runs
+        best = min(r["total_s"] for r in warm)
+        peak = max(r["peak_mb"] for r in runs)
+        py = max(r["python_peak_mb"] for r in runs)
+        rows.append(f"| daily briefing, warm printer ({len(warm)} run(s); first with the browser launch "
+                    f"{runs[0]['total_s']:.1f} s) | {best:.1f} s | ≤ 5 s {_ok(best, 5)} | Chromium printing a blank "
+                    f"page {brief['floor_s']:.2f} s |")
+        rows.append(f"| … peak memory: this process + Chromium (PSS) | {peak:.0f} MB ({py:.0f} + "
+                    f"{peak - py:.0f}) | ≤ 400 MB {_ok(peak, 400)} | Chromium and its driver, blank page: "
+                    f"{brief['floor_chromium_mb']:.0f} MB |")
     load = data.get("load")
     if load:
         a = load["all"]
@@ -106,7 +119,7 @@ def main() -> None:
     args = ap.parse_args()
     folder = args.collect or Path(tempfile.mkdtemp(prefix="cb-bench-"))
     if not args.collect:
-        for script, extra in (("poll.py", []), ("compute.py", ["--year"]), ("web.py", [])):
+        for script, extra in (("poll.py", []), ("compute.py", ["--year"]), ("web.py", []), ("briefing.py", [])):
             out = folder / f"{script[:-3]}.json"
             subprocess.run([sys.executable, str(HERE / script), "--json", str(out), *extra], check=True)
     data = {p.stem: json.loads(p.read_text()) for p in folder.glob("*.json")}
