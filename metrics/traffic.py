@@ -41,6 +41,7 @@ __all__ = [
     "free_flow_speeds",
     "link_grade",
     "link_grades",
+    "link_speeds",
     "network_tpi",
     "tpi_by_hour",
     "tpi_from_dtp",
@@ -274,6 +275,27 @@ def tpi_by_hour(readings: pd.DataFrame, segments: pd.DataFrame, *, by: str | Non
         "vkt": out["vkt"].to_numpy(),
         "segments": out["segments"].to_numpy(dtype=np.int64),
     })
+
+
+def link_speeds(readings: pd.DataFrame) -> pd.DataFrame:
+    """Each link's mean speed per clock hour: ``segment, hour, speed`` (sorted), over the
+    readings with a speed > 0 (module docstring: 0 means no vehicle crossed).
+
+    The mean is the correctly rounded sum (``math.fsum``) over the count, so it is a
+    function of the readings alone — not of the order the store returns them in — and the
+    link grade at a bound (35.0 of 50 km/h) cannot move with the arrival order.
+    """
+    require_columns(readings, ("segment", "time", "speed"), "readings")
+    speed = numeric(readings["speed"], "speed", "readings").to_numpy()
+    mask = speed > 0  # NaN compares False
+    moving = readings[mask]
+    work = pd.DataFrame({"segment": moving["segment"].astype(str).to_numpy(),
+                         "hour": utc_times(moving["time"], "time", "readings").dt.floor("h").to_numpy(),
+                         "speed": speed[mask]})
+    grouped = work.groupby(["segment", "hour"], sort=True)
+    out = grouped.size().reset_index(name="n")
+    [total] = _exact_sums(grouped.ngroup().to_numpy(), len(out), work["speed"])
+    return pd.DataFrame({"segment": out["segment"], "hour": out["hour"], "speed": total / out["n"].to_numpy()})
 
 
 def _exact_sums(group: np.ndarray, groups: int, *columns: pd.Series) -> list[np.ndarray]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import pytest
 from sqlalchemy import func, insert, select
@@ -175,7 +176,9 @@ def _traffic_rows_one_by_one(settings, readings) -> dict:
                 rows.append(_row("tpi", "hour", kind, scope, r["time"], r["tpi"], category=r["grade"],
                                  detail={"tti": _num(r["tti"]), "dtp": _num(r["dtp"]), "segments": int(r["segments"])}))
     speeds = readings[readings["speed"].notna() & (readings["speed"] > 0)]
-    speeds = speeds.assign(hour=speeds["time"].dt.floor("h")).groupby(["segment", "hour"], as_index=False)["speed"].mean()
+    # an hour's mean speed: its correctly rounded sum over the count (metrics.traffic.link_speeds)
+    speeds = speeds.assign(hour=speeds["time"].dt.floor("h")).groupby(["segment", "hour"], as_index=False)["speed"] \
+        .agg(lambda x: math.fsum(x) / len(x))
     speeds = speeds.merge(segs[["segment", "free_flow"]], on="segment")
     grades = traffic.link_grades(speeds["speed"].tolist(), speeds["free_flow"].tolist())
     rows += [_row("speed_ratio", "hour", "segment", r["segment"], r["hour"], r["speed"] / r["free_flow"],
