@@ -64,13 +64,15 @@ class Server:
 
 @contextmanager
 def gunicorn(env: Mapping[str, str], *, workers: int = 2, log: Path, timeout_s: float = 90,
-             extra: list[str] | None = None) -> Iterator[Server]:
-    """Start ``gunicorn -w workers app:server`` on a free port; stop it (SIGTERM) afterwards."""
+             extra: list[str] | None = None, app_dir: Path = ROOT) -> Iterator[Server]:
+    """Start ``gunicorn -w workers app:server`` on a free port; stop it (SIGTERM) afterwards.
+
+    ``app_dir``: the checkout whose ``app`` to serve (another commit's, to compare)."""
     port = free_port()
     cmd = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", "--timeout", "120",
            *(extra or []), "app:server"]
     out = open(log, "wb")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, cwd=app_dir, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, proc, log, timeout_s)

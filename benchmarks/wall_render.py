@@ -29,24 +29,31 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import loadkit  # noqa: E402
 
-#: true once the active screen is filled, its figures drawn and the map painted
+#: the active screen's parts (a wall screen is a left and a right column; the bare page is all)
+ACTIVE = "(document.querySelectorAll('.cb-wall-screen.cb-active').length ? [...document.querySelectorAll('.cb-wall-screen.cb-active')] : [document])"
+
+#: true once the active screen is filled, every one of its graphs (``.dash-graph``, there from
+#: the first paint, before plotly.js loads) has drawn its traces, and the map is painted
 DRAWN = """() => {
-  const active = document.querySelector('.cb-wall-screen.cb-active') || document;
-  const vals = [...active.querySelectorAll('.cb-tile-value, .cb-vital-value, .bare-value')];
+  const active = %s;
+  const all = sel => active.flatMap(a => [...a.querySelectorAll(sel)]);
+  const vals = all('.cb-tile-value, .cb-vital-value, .bare-value');
   if (!vals.length || !vals.every(v => /\\d/.test(v.textContent))) return false;
-  const figs = [...active.querySelectorAll('.js-plotly-plot')];
-  if (!figs.every(f => f.querySelector('.main-svg') && (f.data || []).length && f.querySelector('.trace, .plot path'))) return false;
+  const figs = all('.dash-graph');
+  if (!figs.every(g => { const f = g.querySelector('.js-plotly-plot');
+      return f && f.querySelector('.main-svg') && (f.data || []).length && f.querySelector('.trace, .plot path'); })) return false;
   return document.querySelectorAll('.leaflet-overlay-pane path, .leaflet-pane path').length > 0;
-}"""
+}""" % ACTIVE
 
 COPY_FIGURES = """() => {
-  const active = document.querySelector('.cb-wall-screen.cb-active') || document;
+  const active = %s;
+  const all = sel => active.flatMap(a => [...a.querySelectorAll(sel)]);
   return {
-    figures: [...active.querySelectorAll('.js-plotly-plot')].map(f => ({data: f.data, layout: f.layout,
+    figures: all('.js-plotly-plot').map(f => ({data: f.data, layout: f.layout,
         width: f.clientWidth, height: f.clientHeight})),
-    values: [...active.querySelectorAll('.cb-tile-value, .cb-vital-value')].map(v => v.textContent),
+    values: all('.cb-tile-value, .cb-vital-value').map(v => v.textContent),
   };
-}"""
+}""" % ACTIVE
 
 BARE_APP = r'''
 import json, sys
@@ -108,14 +115,17 @@ def measure(browser: Any, wall_url: str, config: Path, runs: int = 7) -> dict[st
         spec_path = Path(tmp) / "spec.json"
         spec_path.write_text(json.dumps(spec), encoding="utf-8")
         port = loadkit.free_port()
-        script = BARE_APP.format(root=str(loadkit.ROOT), spec=str(spec_path), config=str(config), tmp=tmp,
+        script = BARE_APP.format(root=str(loadkit.ROOT), spec=str(spec_path), config=str(Path(config).resolve()), tmp=tmp,
                                  assets=str(loadkit.ROOT / "assets"), port=port)
-        proc = subprocess.Popen([sys.executable, "-c", script], cwd=tmp, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        log = open(Path(tmp) / "bare.log", "wb")
+        proc = subprocess.Popen([sys.executable, "-c", script], cwd=tmp, stdout=log, stderr=subprocess.STDOUT)
         try:
             bare_url = f"http://127.0.0.1:{port}/"
             deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
+            while True:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the bare Dash page did not start:\n"
+                                       + (Path(tmp) / "bare.log").read_text(errors="replace")[-3000:])
                 try:
                     if requests.get(bare_url, timeout=2).status_code == 200:
                         break
@@ -126,6 +136,7 @@ def measure(browser: Any, wall_url: str, config: Path, runs: int = 7) -> dict[st
         finally:
             proc.terminate()
             proc.wait(timeout=10)
+            log.close()
     out = {"wall_s": wall, "bare_s": bare, "wall_median_s": statistics.median(wall),
            "bare_median_s": statistics.median(bare), "figures": len(spec["figures"]), "values": len(spec["values"])}
     out["ratio"] = out["wall_median_s"] / out["bare_median_s"]

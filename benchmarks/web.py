@@ -17,6 +17,11 @@ on two cores queue requests, so at 10 and 50 clients latency is mostly waiting i
 Chromium next to a bare Dash page (``benchmarks/wall_render.py``) and the workers' RSS.
 
     python3 benchmarks/web.py [--seconds 20] [--json out.json]
+
+To compare two versions in the same conditions, serve another checkout (``--app-dir``,
+e.g. ``git archive <commit> | tar -x -C /tmp/before``); ``--cache-url`` picks the Redis
+database this run may empty; ``--config``/``--store-url``/``--no-faketime`` run it on
+another city (the demo's store) while the big city's is being built.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ import dataset  # noqa: E402
 import loadkit  # noqa: E402
 import wall_render  # noqa: E402
 
-REDIS_URL = "redis://127.0.0.1:6379/13"  # the benchmark's own database: flushed freely
+REDIS_URL = "redis://127.0.0.1:6379/13"  # the benchmark's own database (default): flushed freely
 CONCURRENCY = (1, 10, 50)
 
 
@@ -97,14 +102,15 @@ def healthz_floor(url: str, clients: int, seconds: float) -> dict[str, float]:
     return loadkit.summary_ms(lat)
 
 
-def latency(url: str, bodies: list[dict[str, Any]], seconds: float, cold_rounds: int) -> dict[str, Any]:
+def latency(url: str, bodies: list[dict[str, Any]], seconds: float, cold_rounds: int,
+            cache_url: str = REDIS_URL) -> dict[str, Any]:
     """Warm and cold latency at 1, 10 and 50 clients, with the /healthz floor."""
     out: dict[str, Any] = {}
     loadkit.run_load(url, bodies, clients=1, rounds=2)  # fill the cache
     for clients in CONCURRENCY:
         warm = loadkit.run_load(url, bodies, clients=clients, duration_s=seconds)
         cold = loadkit.run_load(url, bodies, clients=clients, rounds=cold_rounds,
-                                before_round=lambda: loadkit.flush_redis(REDIS_URL))
+                                before_round=lambda: loadkit.flush_redis(cache_url))
         out[clients] = {"warm": loadkit.summary_ms(warm.all()), "cold": loadkit.summary_ms(cold.all()),
                         "floor": healthz_floor(url, clients, min(seconds, 10)),
                         "errors": warm.errors[:5] + cold.errors[:5],
@@ -125,17 +131,25 @@ def main() -> None:
     ap.add_argument("--cold-rounds", type=int, default=5)
     ap.add_argument("--runs", type=int, default=7, help="first renders of the wall (and of the bare page)")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--cache-url", default=REDIS_URL, help="the Redis database of this run (emptied for cold rounds)")
+    ap.add_argument("--app-dir", type=Path, default=loadkit.ROOT, help="the checkout to serve (default: this one)")
+    ap.add_argument("--config", type=Path, help="another city's TOML (default: the big city's)")
+    ap.add_argument("--store-url", help="another store (default: --store-db on --admin-url)")
+    ap.add_argument("--no-faketime", action="store_true", help="serve at the real time (a live or demo store)")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
-        config = dataset.city_config()
-        env = server_env(config, dataset.source_url(args.admin_url, args.store_db), Path(tmp))
+        config = (args.config or dataset.city_config()).resolve()
+        env = server_env(config, args.store_url or dataset.source_url(args.admin_url, args.store_db), Path(tmp),
+                         cache_url=args.cache_url, now=None if args.no_faketime else dataset.END)
         browser = p.chromium.launch(executable_path=loadkit.CHROMIUM, args=loadkit.CHROMIUM_ARGS)
-        with loadkit.gunicorn(env, workers=2, log=Path(tmp) / "gunicorn.log") as server:
+        with loadkit.gunicorn(env, workers=2, log=Path(tmp) / "gunicorn.log", app_dir=args.app_dir) as server:
             bodies = record(browser, server.url)
-            out = {"latency": latency(server.url, bodies["refresh"], args.seconds, args.cold_rounds)}
-            out["open"] = loadkit.summary_ms(loadkit.run_load(server.url, bodies["open"], clients=1, rounds=20).all())
+            print(f"recorded: {len(bodies['refresh'])} refresh-time callbacks, {len(bodies['open'])} opening", flush=True)
+            out = {"latency": latency(server.url, bodies["refresh"], args.seconds, args.cold_rounds, args.cache_url)}
+            if bodies["open"]:  # the router's request (none when the wall's layout is served whole)
+                out["open"] = loadkit.summary_ms(loadkit.run_load(server.url, bodies["open"], clients=1, rounds=20).all())
             out["render"] = wall_render.measure(browser, server.url, config, args.runs)
             out["rss_mb"] = server.rss_mb()
             print(f"wall first render: median {out['render']['wall_median_s']:.2f} s, bare Dash page "
