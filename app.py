@@ -45,8 +45,6 @@ def create_app(settings: Settings | None = None, *, open_demo: bool | None = Non
     init_cache(server, settings)
     _add_routes(server)
 
-    from components.frame import frame
-
     app = dash.Dash(
         __name__,
         server=server,
@@ -58,7 +56,8 @@ def create_app(settings: Settings | None = None, *, open_demo: bool | None = Non
         suppress_callback_exceptions=True,
         serve_locally=True,  # command centres run on intranets: nothing from a CDN
     )
-    app.layout = frame
+    app.layout = _root_layout
+    app.interpolate_index = functools.partial(_index_with_preloads, app, app.interpolate_index)
     _adopt_page_callbacks(app)
     import access
     import api
@@ -68,6 +67,76 @@ def create_app(settings: Settings | None = None, *, open_demo: bool | None = Non
     api.init_app(server)
     briefings_web.init_app(server)
     return app
+
+
+def _root_layout() -> Any:
+    """Every page inside the office frame, its content rendered by the pages router —
+    except a page offering a ``first_layout`` (the wall), served whole on its first load."""
+    from components.frame import frame
+
+    return _served_whole() or frame()
+
+
+#: what dcc.Graph and dash-leaflet's GeoJSON load on demand, after the layout has rendered
+#: (Dash 4's async chunks and the plotly.js Dash serves): 5 MB fetched late, in turn
+LAZY_SCRIPTS = ("/_dash-component-suites/dash/dcc/async-graph.js",
+                "/_dash-component-suites/plotly/package_data/plotly.min.js",
+                "/_dash-component-suites/dash_leaflet/async-GeoJSON.js")
+
+
+def _index_with_preloads(app: dash.Dash, interpolate: Any, **parts: str) -> str:
+    """Dash's index page; for a page served whole (the wall) it also asks the browser to
+    fetch the lazily loaded scripts while it runs the bundles, so they are there when the
+    graphs and the map mount instead of being fetched only then."""
+    from access.pages import page_for_path
+
+    page = page_for_path(request.path) if flask.has_request_context() else None
+    if page is not None and callable(page.get("first_layout")):
+        links = "".join(f'<link rel="preload" as="script" href="{app.get_relative_path(src)}">' for src in LAZY_SCRIPTS)
+        parts = {**parts, "css": parts.get("css", "") + links}
+    return interpolate(**parts)
+
+
+def _served_whole() -> Any:
+    """For Dash's layout request from a page registered with ``first_layout``: that layout,
+    already inside the router's own components, else None.
+
+    The page's URL is the request's Referer (the renderer fetches the layout from the page
+    itself); only a same-host URL of such a page counts, and only if the reader may open
+    it (``access.callbacks.check_path``, the check the router's request gets) — otherwise
+    the frame, and the router decides as always. The router's location already holds the
+    URL, so it sends no request; its callback runs only if the URL changes. This saves the
+    router's round trip and the wait for the first refresh before a wall shows numbers.
+    """
+    from urllib.parse import urlsplit
+
+    from dash._pages import _parse_query_string, _path_to_page
+    from dash.dash import _ID_CONTENT, _ID_DUMMY, _ID_LOCATION, _ID_STORE
+
+    import access
+    from access.callbacks import check_path
+    from access.pages import page_for_path
+
+    if not flask.has_request_context() or request.path != "/_dash-layout" or not request.referrer:
+        return None
+    url = urlsplit(request.referrer)
+    if url.netloc != request.host:
+        return None
+    page, variables = _path_to_page(url.path.strip("/"))  # the page the router would render …
+    principal = access.current_principal()
+    if not callable(page.get("first_layout")) or page is not page_for_path(url.path) or principal is None:
+        return None  # … and the one access checks
+    search = f"?{url.query}" if url.query else ""
+    if check_path(principal, url.path, search, context.settings(), context.engine()):
+        return None
+    content = page["first_layout"](**{**(variables or {}), **_parse_query_string(search)})  # as the router does
+    title = page["title"](**(variables or {})) if callable(page["title"]) else page["title"]
+    return dash.html.Div([
+        dash.dcc.Location(id=_ID_LOCATION, refresh="callback-nav", pathname=url.path, search=search),
+        dash.html.Div(content, id=_ID_CONTENT, disable_n_clicks=True),
+        dash.dcc.Store(id=_ID_STORE, data={"title": title}),
+        dash.html.Div(id=_ID_DUMMY, disable_n_clicks=True),
+    ])
 
 
 @functools.cache
@@ -115,6 +184,12 @@ def _local_secret(data_dir: Path) -> str:
 
 
 def _add_routes(server: Flask) -> None:
+    @server.after_request
+    def vary_layout(response: Any) -> Any:
+        if request.path == "/_dash-layout":
+            response.vary.add("Referer")  # the layout of a wall URL is the wall (_served_whole)
+        return response
+
     @server.get("/healthz")
     def healthz() -> Any:
         """Liveness and readiness: the store answers and is at the schema this code expects."""

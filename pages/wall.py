@@ -23,6 +23,7 @@ config), ``lang`` (``zh``/``en``), ``client`` (a name for this wall in the heart
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from typing import Any
 
@@ -43,27 +44,49 @@ from components.wall.ticker import ticker_fill
 from components.wall.trend import trend_patch
 from store.queries import wall as q
 
-dash.register_page(__name__, path="/wall", nav="wall.nav", order=90, title="大屏")
+log = logging.getLogger("citybrain.wall")
 
 
 def layout(screen: str | None = None, canvas: str | None = None, lang: str | None = None,
            client: str | None = None, **_: Any) -> Any:
     """Cheap: config only — every number arrives with the first refresh."""
+    return _wall(screen, canvas, lang, client, filled=False)
+
+
+def first_layout(screen: str | None = None, canvas: str | None = None, lang: str | None = None,
+                 client: str | None = None, **_: Any) -> Any:
+    """The wall with its values, for the first load of a wall URL (``app._served_whole``):
+    the numbers, trends and map colours paint with the layout instead of after the first
+    refresh (which then sends only what changed since). Reads the cached queries the
+    refresh reads; if they fail, the empty wall — the refresh fills it when they answer."""
+    return _wall(screen, canvas, lang, client, filled=True)
+
+
+def _wall(screen: str | None, canvas: str | None, lang: str | None, client: str | None, *, filled: bool) -> Any:
     settings = context.settings()
     lang = lang if lang in LANGS else context.lang()
     screens = access.visible_screens(list(settings.wall.screens))  # a wall token sees only its screen
     canvas = canvas if canvas in CANVASES else settings.wall.canvas
-    if screen is None:
-        return wall_shell(settings, screens, start=0, rotate=settings.wall.rotate, canvas=canvas, lang=lang,
-                          client=client)
-    names = [s.name for s in screens]
-    if screen not in names:
-        return html.Div(t("wall.unknown_screen", lang, name=screen), className="cb-wall cb-wall-missing")
-    return wall_shell(settings, screens, start=names.index(screen), rotate=False, canvas=canvas, lang=lang,
-                      client=client)
+    if screen is not None:
+        # a held screen never rotates: only it is built, drawn and refreshed (not five hidden others)
+        screens = [s for s in screens if s.name == screen]
+        if not screens:
+            return html.Div(t("wall.unknown_screen", lang, name=screen), className="cb-wall cb-wall-missing")
+    start, rotate = 0, settings.wall.rotate and screen is None
+    fill = None
+    if filled:
+        try:
+            fill = full_fill(settings, context.engine(), screens, lang, dt.datetime.now(dt.timezone.utc))
+        except Exception as exc:  # noqa: BLE001 — a wall opens whatever the store does
+            log.warning("wall: first values unavailable (%s); the refresh will fill them", exc)
+    return wall_shell(settings, screens, start=start, rotate=rotate, canvas=canvas, lang=lang, client=client,
+                      fill=fill)
 
 
-dash.register_page("pages.wall_screen", path_template="/wall/<screen>", layout=layout, title="大屏")
+# ``first_layout``: what ``app`` serves whole on a wall URL's first load (no router round trip)
+dash.register_page(__name__, path="/wall", nav="wall.nav", order=90, title="大屏", first_layout=first_layout)
+dash.register_page("pages.wall_screen", path_template="/wall/<screen>", layout=layout, title="大屏",
+                   first_layout=first_layout)
 
 
 # ---------------------------------------------------------------------------- data
@@ -73,6 +96,16 @@ def gather(settings: Settings, engine: Any, screens: list[WallScreen]) -> dict[s
     needs = {n for s in screens for n in NEEDS[s.kind]} | {"vital", "air", "traffic", "tourism"}  # the map
     headline = next((i.code for i in settings.indicators if i.headline), None)
     return dict(q.snapshot(engine, tuple(sorted(needs)), headline, settings.city.timezone))
+
+
+def full_fill(settings: Settings, engine: Any, screens: list[WallScreen], lang: str, now: dt.datetime) -> Fill:
+    """Everything a refresh shows: every screen's values, banner, ticker and map styles."""
+    data = gather(settings, engine, screens)
+    fill = wall_fill(settings, screens, data, lang, now)
+    for layer, style in layer_styles(vital=data["vital"], air=data["air"], traffic=data["traffic"],
+                                     tourism=data["tourism"]).items():
+        fill[("hideout", layer)] = style["values"]
+    return fill
 
 
 def wall_fill(settings: Settings, screens: list[WallScreen], data: dict[str, Any], lang: str,
@@ -115,12 +148,7 @@ def refresh(_n: int | None, config: dict[str, Any] | None, shown: dict[str, str]
     settings = context.settings()
     lang = (config or {}).get("lang", "zh")
     screens = _screens(settings, config)
-    now = dt.datetime.now(dt.timezone.utc)
-    data = gather(settings, context.engine(), screens)
-    fill = wall_fill(settings, screens, data, lang, now)
-    for layer, style in layer_styles(vital=data["vital"], air=data["air"], traffic=data["traffic"],
-                                     tourism=data["tourism"]).items():
-        fill[("hideout", layer)] = style["values"]
+    fill = full_fill(settings, context.engine(), screens, lang, dt.datetime.now(dt.timezone.utc))
     shown = shown or {}
     outputs: list[Any] = []
     for i, kind in enumerate(KINDS):

@@ -8,10 +8,13 @@ so an unchanged tile costs nothing in the browser.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 #: kind → the component property it sets
 KINDS: dict[str, str] = {"text": "children", "class": "className", "style": "style", "fig": "figure"}
+#: the map layers' styles: fill key ("hideout", layer) → the layer's hideout
+MAP_LAYER = "citymap-layer"
 
 Fill = dict[tuple[str, str], Any]
 
@@ -62,3 +65,47 @@ def changed_only(ids: list[dict[str, Any]], kind: str, fill: Fill, shown: dict[s
             out.append(convert(value) if convert else value)
             seen[f"{kind}:{key}"] = fp
     return out, seen
+
+
+def _fill_key(cid: Any) -> tuple[str, str] | None:
+    kind = str(cid.get("type", ""))
+    if kind == MAP_LAYER:
+        return "hideout", str(cid.get("layer"))
+    if kind.startswith("wall-") and kind[5:] in KINDS:
+        return kind[5:], str(cid.get("key"))
+    return None
+
+
+def apply_fill(tree: Any, fill: Fill, setters: Mapping[str, Callable[[Any, Any], Any]] | None = None) -> dict[str, str]:
+    """Put ``fill`` into the components of ``tree`` — the wall's first picture, sent with its
+    layout — and return the fingerprints of what they now show: the ``wall-shown`` that the
+    refresh compares with (as if it had sent those values), so it sends only what changed.
+
+    ``setters[kind](current, value)`` gives the property for a kind whose value is not the
+    property itself (a figure's traces, a layer's hideout values); others are set as they are.
+    """
+    from dash.development.base_component import Component
+
+    setters = setters or {}
+    shown: dict[str, str] = {}
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (list, tuple)):
+            stack.extend(node)
+            continue
+        if not isinstance(node, Component):
+            continue
+        cid = getattr(node, "id", None)
+        found = _fill_key(cid) if isinstance(cid, dict) else None
+        if found is not None and found in fill:
+            kind, key = found
+            prop = KINDS.get(kind, kind)
+            value = fill[found]
+            setter = setters.get(kind)
+            setattr(node, prop, setter(getattr(node, prop, None), value) if setter else value)
+            shown[f"{kind}:{key}"] = fingerprint(value)
+        children = getattr(node, "children", None)
+        if children is not None:
+            stack.append(children)
+    return shown

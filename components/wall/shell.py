@@ -18,9 +18,10 @@ from citybrain.i18n import pick, t
 from citybrain.settings import Settings, WallScreen
 from components.citymap import city_map
 from components.wall.header import wall_header
-from components.wall.ids import screen_id
+from components.wall.ids import Fill, apply_fill, screen_id
 from components.wall.screens import screen_panels
 from components.wall.ticker import ticker
+from components.wall.trend import trend_with
 
 CANVASES: dict[str, tuple[int, int, int]] = {  # canvas → (width, height, unit px)
     "1920x1080": (1920, 1080, 1),
@@ -63,8 +64,13 @@ def wall_config(settings: Settings, screens: Sequence[WallScreen], *, start: int
 
 
 def wall_shell(settings: Settings, screens: Sequence[WallScreen], *, start: int = 0, rotate: bool = True,
-               canvas: str = "1920x1080", lang: str = "zh", client: str | None = None) -> html.Div:
-    """The wall for ``screens``, showing ``screens[start]`` first; rotating if ``rotate``."""
+               canvas: str = "1920x1080", lang: str = "zh", client: str | None = None,
+               fill: Fill | None = None) -> html.Div:
+    """The wall for ``screens``, showing ``screens[start]`` first; rotating if ``rotate``.
+
+    Empty until the first refresh fills it, or — with ``fill`` (what a refresh would send)
+    — showing its values from the first paint, ``wall-shown`` saying so.
+    """
     width, height, unit = CANVASES[canvas]
     font_px = MIN_FONT_PX * unit
     current = screens[start]
@@ -75,10 +81,11 @@ def wall_shell(settings: Settings, screens: Sequence[WallScreen], *, start: int 
         left.append(html.Div(lp, id=screen_id(screen.name) | {"side": "left"}, className=cls))
         right.append(html.Div(rp, id=screen_id(screen.name) | {"side": "right"}, className=cls))
     wall = settings.wall
-    return html.Div([
+    shown = dcc.Store(id="wall-shown", data={})
+    root = html.Div([
         dcc.Store(id="wall-config", data=wall_config(settings, screens, start=start, rotate=rotate, canvas=canvas,
                                                      lang=lang)),
-        dcc.Store(id="wall-shown", data={}),
+        shown,
         dcc.Store(id="wall-screen", data=current.name),
         dcc.Store(id="wall-client", storage_type="local", data=client),
         dcc.Store(id="wall-conn", data={"lost": None}),
@@ -98,3 +105,7 @@ def wall_shell(settings: Settings, screens: Sequence[WallScreen], *, start: int 
         ticker(lang),
     ], id="wall-root", className=root_class(canvas, current),
         style={"width": f"{width}px", "height": f"{height}px", "--u": f"{unit}px"})
+    if fill:
+        shown.data = apply_fill(root, fill, {"fig": trend_with,
+                                             "hideout": lambda hideout, values: {**(hideout or {}), "values": values}})
+    return root

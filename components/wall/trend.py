@@ -30,3 +30,13 @@ def trend_patch(data: list[dict[str, list[Any]]]) -> Patch:
         p["data"][i]["x"] = trace["x"]
         p["data"][i]["y"] = trace["y"]
     return p
+
+
+def trend_with(figure: Any, data: list[dict[str, list[Any]]]) -> dict[str, Any]:
+    """``figure`` with the traces' x/y of ``data`` — what :func:`trend_patch` makes of it in
+    the browser, for a figure sent already filled."""
+    fig = figure.to_plotly_json() if hasattr(figure, "to_plotly_json") else dict(figure)
+    traces = [dict(t) for t in fig.get("data", [])]
+    for i, trace in enumerate(data[:len(traces)]):
+        traces[i]["x"], traces[i]["y"] = trace["x"], trace["y"]
+    return {**fig, "data": traces}

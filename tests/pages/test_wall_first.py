@@ -1,0 +1,144 @@
+"""The wall's first load: its layout is served whole, with the values a refresh would send.
+
+``app._served_whole`` answers Dash's layout request from a wall URL with the wall itself
+(inside the router's own components, so the router sends no request) and
+``pages.wall.first_layout`` fills it; ``wall-shown`` then holds the fingerprints of what
+the layout shows, so the first refresh sends only what changed since.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+WALL = "/wall/overview"
+
+
+def _nodes(layout):
+    stack = [layout]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict) and "props" in node:
+            yield node
+            stack.append(node["props"].get("children"))
+
+
+def _by_id(layout) -> dict:
+    return {json.dumps(n["props"]["id"], sort_keys=True) if isinstance(n["props"].get("id"), dict) else n["props"].get("id"): n
+            for n in _nodes(layout) if n["props"].get("id") is not None}
+
+
+@pytest.fixture(scope="module")
+def client(pages_app):
+    c = pages_app.server.test_client()
+    assert c.get(WALL).status_code == 200  # Dash sets itself up (pages, router) on the first request
+    return c
+
+
+def first_layout(client, referrer: str) -> dict:
+    r = client.get("/_dash-layout", headers={"Referer": referrer})
+    assert r.status_code == 200 and "Referer" in r.headers.get("Vary", "")
+    return r.get_json()
+
+
+def refresh_body(pages_app, layout: dict, shown: dict | None) -> dict:
+    """The refresh request a browser showing ``layout`` sends (its concrete output ids)."""
+    from dash import ALL  # noqa: F401 — the key below is Dash's for the ALL outputs
+
+    key = next(k for k in pages_app.callback_map if '"wall-text"' in k)
+    ids = _by_id(layout)
+    groups = []
+    for kind, prop in (("wall-text", "children"), ("wall-class", "className"), ("wall-style", "style"),
+                       ("wall-fig", "figure")):
+        groups.append([{"id": n["props"]["id"], "property": prop} for n in ids.values()
+                       if isinstance(n["props"].get("id"), dict) and n["props"]["id"].get("type") == kind])
+    groups.append([{"id": n["props"]["id"], "property": "hideout"} for n in ids.values()
+                   if isinstance(n["props"].get("id"), dict) and n["props"]["id"].get("type") == "citymap-layer"])
+    groups.append({"id": "wall-shown", "property": "data"})
+    config = ids["wall-config"]["props"]["data"]
+    return {"output": key, "outputs": groups,
+            "inputs": [{"id": "wall-refresh", "property": "n_intervals", "value": 0}],
+            "state": [{"id": "wall-config", "property": "data", "value": config},
+                      {"id": "wall-shown", "property": "data", "value": shown}],
+            "changedPropIds": ["wall-refresh.n_intervals"]}
+
+
+def test_a_wall_url_gets_the_wall_whole_with_its_values(client):
+    layout = first_layout(client, f"http://localhost{WALL}")
+    ids = _by_id(layout)
+    assert ids["_pages_location"]["props"]["pathname"] == WALL and ids["_pages_location"]["props"]["search"] == ""
+    assert "_pages_content" in ids and "wall-root" in ids
+    assert not any(n["namespace"] == "dash_mantine_components" for n in _nodes(layout))  # no office frame
+    value = ids[json.dumps({"key": "overview.vital.value", "type": "wall-text"}, sort_keys=True)]
+    assert any(ch.isdigit() for ch in str(value["props"]["children"]))
+    fig = ids[json.dumps({"key": "overview.vital.trend", "type": "wall-fig"}, sort_keys=True)]["props"]["figure"]
+    assert len(fig["data"][0]["x"]) > 0
+    segments = ids[json.dumps({"layer": "segments", "map": "wall-map", "type": "citymap-layer"}, sort_keys=True)]
+    assert segments["props"]["hideout"]["values"] and segments["props"]["hideout"]["pane"]
+    shown = ids["wall-shown"]["props"]["data"]
+    assert "text:overview.vital.value" in shown and "hideout:segments" in shown
+    # a held screen is the only one built: no hidden screens to draw and refresh
+    screens = {n["props"]["id"]["screen"] for n in _nodes(layout)
+               if isinstance(n["props"].get("id"), dict) and n["props"]["id"].get("type") == "wall-screen"}
+    assert screens == {"overview"}
+
+
+def test_the_rotating_wall_still_holds_every_screen(client, demo_settings):
+    layout = first_layout(client, "http://localhost/wall?lang=en")
+    ids = _by_id(layout)
+    assert ids["_pages_location"]["props"]["search"] == "?lang=en"
+    assert ids["wall-config"]["props"]["data"]["lang"] == "en" and ids["wall-config"]["props"]["data"]["rotate"]
+    screens = {n["props"]["id"]["screen"] for n in _nodes(layout)
+               if isinstance(n["props"].get("id"), dict) and n["props"]["id"].get("type") == "wall-screen"}
+    assert screens == {s.name for s in demo_settings.wall.screens}
+
+
+@pytest.mark.parametrize("referrer", [None, "http://localhost/traffic", "http://elsewhere.example/wall/overview",
+                                      "http://localhost/wall/nowhere-screen"])
+def test_other_pages_keep_the_frame_and_the_router(client, referrer):
+    r = client.get("/_dash-layout", headers={"Referer": referrer} if referrer else {})
+    text = r.get_data(as_text=True)
+    if referrer and referrer.endswith("nowhere-screen"):
+        assert "cb-wall-missing" in text  # the page's own message
+        return
+    assert "dash_mantine_components" in text and "wall-config" not in text
+
+
+def test_the_first_refresh_sends_only_what_changed(client, pages_app):
+    layout = first_layout(client, f"http://localhost{WALL}")
+    ids = _by_id(layout)
+    shown = ids["wall-shown"]["props"]["data"]
+    # what the wall showed before: the refresh would send every value …
+    full = client.post("/_dash-update-component", json=refresh_body(pages_app, layout, {})).get_json()["response"]
+    # … and the layout already shows exactly those (texts and classes compared as sent)
+    sent = 0
+    for cid, props in full.items():
+        if cid == "wall-shown":
+            continue
+        node = ids[json.dumps(json.loads(cid), sort_keys=True) if cid.startswith("{") else cid]
+        for prop, value in props.items():
+            if prop in ("children", "className", "style"):
+                assert node["props"].get(prop) == value, (cid, prop)
+                sent += 1
+    assert sent > 20
+    # after the first layout, the first refresh sends (almost) nothing: only what changed
+    r = client.post("/_dash-update-component", json=refresh_body(pages_app, layout, shown))
+    after = r.get_json()["response"] if r.status_code == 200 else {}
+    changed = [cid for cid in after if cid != "wall-shown"]
+    assert len(changed) <= 3, changed  # at most a minute's age text ticking over meanwhile
+
+
+def test_a_failing_store_still_opens_the_wall_empty(client, monkeypatch):
+    def down(*_a, **_k):
+        raise RuntimeError("store unreachable")
+
+    monkeypatch.setattr(sys.modules["pages.wall"], "gather", down)
+    layout = first_layout(client, f"http://localhost{WALL}")
+    ids = _by_id(layout)
+    assert "wall-root" in ids and ids["wall-shown"]["props"]["data"] == {}
+    value = ids[json.dumps({"key": "overview.vital.value", "type": "wall-text"}, sort_keys=True)]
+    assert value["props"]["children"] == "—"  # the refresh fills it when the store answers
