@@ -50,10 +50,38 @@ class Rejected:
     row: dict[str, Any]
 
 
-@dataclass(frozen=True)
 class Batch:
-    rows: list[dict[str, Any]]
-    rejected: list[Rejected]
+    """A mapped batch: its rows (dicts of the domain's shape, in order) and the rejected.
+
+    A clean time-series batch is kept as the shape's field names and a tuple per row, the
+    form the store's COPY takes; its dicts are built only if ``rows`` is read (issue 10:
+    a dict per row was a good part of a backfill's mapping time).
+    """
+
+    __slots__ = ("_rows", "rejected", "names", "tuples")
+
+    def __init__(self, rows: list[dict[str, Any]] | None, rejected: list[Rejected], *,
+                 names: tuple[str, ...] | None = None, tuples: list[tuple[Any, ...]] | None = None):
+        if rows is None and (names is None or tuples is None):
+            raise ValueError("a batch is its rows, or its field names and tuples")
+        self._rows = rows
+        self.rejected = rejected
+        self.names = names
+        self.tuples = tuples if rows is None else None
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        if self._rows is None:
+            names = self.names
+            self._rows = [dict(zip(names, t)) for t in self.tuples]  # type: ignore[arg-type]
+        return self._rows
+
+    def column(self, name: str) -> list[Any]:
+        """Every row's ``name``, in order."""
+        if self.tuples is not None and self.names is not None:
+            j = self.names.index(name)
+            return [t[j] for t in self.tuples]
+        return [r[name] for r in self.rows]
 
 
 class Mapper:
@@ -88,14 +116,14 @@ class Mapper:
         quick type-and-range checks (issue 10); a row any check does not accept goes
         through ``map_row`` as before, so its value or its reason is exactly the per-row one.
         """
-        raws = raws if isinstance(raws, list) else list(raws)
         n = len(raws)
         if not n:
             return Batch([], [])
-        columns = self.source.columns
+        # a reader's batch (connectors.source.Rows) hands out whole columns; dicts are read key by key
+        by_column = getattr(raws, "column", None)
         values: dict[str, list[Any]] = {}
-        for name, column in columns.items():
-            col = [raw.get(column) for raw in raws]
+        for name, column in self.source.columns.items():
+            col = by_column(column) if by_column is not None else [raw.get(column) for raw in raws]
             try:
                 values[name] = self._column(name, col)
             except Exception:  # noqa: BLE001 — e.g. an int too large for a float: the per-row path says what
@@ -114,7 +142,10 @@ class Mapper:
             keys = (*shape, "source", "source_updated_at", "ingested_at")
             lists = [values[k] if k in values else repeat(None) for k in shape]
             lists += [repeat(self.source.name), values.get("updated_at") or repeat(None), repeat(now)]
-            rows = [dict(zip(keys, t)) for t in zip(*lists)]
+            tuples = list(zip(*lists))
+            if not slow and len(set(zip(*[values[k] for k in KEYS[self.domain]]))) == n:
+                return Batch(None, [], names=keys, tuples=tuples)  # the usual batch: all valid, each key once
+            rows = [dict(zip(keys, t)) for t in tuples]
         else:
             names = list(values)
             rows = []
@@ -127,22 +158,21 @@ class Mapper:
                 except v.Invalid:  # the per-row path raises it again, with its row key and values
                     slow.add(i)
                     rows.append(None)
-        key_fields = KEYS[self.domain]
-        if not slow:
-            keys_of = [tuple(r[k] for k in key_fields) for r in rows] if series is None else \
-                list(zip(*[values[k] for k in key_fields]))
-            if len(set(keys_of)) == n:  # the usual batch: every row valid, every key once
+        if series is None and not slow:
+            key_fields = KEYS[self.domain]
+            if len({tuple(r[k] for k in key_fields) for r in rows}) == n:  # type: ignore[index]
                 return Batch(rows, [])  # type: ignore[arg-type]
         return self._collect(raws, rows, slow, now)
 
-    def _collect(self, raws: Sequence[Mapping[str, Any]], mapped: list[dict[str, Any] | None], slow: set[int],
+    def _collect(self, raws: Sequence[Mapping[str, Any]], mapped: Sequence[dict[str, Any] | None], slow: set[int],
                  now: dt.datetime) -> Batch:
         """The rows in order, the rejected and the duplicates set aside: the per-row rules."""
-        kept: dict[tuple[Any, ...], tuple[dict[str, Any], Mapping[str, Any]]] = {}
+        kept: dict[tuple[Any, ...], tuple[dict[str, Any], int]] = {}
         rejected: list[Rejected] = []
         key_fields = KEYS[self.domain]
-        for i, raw in enumerate(raws):
+        for i in range(len(raws)):
             if i in slow:
+                raw = raws[i]
                 try:
                     row = self.map_row(raw, now)
                 except v.Invalid as exc:
@@ -155,8 +185,8 @@ class Mapper:
                 _, earlier = kept.pop(key)
                 rejected.append(Rejected(
                     f"duplicate of a later row with the same key ({key_text(key)}) in the same batch; "
-                    "the later row was kept", None, key_text(key), jsonable(earlier)))
-            kept[key] = (row, raw)
+                    "the later row was kept", None, key_text(key), jsonable(raws[earlier])))
+            kept[key] = (row, i)
         return Batch([row for row, _ in kept.values()], rejected)
 
     def map_row(self, raw: Mapping[str, Any], now: dt.datetime) -> dict[str, Any]:
@@ -184,7 +214,13 @@ class Mapper:
             cache = self._instants
             if len(cache) > 100_000:
                 cache.clear()
-            for x in set(col) - cache.keys():
+            new = set(col) - cache.keys()
+            # naive datetimes, the usual server value, all at once: what as_instant does to each
+            naive = [x for x in new if type(x) is dt.datetime and x.tzinfo is None]
+            tz = self.tz
+            instants = [x.replace(tzinfo=tz).astimezone(UTC) for x in naive]
+            cache.update((x, i) for x, i in zip(naive, instants) if 1970 <= i.year <= 2200)
+            for x in new - cache.keys():  # anything else (and a year out of range) value by value
                 try:
                     cache[x] = self._value(name, x)
                 except v.Invalid:

@@ -20,7 +20,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,8 +35,8 @@ from citybrain.settings import Settings, Source
 from connectors import status as status_rows
 from connectors import watermark as wm
 from connectors.fields import DATA_TIME, ENTITY_KIND
-from connectors.mapping import Mapper
-from connectors.source import SourceEngines, SourceReader
+from connectors.mapping import Batch, Mapper
+from connectors.source import Rows, SourceEngines, SourceReader
 from connectors.writer import quarantine_rows, write_observations
 from store.schema import entities, source_status
 
@@ -203,39 +203,86 @@ def _poll_once(settings: Settings, engine: Engine, source: Source, engines: Sour
         progress.watermark = progress.watermark or stored
         cursor = wm.bind_value(wm.shifted(stored, source.lookback), reader.dialect) if stored else None
         column, size = source.watermark_column, source.batch_size
-        while True:
-            rows = reader.after(cursor, size)
-            if len(rows) < size:
-                _write_batch(engine, source, mapper, rows, at, progress)
-                return
-            top = rows[-1][column]
-            head = [r for r in rows if r[column] != top]
-            _write_batch(engine, source, mapper, head, at, progress)
-            for tie in reader.equal(top, size):  # every row sharing the last value, however many
-                _write_batch(engine, source, mapper, tie, at, progress)
-            cursor = top
+        with _Pipeline(engine, source, mapper, at, progress) as pipeline:
+            while True:
+                rows = reader.after(cursor, size)
+                if len(rows) < size:
+                    pipeline.put(rows)
+                    return
+                marks = rows.column(column)
+                top = marks[-1]
+                pipeline.put(rows.take(i for i, mark in enumerate(marks) if mark != top))
+                for tie in reader.equal(top, size):  # every row sharing the last value, however many
+                    pipeline.put(tie)
+                cursor = top
 
 
-def _write_batch(engine: Engine, source: Source, mapper: Mapper, rows: list[dict[str, Any]],
+class _Pipeline:
+    """Maps the next batch while the store writes the one before (issue 10).
+
+    A backfill's batch costs Python time to read and map, and store time to merge; done in
+    turn they add up, so the writes run in one worker thread while this thread reads and
+    maps. Batches still commit one at a time and in order, each in its own transaction with
+    its rows, its rejects and the watermark after it: a batch is handed to the writer only
+    once the one before has committed, and a failed write stops the poll before the next.
+    """
+
+    def __init__(self, engine: Engine, source: Source, mapper: Mapper, at: dt.datetime, progress: _Progress):
+        self.engine, self.source, self.mapper, self.at, self.progress = engine, source, mapper, at, progress
+        self.mark = progress.watermark  # the watermark after the last batch handed over
+        self.pending: Future[None] | None = None
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"store-{source.name}")
+
+    def put(self, rows: Rows) -> None:
+        if not rows:
+            return
+        batch = self.mapper.map_batch(rows, self.at)
+        times = _data_times(batch, self.source, self.mapper.tz)
+        # the same chain of watermarks as writing batch by batch: each batch's is the later of
+        # the one before and its own last value
+        self.mark = wm.later(self.mark, wm.to_text(rows[-1][self.source.watermark_column]))
+        self.wait()
+        self.pending = self.pool.submit(_write_batch, self.engine, self.source, batch, len(rows), times, self.mark,
+                                        self.at, self.progress)
+
+    def wait(self) -> None:
+        """Until the batch handed over last is committed; raises what its write raised."""
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            pending.result()
+
+    def __enter__(self) -> _Pipeline:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        try:
+            if exc_type is None:
+                self.wait()
+            elif self.pending is not None:
+                # reading failed: the write in flight still commits or rolls back as a whole
+                # before the retry reads the watermark again; the reading error is the one told
+                failed = self.pending.exception()
+                if failed is not None:
+                    log.warning("%s: writing the batch before the failure also failed: %s", self.source.name,
+                                _first_line(failed))
+        finally:
+            self.pool.shutdown(wait=True)
+
+
+def _write_batch(engine: Engine, source: Source, batch: Batch, read: int, times: list[dt.datetime], mark: str,
                  at: dt.datetime, progress: _Progress) -> None:
-    if not rows:
-        return
-    batch = mapper.map_batch(rows, at)
-    times = [_data_time(r, source, mapper.tz) for r in batch.rows]
-    mark = wm.later(progress.watermark, wm.to_text(rows[-1][source.watermark_column]))
-
     def write(conn: Any) -> tuple[int, int]:  # the rows, their rejects and the watermark commit together
-        written = write_observations(conn, source.domain, batch.rows)
+        written = write_observations(conn, source.domain, batch)
         fresh = quarantine_rows(conn, source.name, source.domain, batch.rejected, at)
         status_rows.advance(conn, source.name, watermark=mark, data_time=max(times, default=None),
-                            read_rows=len(rows), written=written, quarantined=fresh, now=at)
+                            read_rows=read, written=written, quarantined=fresh, now=at)
         return written, fresh
 
     try:
-        written, fresh = in_store(engine, write, what=f"{source.name}: writing {len(rows)} rows")
+        written, fresh = in_store(engine, write, what=f"{source.name}: writing {read} rows")
     except DBAPIError as exc:
         raise _StoreFailed(f"cannot write to the store: {_first_line(exc.orig)}") from exc
-    progress.read += len(rows)
+    progress.read += read
     progress.written += written
     progress.quarantined += len(batch.rejected)
     progress.watermark = mark
@@ -302,11 +349,10 @@ def known_entities(settings: Settings, engine: Engine, domain: str) -> set[str]:
     return codes
 
 
-def _data_time(row: dict[str, Any], source: Source, tz: ZoneInfo) -> dt.datetime:
-    value = row[DATA_TIME[source.domain]]
-    if isinstance(value, dt.datetime):
-        return value
-    return dt.datetime.combine(value, dt.time(), tzinfo=tz).astimezone(UTC)  # a period's first day
+def _data_times(batch: Batch, source: Source, tz: ZoneInfo) -> list[dt.datetime]:
+    return [value if isinstance(value, dt.datetime) else
+            dt.datetime.combine(value, dt.time(), tzinfo=tz).astimezone(UTC)  # a period's first day
+            for value in batch.column(DATA_TIME[source.domain])]
 
 
 def _lag(source: Source, watermark: str | None, at: dt.datetime) -> float | None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 from operator import itemgetter
 from typing import Any
 
@@ -27,7 +27,7 @@ from sqlalchemy import Table, and_, column, or_, select, table as lightweight_ta
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
-from connectors.mapping import Rejected
+from connectors.mapping import Batch, Rejected
 from store.schema import OBSERVATIONS, obs_economy, obs_economy_revisions, quarantine
 from store.types import UTCDateTime
 from store.upsert import insert_for
@@ -40,6 +40,7 @@ COPY_MIN_ROWS = 2000
 #: (bool, int8, int2, int4, text, float4, float8, varchar, date, timestamp, timestamptz, json, jsonb)
 _BINARY_OIDS = frozenset({16, 20, 21, 23, 25, 700, 701, 1043, 1082, 1114, 1184, 114, 3802})
 _JSON_OIDS = frozenset({114, 3802})
+_UTC = timezone.utc
 
 
 def _newer(table: Table, excluded: Any) -> Any:
@@ -70,9 +71,17 @@ def copy_upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], 
     """
     if not rows:
         return 0
-    columns = [c for c in table.columns if c.name in rows[0]]
-    names = [c.name for c in columns]
+    names = [c.name for c in table.columns if c.name in rows[0]]
     values = list(map(itemgetter(*names), rows)) if len(names) > 1 else [(r[names[0]],) for r in rows]
+    return copy_tuples(conn, table, names, values, where=where)
+
+
+def copy_tuples(conn: Connection, table: Table, names: Sequence[str], values: list[tuple[Any, ...]], *,
+                where: Callable[[Any], Any] | None = None) -> int:
+    """``copy_upsert`` of rows given as the column ``names`` and one tuple per row."""
+    if not values:
+        return 0
+    columns = [table.c[n] for n in names]
     stage, types = _staging(conn, table)
     for i, column in enumerate(columns):
         if isinstance(column.type, UTCDateTime):
@@ -100,7 +109,7 @@ def copy_upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], 
         where=where(stmt.excluded) if where is not None else None)
     conn.execute(stmt)
     conn.exec_driver_sql(f"TRUNCATE {stage.name}")
-    return len(rows)
+    return len(values)
 
 
 def _staging(conn: Connection, table: Table) -> tuple[Any, dict[str, int]]:
@@ -117,13 +126,21 @@ def _staging(conn: Connection, table: Table) -> tuple[Any, dict[str, int]]:
 
 
 def _refuse_naive(column: str, values: list[Any]) -> None:
-    for value in values:
-        if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+    # the mapper's instants are all in the one UTC tzinfo: only the others need a closer look
+    for value in [v for v in values if v is not None and v.tzinfo is not _UTC]:
+        if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError(f"naive datetime {value.isoformat()} given for {column}; store instants as aware UTC")
 
 
-def write_observations(conn: Connection, domain: str, rows: Sequence[dict[str, Any]]) -> int:
+def write_observations(conn: Connection, domain: str, rows: Sequence[dict[str, Any]] | Batch) -> int:
     """Write a mapped batch into the domain's table (and, for statistics, every revision)."""
+    if isinstance(rows, Batch):
+        if rows.tuples is not None and rows.names is not None and domain != "economy" \
+                and conn.dialect.name == "postgresql" and len(rows.tuples) >= COPY_MIN_ROWS:
+            # the mapper's tuples go to COPY as they are: no dict per row on either side
+            table = OBSERVATIONS[domain]
+            return copy_tuples(conn, table, rows.names, rows.tuples, where=lambda excluded: _newer(table, excluded))
+        rows = rows.rows
     if domain != "economy":
         return upsert(conn, OBSERVATIONS[domain], rows)
     upsert(conn, obs_economy_revisions, [{k: r[k] for k in _REVISION_COLUMNS} for r in rows])

@@ -141,3 +141,27 @@ def test_copy_path_into_a_partitioned_table(pg_url):
     assert counts == {"obs_traffic_2026_10": 4000, "obs_traffic_2026_11": 70}
     assert speeds == {60.0, 61.0, 62.0}
     engine.dispose()
+
+
+def test_a_mapped_batch_goes_to_copy_as_tuples_and_stores_what_its_dicts_store(pg_store, tmp_path):
+    """A clean time-series batch keeps its rows as tuples for COPY (issue 10): same table."""
+    from citybrain.settings import DEFAULT_CONFIG, load_settings
+    from connectors.mapping import Mapper
+
+    settings = load_settings(DEFAULT_CONFIG, env={}, data_dir=tmp_path / "var")
+    source = settings.source("traffic_detectors")
+    segments = [s.code for s in settings.segments]
+    local = dt.datetime(2026, 10, 1, 8, 0)
+    raws = [{"link_id": seg, "collect_time": local + dt.timedelta(minutes=5 * i), "avg_speed": 20.0 + i % 40,
+             "flow_cnt": i, "occ_rate": None if i % 5 else 3.5, "upd_time": local + dt.timedelta(minutes=5 * i + 1)}
+            for i in range(3000 // len(segments) + 1) for seg in segments]
+    batch = Mapper(settings, source, segments).map_batch(raws, NOW)
+    assert batch.tuples is not None and len(batch.tuples) >= writer.COPY_MIN_ROWS
+    with pg_store.begin() as conn:
+        assert writer.write_observations(conn, "traffic", batch) == len(raws)
+    through_tuples = table_rows(pg_store, obs_traffic)
+    with pg_store.begin() as conn:
+        conn.execute(sa.delete(obs_traffic))
+    with pg_store.begin() as conn:
+        writer.upsert(conn, obs_traffic, batch.rows, copy_min_rows=10**9)  # the plain upsert of the dicts
+    assert table_rows(pg_store, obs_traffic) == through_tuples and len(through_tuples) == len(raws)
