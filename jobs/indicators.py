@@ -413,14 +413,13 @@ def _traffic(settings: Settings, engine: Engine, start: dt.datetime, end: dt.dat
 def _traffic_readings(engine: Engine, codes: list[str], start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
     """``segment, time, speed, volume`` of the configured segments in [start, end).
 
-    On PostgreSQL the rows come as one binary COPY of fixed-width records (the segment as
-    its position in ``codes``, a missing speed or volume as NaN) read by numpy in one go:
-    a week of the 500-segment city is 1 M rows, and a Python object per value was most
-    of the compute (issue 10).
+    On PostgreSQL they come packed into fixed-width records (:func:`_traffic_packed`): a
+    week of the 500-segment city is 1 M rows, and a Python object per value was most of
+    the compute (issue 10).
     """
     if not codes:
         return pd.DataFrame(columns=["segment", "time", "speed", "volume"])
-    read = _traffic_copy if engine.dialect.name == "postgresql" else _traffic_select
+    read = _traffic_packed if engine.dialect.name == "postgresql" else _traffic_select
     return read(engine, codes, start, end).reset_index(drop=True)
 
 
@@ -434,35 +433,35 @@ def _traffic_select(engine: Engine, codes: list[str], start: dt.datetime, end: d
                         volume=pd.to_numeric(frame["volume"]).astype(float))
 
 
-#: one row of ``_traffic_copy``'s binary COPY: field count, then (length, value) per field
-_TRAFFIC_RECORD = np.dtype([("fields", ">i2"), ("l_seg", ">i4"), ("seg", ">i4"), ("l_time", ">i4"), ("time", ">i8"),
-                            ("l_speed", ">i4"), ("speed", ">f8"), ("l_volume", ">i4"), ("volume", ">f8")])
-_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00"
+#: one record of ``_traffic_packed``: segment position, time (µs since 2000), speed, volume
+_TRAFFIC_RECORD = np.dtype([("seg", ">i4"), ("time", ">i8"), ("speed", ">f8"), ("volume", ">f8")])
+#: days per packed read (a bytea holds at most 1 GB: 7 days of 500 segments are 28 MB)
+_PACK_DAYS = 7
 
 
-def _traffic_copy(engine: Engine, codes: list[str], start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
-    """PostgreSQL: the rows as one binary COPY parsed by numpy (``_traffic_readings``)."""
-    from psycopg import sql
-
-    query = sql.SQL(
-        "COPY (SELECT s.i::int4, o.time, coalesce(o.speed, 'NaN')::float8, coalesce(o.volume, 'NaN')::float8 "
-        "FROM obs_traffic o JOIN unnest({codes}::text[]) WITH ORDINALITY AS s(code, i) ON s.code = o.segment "
-        "WHERE o.time >= {start} AND o.time < {end}) TO STDOUT (FORMAT BINARY)"
-    ).format(codes=sql.Literal(codes), start=sql.Literal(start), end=sql.Literal(end))
-    with engine.connect() as conn:
-        with conn.connection.driver_connection.cursor() as cur, cur.copy(query) as copy:
-            data = b"".join(copy)
-    if not data.startswith(_COPY_HEADER):
-        raise RuntimeError("unexpected COPY BINARY header from PostgreSQL")
-    body = 19 + int.from_bytes(data[15:19], "big")  # signature, flags, header extension
-    records = np.frombuffer(data, dtype=_TRAFFIC_RECORD, count=(len(data) - body - 2) // _TRAFFIC_RECORD.itemsize,
-                            offset=body)
-    lengths = (records["fields"] == 4) & (records["l_seg"] == 4) & (records["l_time"] == 8) & \
-        (records["l_speed"] == 8) & (records["l_volume"] == 8)
-    if not lengths.all() or (len(data) - body - 2) % _TRAFFIC_RECORD.itemsize:
-        raise RuntimeError("unexpected COPY BINARY record layout from PostgreSQL")
+def _traffic_packed(engine: Engine, codes: list[str], start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
+    """PostgreSQL: the rows packed server-side into one bytea of fixed-width big-endian
+    records (``*send`` functions, a missing speed or volume as NaN) that numpy reads in one
+    go. A row per message — COPY or a cursor — costs a Python round per row; this is one
+    value per week (issue 10)."""
+    query = ("SELECT string_agg(int4send(s.i::int4) || timestamptz_send(o.time) "
+             "|| float8send(coalesce(o.speed::float8, 'NaN')) || float8send(coalesce(o.volume::float8, 'NaN')), "
+             "''::bytea) FROM obs_traffic o JOIN unnest(%s::text[]) WITH ORDINALITY AS s(code, i) "
+             "ON s.code = o.segment WHERE o.time >= %s AND o.time < %s")
+    parts = []
+    with engine.connect() as conn, conn.connection.driver_connection.cursor() as cur:
+        a = start
+        while a < end:
+            b = min(a + dt.timedelta(days=_PACK_DAYS), end)
+            cur.execute(query, (codes, a, b), binary=True)
+            packed = cur.fetchone()[0]
+            if packed:
+                parts.append(np.frombuffer(packed, dtype=_TRAFFIC_RECORD))
+            a = b
+    records = np.concatenate(parts) if parts else np.empty(0, dtype=_TRAFFIC_RECORD)
     return pd.DataFrame({
-        "segment": pd.array(np.asarray(codes, dtype=object)[records["seg"] - 1], dtype="str"),
+        "segment": pd.Series(pd.Categorical.from_codes(records["seg"].astype(np.int64) - 1,
+                                                       categories=pd.Index(codes))).astype(str),
         "time": pd.to_datetime(records["time"].astype(np.int64) + _PG_EPOCH_US, unit="us", utc=True)
         .astype("datetime64[us, UTC]"),
         "speed": records["speed"].astype(np.float64),

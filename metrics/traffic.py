@@ -288,9 +288,9 @@ def link_speeds(readings: pd.DataFrame) -> pd.DataFrame:
     require_columns(readings, ("segment", "time", "speed"), "readings")
     speed = numeric(readings["speed"], "speed", "readings").to_numpy()
     mask = speed > 0  # NaN compares False
-    moving = readings[mask]
-    work = pd.DataFrame({"segment": moving["segment"].astype(str).to_numpy(),
-                         "hour": utc_times(moving["time"], "time", "readings").dt.floor("h").to_numpy(),
+    moving = readings[mask].reset_index(drop=True)
+    work = pd.DataFrame({"segment": moving["segment"].astype(str),
+                         "hour": utc_times(moving["time"], "time", "readings").dt.floor("h"),
                          "speed": speed[mask]})
     grouped = work.groupby(["segment", "hour"], sort=True)
     out = grouped.size().reset_index(name="n")

@@ -1,5 +1,5 @@
 """The compute job's PostgreSQL fast paths (binary driver rows straight into pandas, the
-traffic readings as one binary COPY read by numpy, COPY of the results) and its day
+traffic readings packed into fixed-width records read by numpy, COPY of the results) and its day
 windows store exactly what the generic one-pass path stores (issue 10)."""
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def test_postgresql_fast_paths_store_what_the_generic_path_stores(settings_facto
 
     with monkeypatch.context() as m:  # the generic path: SQLAlchemy rows in, multi-row upserts out, one pass
         m.setattr(jobs.indicators, "_frame", _generic_frame)
-        m.setattr(jobs.indicators, "_traffic_copy", jobs.indicators._traffic_select)
+        m.setattr(jobs.indicators, "_traffic_packed", jobs.indicators._traffic_select)
         m.setattr(jobs.indicators, "COPY_MIN_ROWS", 10**9)
         m.setattr(jobs.indicators, "WINDOW_DAYS", 10**4)
         generic = run()
