@@ -9,8 +9,10 @@ store's content is what matters here, the connectors have their own benchmark); 
 other sources are polled by the connectors. Then it times, as ``citybrain compute``
 runs them, ``jobs.indicators.compute`` followed by ``alerts.replay.replay`` for the last
 day and for the whole prepared period — targets: one day ≤ 2 s, a year ≤ 60 s — next to
-the physical limit in the same run: PostgreSQL reading the same observation rows
-(``COPY … TO STDOUT`` of the period's rows of every observation table).
+the physical limits in the same run: PostgreSQL reading the same observation rows
+(``COPY … TO STDOUT`` of the period's rows of every observation table) and PostgreSQL
+storing the indicator rows the compute wrote (``INSERT … SELECT`` into an empty copy of
+``indicators``): a compute reads the one and writes the other.
 """
 
 from __future__ import annotations
@@ -122,6 +124,25 @@ def physical_limit(url: str, start: dt.datetime, end: dt.datetime) -> dict[str, 
     return {"copy_s": time.perf_counter() - started, "rows": rows}
 
 
+def write_limit(url: str, start: dt.datetime, end: dt.datetime) -> dict[str, float]:
+    """Seconds PostgreSQL takes to store the period's indicator rows by itself: one
+    ``INSERT … SELECT`` into an empty copy of ``indicators`` with its keys (no client, no
+    conflicts) — the floor under any compute that must write those rows."""
+    import psycopg
+
+    with psycopg.connect(_dsn(url), autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS _bench_write_limit")
+        conn.execute("CREATE TABLE _bench_write_limit (LIKE indicators INCLUDING ALL)")
+        try:
+            started = time.perf_counter()
+            rows = conn.execute("INSERT INTO _bench_write_limit SELECT * FROM indicators WHERE time >= %s AND time < %s",
+                                (start, end)).rowcount
+            took = time.perf_counter() - started
+        finally:
+            conn.execute("DROP TABLE _bench_write_limit")
+    return {"write_s": took, "rows": rows}
+
+
 def run(settings: Any, url: str, start: dt.datetime, end: dt.datetime) -> dict[str, float]:
     """``citybrain compute --from start --to end``: indicators, then the warnings replay."""
     from alerts.replay import replay
@@ -164,10 +185,14 @@ def main() -> None:
             start = end - dt.timedelta(days=span)
             limit = physical_limit(url, start, end)
             got = run(settings, url, start, end)
-            out[label] = {**got, "limit_copy_s": limit["copy_s"], "obs_rows": limit["rows"]}
+            written = write_limit(url, start, end)
+            out[label] = {**got, "limit_copy_s": limit["copy_s"], "obs_rows": limit["rows"],
+                          "limit_write_s": written["write_s"], "limit_write_rows": written["rows"]}
             print(f"{label:>9}: indicators {got['indicators_s']:.2f} s + warnings {got['warnings_s']:.2f} s "
                   f"= {got['total_s']:.2f} s ({got['indicator_rows']:,} indicator rows, {got['warnings']} warnings); "
-                  f"PostgreSQL COPY of the {limit['rows']:,} observation rows: {limit['copy_s']:.2f} s", flush=True)
+                  f"PostgreSQL COPY of the {limit['rows']:,} observation rows: {limit['copy_s']:.2f} s; "
+                  f"PostgreSQL storing the {written['rows']:,} indicator rows itself: {written['write_s']:.2f} s",
+                  flush=True)
     if args.json:
         args.json.write_text(json.dumps(out, indent=2, default=str), encoding="utf-8")
 
