@@ -74,6 +74,10 @@ def city_map(map_id: str, settings: Settings, *, layers: Sequence[str] = LAYERS,
         "sites": entity_features(settings, "sites"),
         "labels": entity_features(settings, "district_labels"),
     }
+    if not interactive:
+        # nothing to hover: the styles read only a feature's id, so its names (500 segments'
+        # worth on a big city) need not travel with every page load
+        data |= {layer: _bare(data[layer]) for layer in ("segments", "stations", "sites")}
     functions = {
         "districts": {"style": _fn("districtStyle")},
         "segments": {"style": _fn("segmentStyle")},
@@ -106,6 +110,12 @@ def city_map(map_id: str, settings: Settings, *, layers: Sequence[str] = LAYERS,
     return dl.Map(children, id=map_id, center=list(settings.city.center), zoom=settings.city.zoom, bounds=box,
                   boundsOptions={"padding": [12 * scale, 12 * scale]}, trackViewport=interactive,
                   className=f"cb-citymap {className}".strip(), **locked)
+
+
+def _bare(collection: Mapping[str, Any]) -> dict[str, Any]:
+    """``collection`` with each feature's properties cut to its code."""
+    return {**collection, "features": [{**f, "properties": {"code": (f.get("properties") or {}).get("code", f.get("id"))}}
+                                       for f in collection["features"]]}
 
 
 # ---------------------------------------------------------------------------- styles

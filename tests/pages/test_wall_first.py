@@ -142,3 +142,20 @@ def test_a_failing_store_still_opens_the_wall_empty(client, monkeypatch):
     assert "wall-root" in ids and ids["wall-shown"]["props"]["data"] == {}
     value = ids[json.dumps({"key": "overview.vital.value", "type": "wall-text"}, sort_keys=True)]
     assert value["props"]["children"] == "—"  # the refresh fills it when the store answers
+
+
+def test_the_wall_map_carries_codes_not_names(demo_settings):
+    """The wall's map styles read only feature ids: the names stay home (office maps keep them)."""
+    from components.citymap import city_map
+
+    def layer(m, name):
+        return next(c for c in m.children if getattr(c, "name", "").endswith(name)).children.data
+
+    wall, office = city_map("m1", demo_settings), city_map("m2", demo_settings, interactive=True)
+    for name in ("segments", "stations", "sites"):
+        bare, full = layer(wall, name), layer(office, name)
+        assert [f["id"] for f in bare["features"]] == [f["id"] for f in full["features"]]
+        assert [f["geometry"] for f in bare["features"]] == [f["geometry"] for f in full["features"]]
+        assert all(set(f["properties"]) == {"code"} for f in bare["features"])
+        assert all("name_zh" in f["properties"] for f in full["features"])
+    assert layer(wall, "labels") == layer(office, "labels")  # labels fall back to their names
