@@ -319,8 +319,7 @@ def _copy_frame(conn: Any, frame: pd.DataFrame, now: dt.datetime) -> int:
     levels = [None if v is pd.NA else int(v) for v in frame["level"].tolist()]
     with raw.cursor() as cur:
         cur.execute("CREATE TEMP TABLE IF NOT EXISTS _indicators_in (name text, grain text, scope_kind text, "
-                    "scope text, us int8, value float8, level int4, category text, detail text) "
-                    "ON COMMIT DELETE ROWS")
+                    "scope text, us int8, value float8, level int4, category text, detail text)")
         with cur.copy("COPY _indicators_in FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(["text", "text", "text", "text", "int8", "float8", "int4", "text", "text"])
             for row in zip(frame["name"].tolist(), frame["grain"].tolist(), frame["scope_kind"].tolist(),
