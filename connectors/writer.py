@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table, and_, column, or_, select, table as lightweight_table
+from sqlalchemy import Table, and_, column, literal, or_, select, table as lightweight_table
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
@@ -80,8 +80,14 @@ def copy_upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], 
 
 
 def copy_tuples(conn: Connection, table: Table, names: Sequence[str], values: list[tuple[Any, ...]], *,
-                where: Callable[[Any], Any] | None = None) -> int:
-    """``copy_upsert`` of rows given as the column ``names`` and one tuple per row."""
+                where: Callable[[Any], Any] | None = None, direct: bool = False) -> int:
+    """``copy_upsert`` of rows given as the column ``names`` and one tuple per row.
+
+    ``direct``: when the store holds no row in the batch's span of the key's time column,
+    no row can conflict, so the batch is COPYed straight into ``table`` (no staging, no
+    merge: the backfill's case, issue 10) — inside a savepoint, and should another writer
+    have stored one of the keys meanwhile, rolled back to it and merged as usual.
+    """
     if not values:
         return 0
     columns = [table.c[n] for n in names]
@@ -89,22 +95,18 @@ def copy_tuples(conn: Connection, table: Table, names: Sequence[str], values: li
     for i, column in enumerate(columns):
         if isinstance(column.type, UTCDateTime):
             _refuse_naive(column.name, [v[i] for v in values])
-        if types[column.name] in _JSON_OIDS:
-            from psycopg.types.json import Json, Jsonb  # PostgreSQL stores only
+    span = _key_time_span(table, names, values) if direct else None
+    if span is not None and conn.execute(select(literal(1)).select_from(table).where(
+            span[0].between(span[1], span[2])).limit(1)).first() is None:
+        from psycopg import errors  # PostgreSQL stores only
 
-            wrap = Jsonb if types[column.name] == 3802 else Json
-            values = [(*v[:i], wrap(v[i]), *v[i + 1:]) for v in values]
-    quote = conn.dialect.identifier_preparer.quote
-    cols = ", ".join(quote(n) for n in names)
-    # binary COPY: ~8x faster than text for timestamps (no formatting/parsing of each)
-    binary = all(types[n] in _BINARY_OIDS for n in names)
-    raw = conn.connection.driver_connection
-    with raw.cursor() as cur:
-        with cur.copy(f"COPY {stage.name} ({cols}) FROM STDIN" + (" (FORMAT BINARY)" if binary else "")) as copy:
-            if binary:
-                copy.set_types([types[n] for n in names])
-            for row in values:
-                copy.write_row(row)
+        try:
+            with conn.begin_nested():
+                _copy_in(conn, conn.dialect.identifier_preparer.format_table(table), names, values, types)
+            return len(values)
+        except errors.UniqueViolation:
+            pass  # the savepoint undid the partial COPY: merge instead
+    _copy_in(conn, stage.name, names, values, types)
     keys = [c.name for c in table.primary_key.columns]
     stmt = postgresql.insert(table).from_select(names, select(*[stage.c[n] for n in names]).select_from(stage))
     stmt = stmt.on_conflict_do_update(
@@ -113,6 +115,38 @@ def copy_tuples(conn: Connection, table: Table, names: Sequence[str], values: li
     conn.execute(stmt)
     conn.exec_driver_sql(f"TRUNCATE {stage.name}")
     return len(values)
+
+
+def _copy_in(conn: Connection, target: str, names: Sequence[str], values: list[tuple[Any, ...]],
+             types: dict[str, int]) -> None:
+    for i, name in enumerate(names):
+        if types[name] in _JSON_OIDS:
+            from psycopg.types.json import Json, Jsonb  # PostgreSQL stores only
+
+            wrap = Jsonb if types[name] == 3802 else Json
+            values = [(*v[:i], wrap(v[i]), *v[i + 1:]) for v in values]
+    quote = conn.dialect.identifier_preparer.quote
+    cols = ", ".join(quote(n) for n in names)
+    # binary COPY: ~8x faster than text for timestamps (no formatting/parsing of each)
+    binary = all(types[n] in _BINARY_OIDS for n in names)
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur:
+        with cur.copy(f"COPY {target} ({cols}) FROM STDIN" + (" (FORMAT BINARY)" if binary else "")) as copy:
+            if binary:
+                copy.set_types([types[n] for n in names])
+            for row in values:
+                copy.write_row(row)
+
+
+def _key_time_span(table: Table, names: Sequence[str], values: list[tuple[Any, ...]]) -> tuple[Any, Any, Any] | None:
+    """The key's time column and the batch's earliest and latest value in it (None when the
+    key has no time column: then every key could already be stored)."""
+    for c in table.primary_key.columns:
+        if isinstance(c.type, UTCDateTime) and c.name in names:
+            j = list(names).index(c.name)
+            times = [v[j] for v in values]
+            return c, min(times), max(times)
+    return None
 
 
 def _staging(conn: Connection, table: Table) -> tuple[Any, dict[str, int]]:
@@ -142,7 +176,8 @@ def write_observations(conn: Connection, domain: str, rows: Sequence[dict[str, A
                 and conn.dialect.name == "postgresql" and len(rows.tuples) >= OBSERVATION_COPY_MIN_ROWS:
             # the mapper's tuples go to COPY as they are: no dict per row on either side
             table = OBSERVATIONS[domain]
-            return copy_tuples(conn, table, rows.names, rows.tuples, where=lambda excluded: _newer(table, excluded))
+            return copy_tuples(conn, table, rows.names, rows.tuples, where=lambda excluded: _newer(table, excluded),
+                               direct=True)
         rows = rows.rows
     if domain != "economy":
         return upsert(conn, OBSERVATIONS[domain], rows, copy_min_rows=OBSERVATION_COPY_MIN_ROWS)

@@ -165,3 +165,56 @@ def test_a_mapped_batch_goes_to_copy_as_tuples_and_stores_what_its_dicts_store(p
     with pg_store.begin() as conn:
         writer.upsert(conn, obs_traffic, batch.rows, copy_min_rows=10**9)  # the plain upsert of the dicts
     assert table_rows(pg_store, obs_traffic) == through_tuples and len(through_tuples) == len(raws)
+
+
+def _mapped(tmp_path, speed: float, updated_min: int, days: int = 0):
+    from citybrain.settings import DEFAULT_CONFIG, load_settings
+    from connectors.mapping import Mapper
+
+    settings = load_settings(DEFAULT_CONFIG, env={}, data_dir=tmp_path / "var")
+    segments = [s.code for s in settings.segments]
+    local = dt.datetime(2026, 10, 1, 8, 0) + dt.timedelta(days=days)
+    raws = [{"link_id": seg, "collect_time": local + dt.timedelta(minutes=5 * i), "avg_speed": speed,
+             "flow_cnt": i, "occ_rate": 1.0, "upd_time": local + dt.timedelta(minutes=updated_min)}
+            for i in range(40) for seg in segments]
+    return Mapper(settings, settings.source("traffic_detectors"), segments).map_batch(raws, NOW)
+
+
+def _targets(monkeypatch) -> list[str]:
+    seen: list[str] = []
+    copy_in = writer._copy_in
+    monkeypatch.setattr(writer, "_copy_in", lambda conn, target, *a: (seen.append(target), copy_in(conn, target, *a)))
+    return seen
+
+
+def test_a_batch_into_an_empty_span_is_copied_straight_in_and_an_overlapping_one_merged(pg_store, tmp_path,
+                                                                                      monkeypatch):
+    seen = _targets(monkeypatch)
+    newer, older = _mapped(tmp_path, 50.0, 10), _mapped(tmp_path, 10.0, 5)
+    with pg_store.begin() as conn:
+        writer.write_observations(conn, "traffic", newer)
+    with pg_store.begin() as conn:
+        writer.write_observations(conn, "traffic", older)  # same keys, an older version: must not win
+    assert seen == ["obs_traffic", "cb_stage_obs_traffic"]
+    assert {r[2] for r in table_rows(pg_store, obs_traffic)} == {50.0}
+    with pg_store.begin() as conn:
+        conn.execute(sa.delete(obs_traffic))
+        writer.upsert(conn, obs_traffic, newer.rows, copy_min_rows=10**9)
+        writer.upsert(conn, obs_traffic, older.rows, copy_min_rows=10**9)
+    assert {r[2] for r in table_rows(pg_store, obs_traffic)} == {50.0}
+
+
+def test_a_key_stored_meanwhile_rolls_the_straight_copy_back_and_merges(pg_store, tmp_path, monkeypatch):
+    seen = _targets(monkeypatch)
+    newer, older = _mapped(tmp_path, 50.0, 10), _mapped(tmp_path, 10.0, 5)
+    with pg_store.begin() as conn:
+        writer.upsert(conn, obs_traffic, newer.rows[:7], copy_min_rows=10**9)
+    # as if another writer stored those 7 keys after the span was found empty
+    span = writer._key_time_span
+    monkeypatch.setattr(writer, "_key_time_span", lambda table, names, values: (
+        lambda c, lo, hi: (c, lo + dt.timedelta(days=365), hi + dt.timedelta(days=365)))(*span(table, names, values)))
+    with pg_store.begin() as conn:
+        writer.write_observations(conn, "traffic", older)
+    assert seen == ["obs_traffic", "cb_stage_obs_traffic"]
+    speeds = [r[2] for r in table_rows(pg_store, obs_traffic)]
+    assert len(speeds) == len(older.rows) and speeds.count(50.0) == 7 and speeds.count(10.0) == len(speeds) - 7
