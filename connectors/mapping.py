@@ -136,7 +136,7 @@ class Mapper:
             for name in required:
                 col = values.get(name)
                 if col is None:
-                    slow = set(range(n))  # not configured: every row is refused, with the per-row reason
+                    slow = set(range(n))  # not configured: every row goes the per-row way, as before
                 elif None in col:
                     slow.update(i for i, x in enumerate(col) if x is None)
             keys = (*shape, "source", "source_updated_at", "ingested_at")
