@@ -120,7 +120,7 @@ def _served_whole() -> Any:
     if not flask.has_request_context() or request.path != "/_dash-layout" or not request.referrer:
         return None
     url = urlsplit(request.referrer)
-    if url.netloc != request.host:
+    if url.hostname != urlsplit(f"//{request.host}").hostname:  # hostnames: a proxy's Host may drop the port
         return None
     page, variables = _path_to_page(url.path.strip("/"))  # the page the router would render …
     principal = access.current_principal()
