@@ -32,13 +32,14 @@ import loadkit  # noqa: E402
 #: the active screen's parts (a wall screen is a left and a right column; the bare page is all)
 ACTIVE = "(document.querySelectorAll('.cb-wall-screen.cb-active').length ? [...document.querySelectorAll('.cb-wall-screen.cb-active')] : [document])"
 
-#: true once the active screen is filled, every one of its graphs (``.dash-graph``, there from
+#: true once the active screen is filled (a number, or the "—" a tile shows when its source has
+#: nothing yet today: the hotline at 00:05), every one of its graphs (``.dash-graph``, there from
 #: the first paint, before plotly.js loads) has drawn its traces, and the map is painted
 DRAWN = """() => {
   const active = %s;
   const all = sel => active.flatMap(a => [...a.querySelectorAll(sel)]);
   const vals = all('.cb-tile-value, .cb-vital-value, .bare-value');
-  if (!vals.length || !vals.every(v => /\\d/.test(v.textContent))) return false;
+  if (!vals.length || !vals.every(v => /\\d|—/.test(v.textContent))) return false;
   const figs = all('.dash-graph');
   if (!figs.every(g => { const f = g.querySelector('.js-plotly-plot');
       return f && f.querySelector('.main-svg') && (f.data || []).length && f.querySelector('.trace, .plot path'); })) return false;
