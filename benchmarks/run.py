@@ -49,7 +49,9 @@ def table(data: dict[str, Any]) -> list[str]:
         rows.append(f"| bulk backfill into a PostgreSQL store ({b['rows']:,} rows) | {b['rows_per_s']:,.0f} rows/s "
                     f"| ≥ 300,000 rows/s {_ok(b['rows_per_s'], 300_000, at_most=False)} | SELECT+fetch "
                     f"{b['select_rows_per_s']:,.0f}/s; COPY out {b['copy_out_rows_per_s']:,.0f}/s; COPY out+in "
-                    f"{b['copy_through_rows_per_s']:,.0f}/s |")
+                    f"{b['copy_through_rows_per_s']:,.0f}/s (unindexed table)"
+                    + (f"; COPY out+in the store's own obs_traffic {b['copy_into_store_rows_per_s']:,.0f}/s"
+                       if "copy_into_store_rows_per_s" in b else "") + " |")
     comp = data.get("compute")
     if comp:
         for label, target in (("1 day", 2.0), ("365 days", 60.0), ("30 days", None)):
@@ -59,7 +61,9 @@ def table(data: dict[str, Any]) -> list[str]:
             tgt = f"≤ {target:g} s {_ok(c['total_s'], target)}" if target else "—"
             rows.append(f"| compute {label}: indicators + warnings replay | {c['total_s']:.1f} s "
                         f"({c['indicators_s']:.1f} + {c['warnings_s']:.1f}; {c['indicator_rows']:,} rows) | {tgt} | "
-                        f"COPY of its {c['obs_rows']:,} observation rows {c['limit_copy_s']:.1f} s |")
+                        f"COPY of its {c['obs_rows']:,} observation rows {c['limit_copy_s']:.1f} s"
+                        + (f"; storing its {c['limit_write_rows']:,} indicator rows {c['limit_write_s']:.1f} s"
+                           if "limit_write_s" in c else "") + " |")
     web = data.get("web")
     if web:
         for clients, r in web["latency"].items():
