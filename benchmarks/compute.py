@@ -89,6 +89,7 @@ def prepare(settings: Any, admin_url: str, days: int, source_db: str = dataset.S
             for chunk in out_copy:
                 in_copy.write(chunk)
     took["traffic_copy_s"] = round(time.perf_counter() - t, 1)
+    _record_copied_traffic(engine, settings, end)
     t = time.perf_counter()
     others = [s for s in settings.sources if s.domain != "traffic"]
     with engine.begin() as conn:  # the connectors start at the period's first day
@@ -104,6 +105,22 @@ def prepare(settings: Any, admin_url: str, days: int, source_db: str = dataset.S
         conn.execute(sa.text("VACUUM ANALYZE"))
     engine.dispose()
     return url, took
+
+
+def _record_copied_traffic(engine: Any, settings: Any, end: dt.datetime) -> None:
+    """The traffic source's status as if a poll had brought the COPYed rows: without it
+    the pages take the traffic as never polled (the wall's delay banner, as-of "—")."""
+    from connectors import status as status_rows
+
+    source = next(s for s in settings.sources if s.domain == "traffic")
+    with engine.begin() as conn:
+        newest, count = conn.execute(sa.text("SELECT max(time), count(*) FROM obs_traffic")).one()
+        status_rows.ensure(conn, source, end)
+        watermark = newest.astimezone(settings.tz).replace(tzinfo=None).isoformat(sep=" ") if newest else None
+        status_rows.advance(conn, source.name, watermark=watermark or "", data_time=newest, read_rows=count,
+                            written=count, quarantined=0, now=end)
+        status_rows.finish(conn, source.name, status="ok", now=end, read_rows=count, written=count, quarantined=0,
+                           lag_seconds=0.0, error=None)
 
 
 def physical_limit(url: str, start: dt.datetime, end: dt.datetime) -> dict[str, float]:
