@@ -34,11 +34,10 @@ from store.upsert import insert_for
 from store.upsert import upsert as store_upsert
 
 _REVISION_COLUMNS = [c.name for c in obs_economy_revisions.columns]
-#: below this many rows a plain upsert is cheaper than creating/filling a staging table
-COPY_MIN_ROWS = 2000
-#: the same for a poll's observations: measured on obs_traffic (issue 10), COPY+merge is as
-#: fast as the multi-row upsert at 100 rows and 2-3x faster from 300 (1,000 rows: 35 vs 100 ms)
-OBSERVATION_COPY_MIN_ROWS = 200
+#: below this many rows a plain upsert is cheaper than creating/filling a staging table:
+#: measured on obs_traffic (issue 10), COPY+merge is as fast as the multi-row upsert at 100
+#: rows and 2-3x faster from 300 (1,000 rows: 35 vs 100 ms)
+COPY_MIN_ROWS = 200
 #: types whose binary COPY form psycopg writes from the mapper's Python values
 #: (bool, int8, int2, int4, text, float4, float8, varchar, date, timestamp, timestamptz, json, jsonb)
 _BINARY_OIDS = frozenset({16, 20, 21, 23, 25, 700, 701, 1043, 1082, 1114, 1184, 114, 3802})
@@ -173,22 +172,22 @@ def write_observations(conn: Connection, domain: str, rows: Sequence[dict[str, A
     """Write a mapped batch into the domain's table (and, for statistics, every revision)."""
     if isinstance(rows, Batch):
         if rows.tuples is not None and rows.names is not None and domain != "economy" \
-                and conn.dialect.name == "postgresql" and len(rows.tuples) >= OBSERVATION_COPY_MIN_ROWS:
+                and conn.dialect.name == "postgresql" and len(rows.tuples) >= COPY_MIN_ROWS:
             # the mapper's tuples go to COPY as they are: no dict per row on either side
             table = OBSERVATIONS[domain]
             return copy_tuples(conn, table, rows.names, rows.tuples, where=lambda excluded: _newer(table, excluded),
                                direct=True)
         rows = rows.rows
     if domain != "economy":
-        return upsert(conn, OBSERVATIONS[domain], rows, copy_min_rows=OBSERVATION_COPY_MIN_ROWS)
+        return upsert(conn, OBSERVATIONS[domain], rows, copy_min_rows=COPY_MIN_ROWS)
     upsert(conn, obs_economy_revisions, [{k: r[k] for k in _REVISION_COLUMNS} for r in rows],
-           copy_min_rows=OBSERVATION_COPY_MIN_ROWS)
+           copy_min_rows=COPY_MIN_ROWS)
     newest: dict[tuple[str, str, str], dict[str, Any]] = {}
     for r in rows:  # one statement may not touch a key twice: keep the highest revision
         key = (r["indicator"], r["period"], r["district"])
         if key not in newest or r["revision"] >= newest[key]["revision"]:
             newest[key] = r
-    return upsert(conn, obs_economy, list(newest.values()), copy_min_rows=OBSERVATION_COPY_MIN_ROWS)
+    return upsert(conn, obs_economy, list(newest.values()), copy_min_rows=COPY_MIN_ROWS)
 
 
 def fingerprint(rejected: Rejected) -> str:

@@ -38,7 +38,7 @@ import pandas as pd
 from sqlalchemy import Engine, and_, delete, select
 
 from citybrain.settings import Settings
-from connectors.writer import OBSERVATION_COPY_MIN_ROWS, copy_upsert
+from connectors.writer import COPY_MIN_ROWS, copy_upsert
 from metrics import air, composite, economy, hotline, tourism, traffic
 from store.schema import entities, indicators, obs_air, obs_economy, obs_hotline, obs_tourism, obs_traffic
 from store.upsert import upsert
@@ -133,10 +133,8 @@ def after_poll(settings: Settings, engine: Engine, touched: dict[str, tuple[dt.d
 
 # ------------------------------------------------------------------------------ helpers
 
-#: PostgreSQL batches from this many rows go through COPY + one merge: as for a poll's
-#: observations, it beats the multi-row upsert from a few hundred rows (a day's 646 AQI rows
-#: took ~1 s as one multi-row INSERT on the loaded machine, issue 10)
-COPY_MIN_ROWS = OBSERVATION_COPY_MIN_ROWS
+# PostgreSQL batches from COPY_MIN_ROWS rows go through COPY + one merge, as a poll's
+# observations do (a day's 646 AQI rows took ~1 s as one multi-row INSERT, issue 10)
 #: a recompute writing this many rows refreshes the table's planner statistics itself
 ANALYZE_AFTER_ROWS = 100_000
 #: local days per compute window of the observation steps (memory stays flat over a year)

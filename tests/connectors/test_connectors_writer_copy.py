@@ -74,7 +74,7 @@ def test_a_newer_version_replaces_through_copy(pg_store):
 
 
 def test_statistics_revisions_through_copy(pg_store, monkeypatch):
-    monkeypatch.setattr(writer, "OBSERVATION_COPY_MIN_ROWS", 1)
+    monkeypatch.setattr(writer, "COPY_MIN_ROWS", 1)
     base = {"indicator": "GDP", "district": "411000", "freq": "month", "unit": "亿元", "source": "s",
             "ingested_at": NOW}
     rows = [{**base, "period": f"2025-{m:02d}", "period_start": dt.date(2025, m, 1), "value": 100.0 + m,
@@ -156,7 +156,7 @@ def test_a_mapped_batch_goes_to_copy_as_tuples_and_stores_what_its_dicts_store(p
              "flow_cnt": i, "occ_rate": None if i % 5 else 3.5, "upd_time": local + dt.timedelta(minutes=5 * i + 1)}
             for i in range(3000 // len(segments) + 1) for seg in segments]
     batch = Mapper(settings, source, segments).map_batch(raws, NOW)
-    assert batch.tuples is not None and len(batch.tuples) >= writer.OBSERVATION_COPY_MIN_ROWS
+    assert batch.tuples is not None and len(batch.tuples) >= writer.COPY_MIN_ROWS
     with pg_store.begin() as conn:
         assert writer.write_observations(conn, "traffic", batch) == len(raws)
     through_tuples = table_rows(pg_store, obs_traffic)
