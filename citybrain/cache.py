@@ -1,19 +1,28 @@
 """The query cache shared by the web workers.
 
 A Flask extension object (state lives in ``app.extensions``, as Flask intends): data
-functions are memoized with ``@cache.memoize``; callbacks never are. The backend comes
-from ``CITYBRAIN_CACHE_URL``: empty → a FileSystemCache under the data dir (safe with
-several workers on one host), ``redis://…`` → RedisCache (several hosts), ``null`` → off.
+functions are memoized with :func:`memoize` (``cache.memoize`` with single-flight fills);
+callbacks never are. The backend comes from ``CITYBRAIN_CACHE_URL``: empty → a
+FileSystemCache under the data dir (safe with several workers on one host), ``redis://…``
+→ RedisCache (several hosts), ``null`` → off.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
 import logging
+import os
+import struct
+import tempfile
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Flask
 from flask_caching import Cache
+from flask_caching.backends.filesystemcache import FileSystemCache
 from flask_caching.backends.rediscache import RedisCache
 
 from citybrain.settings import Settings
@@ -21,6 +30,72 @@ from citybrain.settings import Settings
 log = logging.getLogger("citybrain.cache")
 
 cache = Cache()
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: How long a caller waits for another worker's fill of the same entry before computing
+#: it itself (a fill that takes longer than this is no worse off than without the wait).
+FLIGHT_WAIT_S = 10.0
+#: How often a waiting caller looks for the result (two cache round trips per look).
+FLIGHT_POLL_S = 0.005
+#: How long a finished fill's result stays readable for its waiters: short (and never
+#: longer than the entry's own lifetime), so a reader gets at most this much older data.
+FLIGHT_RESULT_S = 2
+
+
+def memoize(timeout: int) -> Callable[[F], F]:
+    """``cache.memoize(timeout=…)`` whose misses are filled once, not once per caller.
+
+    When an entry expires (or the cache was emptied), every wall and page asking for it
+    at that moment would otherwise run the same queries side by side — ten walls, ten
+    times the work on the same two cores, and every one of them slower for it (issue 10:
+    cold p95 at ten walls). Here the first caller takes a lock entry (``add``, atomic in
+    Redis) and computes; the others wait for its result, polling the cache, and compute
+    themselves only if the lock disappears without a result (the filler failed), the
+    cache is unreachable, or :data:`FLIGHT_WAIT_S` passes. The lock expires on its own,
+    so a worker killed mid-fill blocks no one for long.
+
+    ``fn.uncached`` stays the plain function (tests call it with their own ``now``).
+    """
+
+    def decorate(fn: F) -> F:
+        memoized = cache.memoize(timeout=timeout)(_single_flight(fn, result_s=min(FLIGHT_RESULT_S, timeout)))
+        memoized.uncached = fn
+        return memoized  # type: ignore[return-value]
+
+    return decorate
+
+
+def _single_flight(fn: Callable[..., Any], *, result_s: int) -> Callable[..., Any]:
+    name = f"{fn.__module__}.{fn.__qualname__}"
+
+    @functools.wraps(fn)
+    def fill(*args: Any, **kwargs: Any) -> Any:
+        backend = cache.cache
+        digest = hashlib.sha1(f"{name}{args!r}{sorted(kwargs.items())!r}".encode()).hexdigest()[:24]
+        lock_key, result_key = f"flight:lock:{digest}", f"flight:result:{digest}"
+        if backend.add(lock_key, 1, timeout=int(FLIGHT_WAIT_S) + 5):
+            try:
+                value = fn(*args, **kwargs)
+                backend.set(result_key, (value,), timeout=result_s)
+                return value
+            finally:
+                backend.delete(lock_key)
+        deadline = time.monotonic() + FLIGHT_WAIT_S
+        while time.monotonic() < deadline:
+            found = backend.get(result_key)
+            if found is not None:
+                return found[0]
+            if not backend.has(lock_key):
+                # the filler finished in between (its result is readable now) or failed
+                found = backend.get(result_key)
+                if found is not None:
+                    return found[0]
+                break
+            time.sleep(FLIGHT_POLL_S)
+        return fn(*args, **kwargs)
+
+    return fill
 
 
 class ResilientRedisCache(RedisCache):
@@ -82,6 +157,42 @@ class ResilientRedisCache(RedisCache):
         return self._guard("clear", False)
 
 
+class LockingFileSystemCache(FileSystemCache):
+    """The file cache, with an ``add`` that is atomic across threads and processes.
+
+    cachelib's ``add`` checks that the file is missing and then writes it, so two workers
+    can both "win" — harmless for data, but :func:`memoize` uses ``add`` as the lock of a
+    fill. Here the entry is written to a temporary file and hard-linked into place:
+    ``link`` fails when the name exists, so exactly one caller wins. An expired entry (a
+    lock whose filler was killed) is removed first.
+    """
+
+    def add(self, key: str, value: Any, timeout: int | None = None) -> bool:
+        filename = self._get_filename(key)
+        if os.path.exists(filename):
+            if self.has(key):
+                return False
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(filename)
+        try:
+            fd, tmp = tempfile.mkstemp(suffix=self._fs_transaction_suffix, dir=self._path)
+            with os.fdopen(fd, "wb") as f:
+                f.write(struct.pack("I", self._normalize_timeout(timeout)))
+                self.serializer.dump(value, f)
+        except OSError:
+            log.warning("cannot write cache file in %s", self._path, exc_info=True)
+            return False
+        try:
+            os.link(tmp, filename)
+        except FileExistsError:
+            return False
+        finally:
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+        self._update_count(delta=1)  # delete() counts it out again
+        return True
+
+
 def cache_config(settings: Settings) -> dict[str, Any]:
     url = settings.cache_url
     if url == "null":
@@ -89,7 +200,7 @@ def cache_config(settings: Settings) -> dict[str, Any]:
     if url.startswith(("redis://", "rediss://", "unix://")):
         return {"CACHE_TYPE": "citybrain.cache.ResilientRedisCache", "CACHE_REDIS_URL": url, "CACHE_KEY_PREFIX": f"citybrain:{settings.city.code}:",
                 "CACHE_DEFAULT_TIMEOUT": 60}
-    return {"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": str((settings.data_dir / "cache").resolve()),
+    return {"CACHE_TYPE": "citybrain.cache.LockingFileSystemCache", "CACHE_DIR": str((settings.data_dir / "cache").resolve()),
             "CACHE_DEFAULT_TIMEOUT": 60, "CACHE_THRESHOLD": 5000}
 
 

@@ -2,6 +2,6 @@
 
 One module per area (``sources``, the wall, the department pages, …). Each returns
 plain data (dicts, frames); figure builders and components turn that into pictures.
-Memoize with ``citybrain.cache.cache.memoize(timeout=…)`` where the data's cadence
+Memoize with ``citybrain.cache.memoize(…)`` where the data's cadence
 allows, with the timeout following that cadence.
 """

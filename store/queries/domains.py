@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, and_, func, select
 
-from citybrain.cache import cache
+from citybrain.cache import memoize
 from store.rollups import ceil_hour, floor_hour
 from store.schema import (
     indicators,
@@ -74,7 +74,7 @@ def _indicator_frame(engine: Engine, name: str, grain: str, scope_kind: str, sta
     return df
 
 
-indicator_frame = cache.memoize(timeout=60)(_indicator_frame)
+indicator_frame = memoize(60)(_indicator_frame)
 
 
 def _domain_freshness(engine: Engine, domain: str) -> dt.datetime | None:
@@ -87,7 +87,7 @@ def _domain_freshness(engine: Engine, domain: str) -> dt.datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-domain_freshness = cache.memoize(timeout=CADENCE["status"])(_domain_freshness)
+domain_freshness = memoize(CADENCE["status"])(_domain_freshness)
 
 
 def _active_warnings(engine: Engine, domain: str, district: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
@@ -101,7 +101,7 @@ def _active_warnings(engine: Engine, domain: str, district: str | None = None, l
     return sorted(rows, key=lambda r: rank.get(r["level"], 9))
 
 
-active_warnings = cache.memoize(timeout=10)(_active_warnings)
+active_warnings = memoize(10)(_active_warnings)
 
 
 #: ranges longer than this read their whole hours from the hourly rollups
@@ -178,7 +178,7 @@ def _tourism_raw(engine: Engine, start: dt.datetime, end: dt.datetime) -> pd.Dat
     return df
 
 
-tourism_obs = cache.memoize(timeout=CADENCE["tourism"])(_tourism_obs)
+tourism_obs = memoize(CADENCE["tourism"])(_tourism_obs)
 
 
 def _hotline_tickets(engine: Engine, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
@@ -194,7 +194,7 @@ def _hotline_tickets(engine: Engine, start: dt.datetime, end: dt.datetime) -> pd
     return df
 
 
-hotline_tickets = cache.memoize(timeout=CADENCE["hotline"])(_hotline_tickets)
+hotline_tickets = memoize(CADENCE["hotline"])(_hotline_tickets)
 
 HOTLINE_COUNTS = ["district", "category", "tickets", "answered", "closed"]
 
@@ -238,7 +238,7 @@ def _hotline_counted(engine: Engine, start: dt.datetime, end: dt.datetime) -> pd
     return tk.groupby(["district", "category"], as_index=False)[["tickets", "answered", "closed"]].sum()
 
 
-hotline_volume = cache.memoize(timeout=CADENCE["hotline"])(_hotline_volume)
+hotline_volume = memoize(CADENCE["hotline"])(_hotline_volume)
 
 
 def _overdue_tickets(engine: Engine, now: dt.datetime) -> pd.DataFrame:
@@ -253,7 +253,7 @@ def _overdue_tickets(engine: Engine, now: dt.datetime) -> pd.DataFrame:
     return df
 
 
-overdue_tickets = cache.memoize(timeout=CADENCE["hotline"])(_overdue_tickets)
+overdue_tickets = memoize(CADENCE["hotline"])(_overdue_tickets)
 
 
 def _economy_frame(engine: Engine) -> pd.DataFrame:
@@ -273,7 +273,7 @@ def _economy_frame(engine: Engine) -> pd.DataFrame:
     return df.drop(columns=["detail"])
 
 
-economy_frame = cache.memoize(timeout=CADENCE["economy"])(_economy_frame)
+economy_frame = memoize(CADENCE["economy"])(_economy_frame)
 
 
 def _economy_districts(engine: Engine, indicator: str) -> pd.DataFrame:
@@ -283,7 +283,7 @@ def _economy_districts(engine: Engine, indicator: str) -> pd.DataFrame:
                   .order_by(c.period), ["district", "period", "value", "revision"])
 
 
-economy_districts = cache.memoize(timeout=CADENCE["economy"])(_economy_districts)
+economy_districts = memoize(CADENCE["economy"])(_economy_districts)
 
 
 def _economy_revisions(engine: Engine, indicator: str, district: str) -> pd.DataFrame:
@@ -297,4 +297,4 @@ def _economy_revisions(engine: Engine, indicator: str, district: str) -> pd.Data
     return df
 
 
-economy_revisions = cache.memoize(timeout=CADENCE["economy"])(_economy_revisions)
+economy_revisions = memoize(CADENCE["economy"])(_economy_revisions)

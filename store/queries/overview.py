@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from citybrain.cache import cache
+from citybrain.cache import memoize
 from store.schema import indicators
 
 UTC = dt.timezone.utc
@@ -40,4 +40,4 @@ def _vital_signs_day(engine: Engine, scope_kind: str = "city", scope: str = "", 
     return [{"time": r.time, "value": r.value, "detail": r.detail or {}} for r in rows if r.value is not None]
 
 
-vital_signs_day = cache.memoize(timeout=VITAL_SIGNS_CADENCE)(_vital_signs_day)
+vital_signs_day = memoize(VITAL_SIGNS_CADENCE)(_vital_signs_day)

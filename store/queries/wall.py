@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, and_, delete, func, insert, select, update
 
-from citybrain.cache import cache
+from citybrain.cache import memoize
 from store.schema import indicators, source_status, wall_heartbeats, warnings
 
 UTC = dt.timezone.utc
@@ -111,7 +111,7 @@ def _vital_signs(engine: Engine, now: dt.datetime | None = None) -> dict[str, An
     }
 
 
-vital_signs = cache.memoize(timeout=CADENCE["vital_signs"])(_vital_signs)
+vital_signs = memoize(CADENCE["vital_signs"])(_vital_signs)
 
 
 # --------------------------------------------------------------------------- domains
@@ -137,7 +137,7 @@ def _air(engine: Engine, now: dt.datetime | None = None) -> dict[str, Any]:
     }
 
 
-air = cache.memoize(timeout=CADENCE["environment"])(_air)
+air = memoize(CADENCE["environment"])(_air)
 
 
 def _traffic(engine: Engine, now: dt.datetime | None = None) -> dict[str, Any]:
@@ -159,7 +159,7 @@ def _traffic(engine: Engine, now: dt.datetime | None = None) -> dict[str, Any]:
     }
 
 
-traffic = cache.memoize(timeout=CADENCE["traffic"])(_traffic)
+traffic = memoize(CADENCE["traffic"])(_traffic)
 
 
 def _tourism(engine: Engine, now: dt.datetime | None = None) -> dict[str, Any]:
@@ -189,7 +189,7 @@ def _tourism(engine: Engine, now: dt.datetime | None = None) -> dict[str, Any]:
     }
 
 
-tourism = cache.memoize(timeout=CADENCE["tourism"])(_tourism)
+tourism = memoize(CADENCE["tourism"])(_tourism)
 
 
 def _economy(engine: Engine, headline: str | None = None) -> dict[str, Any]:
@@ -214,7 +214,7 @@ def _economy(engine: Engine, headline: str | None = None) -> dict[str, Any]:
     }
 
 
-economy = cache.memoize(timeout=CADENCE["economy"])(_economy)
+economy = memoize(CADENCE["economy"])(_economy)
 
 
 def _local_midnight(now: dt.datetime, tz: ZoneInfo) -> dt.datetime:
@@ -252,7 +252,7 @@ def _hotline(engine: Engine, timezone: str, now: dt.datetime | None = None) -> d
     }
 
 
-hotline = cache.memoize(timeout=CADENCE["hotline"])(_hotline)
+hotline = memoize(CADENCE["hotline"])(_hotline)
 
 
 # ------------------------------------------------------------------- freshness, ticker
@@ -264,7 +264,7 @@ def _freshness(engine: Engine) -> dict[str, dt.datetime | None]:
     return {r["domain"]: _aware(r["data_time"]) for r in rows}
 
 
-freshness = cache.memoize(timeout=CADENCE["freshness"])(_freshness)
+freshness = memoize(CADENCE["freshness"])(_freshness)
 
 
 def _active_warnings(engine: Engine, limit: int = 8) -> list[dict[str, Any]]:
@@ -279,7 +279,7 @@ def _active_warnings(engine: Engine, limit: int = 8) -> list[dict[str, Any]]:
     return rows[:limit]
 
 
-active_warnings = cache.memoize(timeout=CADENCE["warnings"])(_active_warnings)
+active_warnings = memoize(CADENCE["warnings"])(_active_warnings)
 
 
 # ------------------------------------------------------------------------ one refresh
@@ -309,7 +309,7 @@ def _snapshot(engine: Engine, needs: tuple[str, ...], headline: str | None, time
     return data
 
 
-snapshot = cache.memoize(timeout=SNAPSHOT_SECONDS)(_snapshot)
+snapshot = memoize(SNAPSHOT_SECONDS)(_snapshot)
 
 
 # ------------------------------------------------------------------------ heartbeats
