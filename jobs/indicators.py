@@ -341,7 +341,7 @@ def _copy_frame(conn: Any, frame: pd.DataFrame, now: dt.datetime) -> int:
 
 # ---------------------------------------------------------------------------- domains
 
-def _air(settings: Settings, engine: Engine, start: dt.datetime, end: dt.datetime) -> dict[str, list]:
+def _air(settings: Settings, engine: Engine, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
     """Hourly and daily AQI (HJ 633) per station, district and city.
 
     Reads one extra day before ``start`` so trailing 24-hour means and O3 8-hour
@@ -358,21 +358,37 @@ def _air(settings: Settings, engine: Engine, start: dt.datetime, end: dt.datetim
     readings = readings[readings["station"].isin(district_of)]
     by_district = (readings.assign(station=readings["station"].map(district_of))
                    .groupby(["station", "time"], as_index=False)[["pm25", "pm10", "so2", "no2", "co", "o3"]].mean())
-    out: list[dict[str, Any]] = []
+    out = []
     for grain, func in (("hour", air.hourly_aqi), ("day", air.daily_aqi)):
         stations = func(readings, tz=tz)
         districts = func(by_district, tz=tz)
         districts = districts[districts["scope_kind"] == "station"].assign(scope_kind="district")
         frame = pd.concat([stations, districts], ignore_index=True)
         frame = frame[(frame["time"] >= start) & (frame["time"] < end) & frame["aqi"].notna()]
-        iaqi_cols = [c for c in frame.columns if c.startswith("iaqi_")]
-        for r in frame.to_dict("records"):
-            out.append(_row("aqi", grain, r["scope_kind"], r["scope"], r["time"], r["aqi"], level=r["level"],
-                            category=r["category"],
-                            detail={"iaqi": {c[5:]: _int(r[c]) for c in iaqi_cols if _int(r[c]) is not None},
-                                    "primary": [p for p in str(r["primary"]).split(",") if p],
-                                    "standard": r["standard"], "color": r["color"]}))
-    return {"aqi": out}
+        out.append(_indicator_frame("aqi", grain, frame["scope_kind"], frame["scope"], frame["time"],
+                                    frame["aqi"].astype("float64"), level=frame["level"],
+                                    category=frame["category"], detail=_aqi_details(frame)))
+    return {"aqi": pd.concat(out, ignore_index=True)}
+
+
+def _aqi_details(frame: pd.DataFrame) -> list[str]:
+    """Each AQI row's detail as JSON text: the IAQIs it has (``iaqi_*`` columns, in their
+    order), the primary pollutants, the edition and the colour — what ``json.dumps`` writes
+    of the dict the job once built per row."""
+    iaqi = [[None if (i := _int(v)) is None else f"{json.dumps(c[5:])}: {i}" for v in frame[c].tolist()]
+            for c in frame.columns if c.startswith("iaqi_")]
+    texts: dict[Any, str] = {}
+
+    def text(v: Any, of: Callable[[Any], Any] = lambda v: v) -> str:
+        if v not in texts:
+            texts[v] = json.dumps(of(v))
+        return texts[v]
+
+    primary = [text(("primary", str(v)), lambda k: [p for p in k[1].split(",") if p]) for v in frame["primary"].tolist()]
+    return _json_objects(iaqi=["{" + ", ".join(p for p in parts if p is not None) + "}" for parts in zip(*iaqi)]
+                         if iaqi else ["{}"] * len(frame),
+                         primary=primary, standard=[text(v) for v in frame["standard"].tolist()],
+                         color=[text(v) for v in frame["color"].tolist()])
 
 
 def _traffic(settings: Settings, engine: Engine, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
@@ -470,7 +486,7 @@ def _traffic_packed(engine: Engine, codes: list[str], start: dt.datetime, end: d
     })
 
 
-def _tourism(settings: Settings, engine: Engine, start: dt.datetime, end: dt.datetime) -> dict[str, list]:
+def _tourism(settings: Settings, engine: Engine, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
     """Crowding per site and hour: the hour's peak present against LB/T 034 capacity C1."""
     obs = _times(_frame(engine, select(obs_tourism.c.site, obs_tourism.c.time, obs_tourism.c.present)
                         .where(obs_tourism.c.time >= start, obs_tourism.c.time < end)), "time")
@@ -481,46 +497,50 @@ def _tourism(settings: Settings, engine: Engine, start: dt.datetime, end: dt.dat
     peak = obs.assign(hour=obs["time"].dt.floor("h")).groupby(["site", "hour"], as_index=False)["present"].max()
     states = tourism.crowding_states(peak["present"], peak["site"].map(capacity))
     peak = pd.concat([peak.reset_index(drop=True), states.reset_index(drop=True)], axis=1)
-    rows = [_row("crowding", "hour", "site", r["site"], r["hour"], r["ratio"], category=r["state"],
-                 detail={"present": int(r["present"]), "capacity": capacity[r["site"]]})
-            for r in peak.to_dict("records")]
-    return {"crowding": rows}
+    detail = _json_objects(present=[str(int(p)) for p in peak["present"].tolist()],
+                           capacity=[json.dumps(capacity[s]) for s in peak["site"].tolist()])
+    return {"crowding": _indicator_frame("crowding", "hour", "site", peak["site"], peak["hour"], peak["ratio"],
+                                         category=peak["state"], detail=detail)}
 
 
 def _hotline(settings: Settings, engine: Engine, start: dt.datetime, end: dt.datetime,
-             now: dt.datetime) -> dict[str, list]:
+             now: dt.datetime) -> dict[str, Any]:
     """Calls per hour and day, and the day's GB/T 33358 KPIs, for the city and districts.
 
     A day's KPIs depend on tickets created that day, judged at ``now`` (a ticket closed
-    tomorrow changes today's 按时办结率), so each recompute of a day overwrites it.
+    tomorrow changes today's 按时办结率), so each recompute of a day overwrites it. The
+    KPIs of every day and district come from one grouped pass (``hotline.kpi_table``).
     """
-    tickets = _times(_frame(engine, select(obs_hotline).where(obs_hotline.c.created_at >= start,
-                                                              obs_hotline.c.created_at < end)),
-                     "created_at", "due_at", "closed_at", "updated_at")
+    h = obs_hotline.c
+    tickets = _times(_frame(engine, select(*[h[c] for c in hotline.TICKET_COLUMNS])
+                            .where(h.created_at >= start, h.created_at < end)),
+                     "created_at", "due_at", "closed_at")
     if tickets.empty:
         return {}
     tz = settings.tz
     tickets["hour"] = tickets["created_at"].dt.floor("h")
     tickets["day"] = tickets["created_at"].dt.tz_convert(tz).dt.floor("D").dt.tz_convert("UTC")
-    calls: list[dict[str, Any]] = []
+    calls = []
     for grain, col in (("hour", "hour"), ("day", "day")):
         for kind, by in (("city", None), ("district", "district"), ("category", "category")):
-            keys = [col] if by is None else [col, by]
-            counts = tickets.groupby(keys).size().reset_index(name="n")
-            for r in counts.to_dict("records"):
-                calls.append(_row("hotline_calls", grain, kind, "" if by is None else r[by], r[col], r["n"]))
-    kpi_rows: list[dict[str, Any]] = []
-    for (day, district), group in [((d, ""), g) for d, g in tickets.groupby("day")] + \
-            [(k, g) for k, g in tickets.groupby(["day", "district"])]:
-        k = hotline.kpis(group, now=now)
-        kind = "district" if district else "city"
-        for name, value in (("hotline_answer_rate", k.answer_rate), ("hotline_on_time_rate", k.on_time_rate),
-                            ("hotline_satisfaction", k.satisfaction_broad)):
-            if value is not None:
-                kpi_rows.append(_row(name, "day", kind, district, day, value,
-                                     detail={"offered": k.offered, "answered": k.answered,
-                                             "answer_rate_15s": _num(k.answer_rate_15s), "overdue": k.overdue}))
-    return {"hotline_calls": calls, "hotline_kpis": kpi_rows}
+            counts = tickets.groupby([col] if by is None else [col, by]).size().reset_index(name="n")
+            calls.append(_indicator_frame("hotline_calls", grain, kind, "" if by is None else counts[by],
+                                          counts[col], counts["n"]))
+    city = hotline.kpi_table(tickets, "day", now=now).assign(district="")
+    k = pd.concat([city, hotline.kpi_table(tickets, ["day", "district"], now=now)[city.columns]],
+                  ignore_index=True)
+    kind = pd.Series(np.where(k["district"].astype(bool), "district", "city"))
+    detail = pd.Series(_json_objects(offered=k["offered"].astype(str), answered=k["answered"].astype(str),
+                                     answer_rate_15s=_json_floats(k["answer_rate_15s"]),
+                                     overdue=k["overdue"].astype(str)))
+    kpi_frames = []
+    for name, column in (("hotline_answer_rate", "answer_rate"), ("hotline_on_time_rate", "on_time_rate"),
+                         ("hotline_satisfaction", "satisfaction_broad")):
+        known = k[column].notna().to_numpy()
+        kpi_frames.append(_indicator_frame(name, "day", kind[known], k["district"][known], k["day"][known],
+                                           k[column][known], detail=detail[known]))
+    return {"hotline_calls": pd.concat(calls, ignore_index=True),
+            "hotline_kpis": pd.concat(kpi_frames, ignore_index=True)}
 
 
 def _economy(settings: Settings, engine: Engine) -> dict[str, list]:

@@ -73,3 +73,59 @@ def test_errors():
         hotline.kpis(bad, now=NOW)
     with pytest.raises(UnknownKeyError, match="strict"):
         hotline.kpis(_tickets(ROWS), now=NOW, satisfaction="loose")
+
+
+def _random_tickets(n: int, seed: int) -> pd.DataFrame:
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    created = pd.Timestamp("2026-01-01", tz="UTC") + pd.to_timedelta(rng.integers(0, 5 * 24 * 60, n), unit="min")
+    due = created + pd.to_timedelta(rng.integers(-60, 4 * 24 * 60, n), unit="min")
+    closed = created + pd.to_timedelta(rng.integers(0, 5 * 24 * 60, n), unit="min")
+    phone = rng.random(n) < 0.7
+    return pd.DataFrame({
+        "ticket": [str(i) for i in range(n)], "created_at": created,
+        "category": rng.choice(["噪音", "交通", "供水", None], n),
+        "district": rng.choice(["A", "B", "C", None], n, p=[0.4, 0.3, 0.2, 0.1]),
+        "channel": np.where(phone, "phone", "web"),
+        "answered": pd.array([bool(a) if p else None for a, p in zip(rng.random(n) < 0.9, phone)], dtype=object),
+        "wait_seconds": np.where(rng.random(n) < 0.1, np.nan, rng.integers(0, 40, n).astype(float)),
+        "due_at": due.where(rng.random(n) < 0.9), "closed_at": closed.where(rng.random(n) < 0.6),
+        "satisfaction": rng.choice(list(hotline.SATISFACTION_VALUES) + [None], n),
+        "status": "open",
+    })
+
+
+@pytest.mark.parametrize("satisfaction", ["broad", "strict"])
+def test_kpi_table_is_kpis_of_each_group(satisfaction):
+    """Issue 10: the per-group table gives, group by group, exactly the numbers of kpis on
+    the group's tickets alone (rates bit for bit; None where kpis says None)."""
+    tickets = _random_tickets(3000, 7)
+    tickets["day"] = tickets["created_at"].dt.floor("D")
+    web_only = tickets["day"] == tickets["day"].max()  # a day without calls: 接通率 None
+    tickets.loc[web_only, "answered"] = None
+    tickets = pd.concat([tickets, tickets.iloc[:1].assign(day=pd.Timestamp("2026-02-01", tz="UTC"))],
+                        ignore_index=True)
+    tickets.loc[len(tickets) - 1, ["due_at", "closed_at", "satisfaction"]] = [pd.NaT, pd.NaT, None]  # nothing due
+    for by in ("day", ["day", "district"]):
+        table = hotline.kpi_table(tickets, by, now=NOW, satisfaction=satisfaction)
+        groups = list(tickets.groupby(by))
+        assert len(table) == len(groups) > 4
+        for row, (key, group) in zip(table.to_dict("records"), groups):
+            assert tuple(row[k] for k in ([by] if isinstance(by, str) else by)) == (key if isinstance(key, tuple)
+                                                                                     else (key,))
+            k = hotline.kpis(group, now=NOW, satisfaction=satisfaction)
+            for column in hotline.KPI_TABLE_COLUMNS:
+                expected, got = getattr(k, column), row[column]
+                assert (got != got) if expected is None else (got == expected and type(got) is not bool), \
+                    (key, column, got, expected)
+    assert table["answer_rate"].isna().any() and table["on_time_rate"].isna().any()
+
+
+def test_kpi_table_refuses_what_kpis_refuses():
+    bad = _tickets(ROWS)
+    bad.loc[0, "satisfaction"] = "happy"
+    with pytest.raises(UnknownKeyError, match="basically_satisfied"):
+        hotline.kpi_table(bad, "district", now=NOW)
+    with pytest.raises(MissingColumnsError, match="day"):
+        hotline.kpi_table(_tickets(ROWS), "day", now=NOW)
