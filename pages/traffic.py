@@ -97,6 +97,20 @@ def episodes(ratios: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["hours", "min_ratio"], ascending=[False, True]).reset_index(drop=True)
 
 
+def congested_ranking(ratios: pd.DataFrame, top: int = 10) -> pd.DataFrame:
+    """The segments with the most 中度/严重拥堵 hours (``bad``), then the lowest mean ratio.
+
+    Only segments that were congested at least one hour: a window without congestion
+    gives an empty ranking (the chart says so) rather than ten zero-length bars.
+    """
+    if ratios.empty:
+        return pd.DataFrame(columns=["mean", "bad"])
+    per = ratios.groupby("scope").agg(mean=("value", "mean"),
+                                      bad=("category", lambda c: int(c.isin(CONGESTED).sum())))
+    per = per[per["bad"] > 0]
+    return per.sort_values(["bad", "mean"], ascending=[False, True]).head(top)
+
+
 def render(engine: Any, settings: Any, view: View, lang: str, now: dt.datetime) -> Rendered:
     tz = settings.tz
     w = resolve(view, tz, now)
@@ -146,16 +160,11 @@ def render(engine: Any, settings: Any, view: View, lang: str, now: dt.datetime) 
                                            hour_suffix=t("page.hour_suffix", lang), y_title="TPI", empty_text=empty)
     names = {s.code: pick(s.name_zh, s.name_en, lang) for s in settings.segments}
     dnames = {d.code: pick(d.name_zh, d.name_en, lang) for d in settings.districts}
-    if not ratios.empty:
-        per = ratios.groupby("scope").agg(mean=("value", "mean"),
-                                          bad=("category", lambda c: int(c.isin(CONGESTED).sum())))
-        per = per.sort_values(["bad", "mean"], ascending=[False, True]).head(10)
-    else:
-        per = pd.DataFrame(columns=["mean", "bad"])
+    per = congested_ranking(ratios)
     figures["segments"] = bar_figure([names.get(c, c) for c in per.index], list(per["bad"]), codes=list(per.index),
                                      horizontal=True, colors="#e8590c",
                                      text=[f"{t('traffic.ratio', lang)} {m:.2f}" for m in per["mean"]],
-                                     empty_text=empty)
+                                     empty_text=t("traffic.no_congestion", lang) if not ratios.empty else empty)
     dist = indicator_frame(engine, "tpi", "hour", "district", w.start, w.end)
     dmean = dist.groupby("scope")["value"].mean() if not dist.empty else pd.Series(dtype=float)
     shown = [d for d in settings.districts if d.code in dmean.index and (not view.district or d.code == view.district)]

@@ -80,6 +80,7 @@ STRINGS.update({
     "traffic.chart.hours": ("分时段 TPI", "TPI by hour of day"),
     "traffic.hint.hours": ("红色为早晚高峰最拥堵时段", "Red marks the busiest peak hours"),
     "traffic.chart.segments": ("拥堵路段排行（拥堵小时数）", "Most congested segments (congested hours)"),
+    "traffic.no_congestion": ("所选时段内无路段达到中度及以上拥堵", "No segment was moderately or severely congested in this period"),
     "traffic.chart.districts": ("各区平均 TPI", "Mean TPI by district"),
     "traffic.table": ("拥堵事件（中度/严重拥堵持续时段）", "Congestion episodes (moderate/severe)"),
     "traffic.col.segment": ("路段编号", "Segment"),

@@ -95,6 +95,22 @@ def test_traffic_episodes_and_peaks(pages_app):
     assert peak_hours(profile) == [8, 18]
 
 
+def test_congested_ranking_lists_only_congested_segments(pages_app):
+    from pages.traffic import congested_ranking
+
+    t0 = pd.Timestamp("2026-11-20T00:00Z")
+    rows = [("R1", 0, 0.45, "中度拥堵"), ("R1", 1, 0.25, "严重拥堵"), ("R2", 0, 0.8, "畅通"),
+            ("R3", 0, 0.45, "中度拥堵"), ("R3", 1, 0.6, "轻度拥堵"), ("R4", 0, 0.2, "严重拥堵")]
+    ratios = pd.DataFrame([{"scope": s, "time": t0 + pd.Timedelta(hours=h), "value": v, "category": c}
+                           for s, h, v, c in rows])
+    ranked = congested_ranking(ratios)
+    assert list(ranked.index) == ["R1", "R4", "R3"], "most congested hours first, then the lower mean ratio"
+    assert list(ranked["bad"]) == [2, 1, 1]
+    calm = ratios.assign(category="畅通")
+    assert congested_ranking(calm).empty, "no zero-length bars when nothing was congested"
+    assert congested_ranking(ratios.iloc[:0]).empty
+
+
 def test_hotline_weighted_rates(pages_app):
     from pages.hotline import weighted_rates
 
