@@ -22,6 +22,9 @@ hotline_satisfaction     day             city, district                         
 economy                  month, quarter  indicator                              value; yoy, pop, ytd, ytd_yoy, revision
 vital_signs              hour            city, district                         0–100; contributions, sub-indices, carried
 =======================  ==============  =====================================  ========================================
+
+``computed_at`` is when a row last changed: a recompute that gives a row the result it
+already has leaves the stored row as it is (issue 10).
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, and_, delete, select
+from sqlalchemy import Engine, Text, and_, cast, delete, or_, select
 
 from citybrain.settings import Settings
 from connectors.writer import COPY_MIN_ROWS, copy_upsert
@@ -246,7 +249,11 @@ def _row(name: str, grain: str, scope_kind: str, scope: str, time: Any, value: A
 
 
 def _upsert(engine: Engine, rows: list[dict[str, Any]] | pd.DataFrame, now: dt.datetime) -> int:
-    """Write computed rows; on PostgreSQL big batches go through COPY (a year is millions)."""
+    """Write computed rows; on PostgreSQL big batches go through COPY (a year is millions).
+
+    A stored row whose result is unchanged is left as it is, ``computed_at`` included (see
+    :func:`_changed`); returns the number of rows computed.
+    """
     with engine.begin() as conn:
         big = conn.dialect.name == "postgresql" and len(rows) >= COPY_MIN_ROWS
         if isinstance(rows, pd.DataFrame):
@@ -255,8 +262,23 @@ def _upsert(engine: Engine, rows: list[dict[str, Any]] | pd.DataFrame, now: dt.d
             rows = _frame_rows(rows)
         rows = [r | {"computed_at": now} for r in rows]
         if big:
-            return copy_upsert(conn, indicators, rows)
-        return upsert(conn, indicators, rows)
+            return copy_upsert(conn, indicators, rows, where=_changed)
+        return upsert(conn, indicators, rows, where=_changed)
+
+
+#: what a stored indicator row holds besides its key and ``computed_at``
+_RESULT_COLUMNS = ("value", "level", "category", "detail")
+
+
+def _changed(excluded: Any) -> Any:
+    """The guard of every indicator upsert: replace a stored row only when its result
+    differs, so a recompute of unchanged data writes nothing (no new row version, no index
+    entry, no WAL — most of a recompute's rows, issue 10) and ``computed_at`` is when the
+    row last changed. The detail is compared as its JSON text, where 1 and 1.0 differ."""
+    stored = indicators.c
+    return or_(*[(cast(stored[n], Text) if n == "detail" else stored[n])
+                 .is_distinct_from(cast(excluded[n], Text) if n == "detail" else excluded[n])
+                 for n in _RESULT_COLUMNS])
 
 
 # Indicator frames: the rows of one indicator as columns (``_INDICATOR_COLUMNS``), ``time``
@@ -312,7 +334,8 @@ def _copy_frame(conn: Any, frame: pd.DataFrame, now: dt.datetime) -> int:
 
     The same rows ``copy_upsert`` stores from ``_frame_rows(frame)``: times go over as
     microseconds (no datetime object per row), the detail as its JSON text cast to jsonb
-    (what ``json.dumps`` + ``Jsonb`` send), NaN and ±inf values as NULL.
+    (what ``json.dumps`` + ``Jsonb`` send), NaN and ±inf values as NULL; a stored row is
+    replaced only when its result changed (:func:`_changed`, spelt in SQL).
     """
     raw = conn.connection.driver_connection
     micros = ((frame["time"] - pd.Timestamp(0, tz="UTC")) // pd.Timedelta("1us")).tolist()
@@ -334,7 +357,9 @@ def _copy_frame(conn: Any, frame: pd.DataFrame, now: dt.datetime) -> int:
             "NULLIF(value, 'NaN'::float8), level, category, detail::jsonb, %s FROM _indicators_in "
             "ON CONFLICT (name, grain, scope_kind, scope, time) DO UPDATE SET value = excluded.value, "
             "level = excluded.level, category = excluded.category, detail = excluded.detail, "
-            "computed_at = excluded.computed_at", (now,))
+            "computed_at = excluded.computed_at "
+            "WHERE (indicators.value, indicators.level, indicators.category, indicators.detail::text) "
+            "IS DISTINCT FROM (excluded.value, excluded.level, excluded.category, excluded.detail::text)", (now,))
         cur.execute("TRUNCATE _indicators_in")
     return len(frame)
 

@@ -5,7 +5,9 @@ windows store exactly what the generic one-pass path stores (issue 10)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
+import pytest
 import sqlalchemy as sa
 
 import connectors
@@ -14,7 +16,7 @@ import simulator
 from jobs.indicators import compute
 from store.engine import make_engine, upgrade
 from store.entities import sync_from_config
-from store.schema import indicators
+from store.schema import indicators, obs_traffic
 
 UTC = dt.timezone.utc
 END = dt.datetime(2026, 11, 3, 16, 0, tzinfo=UTC)  # the demo's smog days: every family has values
@@ -69,3 +71,49 @@ def test_postgresql_fast_paths_store_what_the_generic_path_stores(settings_facto
         assert conn.execute(sa.text("SELECT count(*) FROM indicators WHERE detail IS NULL")).scalar() == 0
         assert conn.execute(sa.text(
             "SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'indicators'")).scalar() is not None
+
+
+def _stored(engine) -> dict[tuple, tuple]:
+    """Each row's result, ``computed_at`` and, on PostgreSQL, its row version (``xmin``)."""
+    version = sa.literal_column("xmin::text" if engine.dialect.name == "postgresql" else "NULL").label("version")
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(indicators, version)).all()
+    return {(r.name, r.grain, r.scope_kind, r.scope, r.time):
+            ((r.value, r.level, r.category, json.dumps(r.detail)), r.computed_at, r.version) for r in rows}
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_recompute_rewrites_only_the_rows_whose_result_changed(settings_factory, pg_url, backend, monkeypatch):
+    """Issue 10: an unchanged result leaves its stored row alone — same ``computed_at`` and,
+    on PostgreSQL, the same row version (no dead tuple) — while a changed one is replaced,
+    on the COPY path and the multi-row path alike."""
+    settings = settings_factory()
+    url = pg_url if backend == "postgresql" else settings.resolved_store_url
+    simulator.create(settings, days=2, end=END)
+    upgrade(url)
+    engine = make_engine(url)
+    sync_from_config(engine, settings)
+    assert all(r.status == "ok" for r in connectors.poll(settings, engine, now=END))
+    start = END - dt.timedelta(days=1)
+    compute(settings, engine, start=start, end=END, now=END)
+    before = _stored(engine)
+    seg, hour = settings.segments[0].code, END - dt.timedelta(hours=5)
+    with engine.begin() as conn:  # one link-hour slower: its speed ratio, TPI and index change
+        conn.execute(sa.update(obs_traffic).where(obs_traffic.c.segment == seg, obs_traffic.c.time >= hour,
+                                                  obs_traffic.c.time < hour + dt.timedelta(hours=1))
+                     .values(speed=obs_traffic.c.speed / 2))
+    later = END + dt.timedelta(minutes=7)
+    monkeypatch.setattr(jobs.indicators, "COPY_MIN_ROWS", 50)  # big batches COPY, small ones multi-row
+    compute(settings, engine, start=start, end=END, now=later)
+    after = _stored(engine)
+    engine.dispose()
+    assert after.keys() == before.keys() and len(before) > 1000
+    changed = {k for k in before if after[k][0] != before[k][0]}
+    assert ("speed_ratio", "hour", "segment", seg, hour) in changed
+    assert ("tpi", "hour", "city", "", hour) in changed
+    assert 0 < len(changed) < len(before) / 10
+    assert all(after[k][1] == later for k in changed)
+    kept = [k for k in before if k not in changed]
+    assert [k for k in kept if after[k][1:] != before[k][1:]] == []
+    if backend == "postgresql":
+        assert all(after[k][2] != before[k][2] for k in changed)
