@@ -59,6 +59,40 @@ def test_air_traffic_hotline_queries_read_the_newest_rows(store):
     assert hot["categories"] == [("城市管理", 7.0)] and len(hot["yesterday"]) == 1
 
 
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_newest_row_per_scope(request, store, backend):
+    """Each scope's newest non-empty row in the window, whatever the other scopes' times."""
+    from store.engine import make_engine, upgrade
+    from store.queries.wall import _latest_per_scope
+    from store.schema import indicators
+
+    _, engine = store
+    if backend == "postgresql":
+        url = request.getfixturevalue("pg_url")
+        upgrade(url)
+        engine = make_engine(url)
+    hour = dt.datetime(2026, 11, 21, 5, tzinfo=UTC)
+    h = dt.timedelta(hours=1)
+    rows = [
+        _ind("speed_ratio", "hour", "segment", "R1", hour - 2 * h, 0.4, category="中度拥堵"),
+        _ind("speed_ratio", "hour", "segment", "R1", hour - h, 0.9, category="畅通", detail={"speed": 50}),
+        _ind("speed_ratio", "hour", "segment", "R1", hour, None),  # not measured yet: not "newest"
+        _ind("speed_ratio", "hour", "segment", "R2", hour - 3 * h, 0.2, category="严重拥堵"),
+        _ind("speed_ratio", "hour", "segment", "R3", hour - 9 * h, 0.5),  # before the window
+        _ind("speed_ratio", "hour", "district", "R1", hour, 0.1),  # another scope kind
+        _ind("tpi", "hour", "segment", "R2", hour, 7.0),  # another indicator
+    ]
+    with engine.begin() as conn:
+        conn.execute(insert(indicators), rows)
+    got = _latest_per_scope(engine, "speed_ratio", "hour", "segment", NOW - 6 * h)
+    assert [(r["scope"], r["time"], r["value"], r["category"]) for r in got] == [
+        ("R1", hour - h, 0.9, "畅通"), ("R2", hour - 3 * h, 0.2, "严重拥堵")]
+    assert got[0]["detail"] == {"speed": 50} and got[0]["time"].tzinfo is not None
+    assert "detail" not in _latest_per_scope(engine, "speed_ratio", "hour", "segment", NOW - 6 * h, detail=False)[0]
+    if backend == "postgresql":
+        engine.dispose()
+
+
 def test_warnings_ticker_orders_by_level_and_skips_resolved(store):
     from store.queries import wall as q
     from store.schema import warnings
