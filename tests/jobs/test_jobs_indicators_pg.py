@@ -55,10 +55,12 @@ def test_postgresql_fast_paths_store_what_the_generic_path_stores(settings_facto
         m.setattr(jobs.indicators, "_traffic_packed", jobs.indicators._traffic_select)
         m.setattr(jobs.indicators, "COPY_MIN_ROWS", 10**9)
         m.setattr(jobs.indicators, "WINDOW_DAYS", 10**4)
+        m.setattr(jobs.indicators, "PIPELINE_DEPTH", 0)  # and inline: no step ahead, no writer thread
         generic = run()
     monkeypatch.setattr(jobs.indicators, "COPY_MIN_ROWS", 1)  # every write through COPY
     monkeypatch.setattr(jobs.indicators, "WINDOW_DAYS", 1)  # and the range cut at every local midnight
     monkeypatch.setattr(jobs.indicators, "ANALYZE_AFTER_ROWS", 1)  # and the planner statistics refreshed
+    monkeypatch.setattr(jobs.indicators, "PIPELINE_DEPTH", 3)  # windows computed ahead, stored by the writer
     fast = run()
     engine.dispose()
     assert len(generic) > 2000
@@ -117,3 +119,34 @@ def test_a_recompute_rewrites_only_the_rows_whose_result_changed(settings_factor
     assert [k for k in kept if after[k][1:] != before[k][1:]] == []
     if backend == "postgresql":
         assert all(after[k][2] != before[k][2] for k in changed)
+
+
+@pytest.mark.parametrize("where", ["step", "write"])
+def test_an_error_in_a_pipeline_thread_stops_the_compute_and_is_raised(settings_factory, pg_url, monkeypatch, where):
+    """A window computed ahead, or a batch stored by the writer thread, that fails makes
+    compute raise that error (not hang, not report success), as the inline run does."""
+    settings = settings_factory()
+    simulator.create(settings, days=3, end=END)
+    upgrade(pg_url)
+    engine = make_engine(pg_url)
+    sync_from_config(engine, settings)
+    assert all(r.status == "ok" for r in connectors.poll(settings, engine, now=END))
+    monkeypatch.setattr(jobs.indicators, "WINDOW_DAYS", 1)
+    name = "_traffic" if where == "step" else "_copy_frame"
+    original, calls, fail_at = getattr(jobs.indicators, name), [], [0]
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == fail_at[0]:
+            raise RuntimeError(f"broken {where}")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(jobs.indicators, name, counted)
+    compute(settings, engine, start=END - dt.timedelta(days=3), end=END, now=END)
+    # a step ahead fails while an earlier window is stored; the writer fails on its last batch
+    # (no later batch would report it)
+    fail_at[0], calls[:] = (2 if where == "step" else len(calls)), []
+    assert fail_at[0] >= 2
+    with pytest.raises(RuntimeError, match=f"broken {where}"):
+        compute(settings, engine, start=END - dt.timedelta(days=3), end=END, now=END)
+    engine.dispose()
