@@ -25,6 +25,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "wall.vital.good": ("良好", "Good"),
     "wall.vital.fair": ("一般", "Fair"),
     "wall.vital.poor": ("较差", "Poor"),
+    "wall.vital.insufficient": ("数据不足", "Too little data"),
     # domain tiles
     "wall.tile.environment": ("空气质量", "Air quality"),
     "wall.tile.traffic": ("交通拥堵指数", "Traffic index"),

@@ -63,7 +63,13 @@ def vital_fill(key: str, data: Mapping[str, Any] | None, *, settings: Settings, 
         fill[("text", f"{key}.sub.{d}")] = "—" if v is None else f"{v:.0f}"
     fill |= trend_fill(f"{key}.trend", trend_data(data.get("series") or [], tz=tz))
     names = {d.code: pick(d.name_zh, d.name_en, lang) for d in settings.districts}
+    ranked = data.get("districts") or []
     rows = [Row(names.get(d["code"], d["code"]), f"{d['value']:.1f}", d["value"] / 100, index_color(d["value"]))
-            for d in data.get("districts") or []]
+            for d in ranked]
+    # a district whose sources cover too little of the index's weight has no index
+    # (the composite's declared min_coverage); it is listed last as such, not left out
+    have = {d["code"] for d in ranked}
+    rows += [Row(names[d.code], t("wall.vital.insufficient", lang), None)
+             for d in settings.districts if d.code not in have]
     fill |= ranking_fill(f"{key}.rank", rows, min(len(settings.districts), 10))
     return fill

@@ -185,6 +185,25 @@ def test_tile_fill_marks_stale_and_formats_for_each_domain(settings_factory):
     assert "40 min ago" in stale[("text", "o.traffic.asof")] and stale[("text", "o.traffic.chip")] == "Light congestion"
 
 
+def test_vital_ranking_lists_a_district_without_an_index_last(settings_factory):
+    """A district whose sources cover too little of the index (min_coverage) is shown as
+    such at the bottom of the ranking, not silently missing from it."""
+    from components.wall.vital import vital_fill
+
+    settings = settings_factory()
+    codes = [d.code for d in settings.districts]
+    ranked = [{"code": c, "value": 80.0 - i} for i, c in enumerate(codes[:-1])]
+    fill = vital_fill("v", {"time": NOW, "value": 75.0, "districts": ranked}, settings=settings, lang="zh", now=NOW)
+    slots = min(len(codes), 10)
+    labels = [fill[("text", f"v.rank.{i}.label")] for i in range(slots)]
+    values = [fill[("text", f"v.rank.{i}.value")] for i in range(slots)]
+    last = next(d for d in settings.districts if d.code == codes[-1])
+    assert labels[len(codes) - 1] == last.name_zh and values[len(codes) - 1] == "数据不足"
+    assert values[0] == "80.0" and fill[("style", f"v.rank.{len(codes) - 1}.bar")]["width"] == "0.0%"
+    en = vital_fill("v", {"districts": ranked}, settings=settings, lang="en", now=NOW)
+    assert en[("text", f"v.rank.{len(codes) - 1}.value")] == "Too little data"
+
+
 def test_trend_figure_is_patchable():
     from figures.trend import trend_data, trend_figure
 
