@@ -633,8 +633,8 @@ def _traffic_packed(engine: Engine, codes: list[str], start: dt.datetime, end: d
             a = b
     records = np.concatenate(parts) if parts else np.empty(0, dtype=_TRAFFIC_RECORD)
     return pd.DataFrame({
-        "segment": pd.Series(pd.Categorical.from_codes(records["seg"].astype(np.int64) - 1,
-                                                       categories=pd.Index(codes))).astype(str),
+        # categorical: the metrics look segments up once per code, not once per reading
+        "segment": pd.Categorical.from_codes(records["seg"].astype(np.int64) - 1, categories=pd.Index(codes)),
         "time": pd.to_datetime(records["time"].astype(np.int64) + _PG_EPOCH_US, unit="us", utc=True)
         .astype("datetime64[us, UTC]"),
         "speed": records["speed"].astype(np.float64),

@@ -29,7 +29,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from metrics._exact import exact, is_missing
+from metrics._exact import exact, group_fsums, is_missing
 from metrics._frames import numeric, require_columns, utc_times
 from metrics.errors import InvalidValueError
 
@@ -229,35 +229,36 @@ def tpi_by_hour(readings: pd.DataFrame, segments: pd.DataFrame, *, by: str | Non
     if segments["segment"].duplicated().any():
         dup = segments.loc[segments["segment"].duplicated(), "segment"].iloc[0]
         raise InvalidValueError(f"segments lists {dup!r} more than once; keep one row per segment")
-    attrs = pd.DataFrame({
-        "segment": segments["segment"].astype(str),
-        "length_km": numeric(segments["length_km"], "length_km", "segments"),
-        "free_flow": numeric(segments["free_flow"], "free_flow", "segments"),
-    })
+    # readings as positions into ``segments`` and hour numbers: grouping and counting on
+    # integers, not on a text column of every reading (issue 10)
+    codes = pd.Index(segments["segment"].astype(str))
+    pos = _positions(readings["segment"], codes)
+    hour, hours = _hour_numbers(utc_times(readings["time"], "time", "readings"))
+    length = numeric(segments["length_km"], "length_km", "segments").to_numpy()
+    free_flow = numeric(segments["free_flow"], "free_flow", "segments").to_numpy()
     if by:
-        attrs[by] = segments[by].to_numpy()
-    obs = pd.DataFrame({
-        "segment": readings["segment"].astype(str),
-        "hour": utc_times(readings["time"], "time", "readings").dt.floor("h"),
-        "speed": numeric(readings["speed"], "speed", "readings"),
-        "volume": numeric(readings["volume"], "volume", "readings"),
-    }).merge(attrs, on="segment", how="left")
-    if by:
-        obs = obs[obs[by].notna()]
-    speed, ff = obs["speed"].to_numpy(), obs["free_flow"].to_numpy()
-    vkt = (obs["volume"] * obs["length_km"]).to_numpy()
+        segment_group, group_values = pd.factorize(segments[by], sort=True)
+        group = np.where(pos >= 0, segment_group[pos], -1)
+    else:
+        group, group_values = np.zeros(len(pos), dtype=np.int64), None
+    keep = (group >= 0) & (hour >= 0)
+    pos, group, hour = pos[keep], group[keep], hour[keep]
+    known = pos >= 0
+    speed = numeric(readings["speed"], "speed", "readings").to_numpy()[keep]
+    ff = np.where(known, free_flow[pos], np.nan)
+    vkt = numeric(readings["volume"], "volume", "readings").to_numpy()[keep] * np.where(known, length[pos], np.nan)
     ok = (speed > 0) & (ff > 0) & (vkt > 0) & np.isfinite(vkt)
     link_tti = np.where(ok, np.maximum(ff / np.where(ok, speed, 1.0), 1.0), np.nan)
-    work = pd.DataFrame({
-        **({by: obs[by].to_numpy()} if by else {}),
-        "time": obs["hour"],
-        "wt": np.where(ok, link_tti * vkt, 0.0),
-        "vkt": np.where(ok, vkt, 0.0),
-        "seg": obs["segment"].where(ok),
+    number, group_of, hour_of = _numbered(group, 1 if group_values is None else len(group_values), hour, len(hours))
+    groups = len(group_of)
+    _, used, _ = _numbered(number[ok], groups, pos[ok], len(codes))  # each (group, segment) once
+    out = pd.DataFrame({
+        **({by: group_values[group_of]} if by else {}),
+        "time": hours[hour_of],
+        "segments": np.bincount(used, minlength=groups),
+        "wt": group_fsums(number, groups, np.where(ok, link_tti * vkt, 0.0)),
+        "vkt": group_fsums(number, groups, np.where(ok, vkt, 0.0)),
     })
-    grouped = work.groupby([by, "time"] if by else "time", sort=True)
-    out = grouped.agg(segments=("seg", "nunique")).reset_index()
-    out["wt"], out["vkt"] = _exact_sums(grouped.ngroup().to_numpy(), len(out), work["wt"], work["vkt"])
     with np.errstate(invalid="ignore", divide="ignore"):
         net_tti = np.where(out["vkt"] > 0, out["wt"] / out["vkt"], np.nan)
     net_dtp = 1 - 1 / net_tti
@@ -288,31 +289,53 @@ def link_speeds(readings: pd.DataFrame) -> pd.DataFrame:
     require_columns(readings, ("segment", "time", "speed"), "readings")
     speed = numeric(readings["speed"], "speed", "readings").to_numpy()
     mask = speed > 0  # NaN compares False
-    moving = readings[mask].reset_index(drop=True)
-    work = pd.DataFrame({"segment": moving["segment"].astype(str),
-                         "hour": utc_times(moving["time"], "time", "readings").dt.floor("h"),
-                         "speed": speed[mask]})
-    grouped = work.groupby(["segment", "hour"], sort=True)
-    out = grouped.size().reset_index(name="n")
-    [total] = _exact_sums(grouped.ngroup().to_numpy(), len(out), work["speed"])
-    return pd.DataFrame({"segment": out["segment"], "hour": out["hour"], "speed": total / out["n"].to_numpy()})
+    segment, segment_values = _sorted_codes(readings["segment"][mask])
+    hour, hours = _hour_numbers(utc_times(readings["time"][mask], "time", "readings"))
+    keep = hour >= 0
+    number, segment_of, hour_of = _numbered(segment[keep], len(segment_values), hour[keep], len(hours))
+    total = group_fsums(number, len(segment_of), speed[mask][keep])
+    return pd.DataFrame({"segment": segment_values[segment_of], "hour": hours[hour_of],
+                         "speed": total / np.bincount(number, minlength=len(segment_of))})
 
 
-def _exact_sums(group: np.ndarray, groups: int, *columns: pd.Series) -> list[np.ndarray]:
-    """Per group (numbered 0…groups-1), each column's sum correctly rounded (``math.fsum``).
+def _positions(values: pd.Series, codes: pd.Index) -> np.ndarray:
+    """Each value's position in ``codes`` as text (-1: not there); a categorical column is
+    looked up once per category."""
+    if not codes.is_unique:
+        raise InvalidValueError("segments lists a code more than once once read as text; keep one row per segment")
+    if isinstance(values.dtype, pd.CategoricalDtype) and not values.isna().any():
+        return codes.get_indexer(values.cat.categories.astype(str))[values.cat.codes.to_numpy()]
+    return codes.get_indexer(values.astype(str))
 
-    An hour's Σ VKT·TTI adds thousands of readings; a float sum of them depends on the
-    order they arrive in and on pandas' summation path (a grouped and a filtered sum of
-    the same readings differ in the last bits). Exact sums make the network TTI a
-    function of the readings alone, so every way of grouping them gives the same number.
-    """
-    order = np.argsort(group, kind="stable")
-    starts = np.searchsorted(group[order], np.arange(groups + 1)).tolist()
-    out = []
-    for column in columns:
-        values = column.to_numpy(dtype=float)[order].tolist()
-        out.append(np.array([math.fsum(values[a:b]) for a, b in zip(starts[:-1], starts[1:])], dtype=float))
-    return out
+
+def _sorted_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each value as text numbered in sorted order, and the texts (object array)."""
+    if isinstance(values.dtype, pd.CategoricalDtype) and not values.isna().any():
+        texts = pd.Index(values.cat.categories.astype(str))
+        if texts.is_unique:
+            ordered = texts.sort_values()
+            return ordered.get_indexer(texts)[values.cat.codes.to_numpy()], ordered.to_numpy(dtype=object)
+    number, texts = pd.factorize(values.astype(str), sort=True)
+    return number, np.asarray(texts, dtype=object)
+
+
+def _hour_numbers(times: pd.Series) -> tuple[np.ndarray, pd.DatetimeIndex]:
+    """Each time's clock hour numbered in order (-1: no time), and the hours."""
+    number, hours = pd.factorize(times.dt.floor("h"), sort=True)
+    return number, pd.DatetimeIndex(hours)
+
+
+def _numbered(first: np.ndarray, firsts: int, second: np.ndarray, seconds: int
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows grouped by (first, second), the groups numbered in that order: each row's group,
+    and each group's first and second."""
+    key = first.astype(np.int64) * seconds + second
+    if firsts * seconds <= 4 * len(key) + (1 << 16):  # a table of every pair: no sort
+        present = np.bincount(key, minlength=firsts * seconds) > 0
+        pairs = np.flatnonzero(present)
+        return (np.cumsum(present) - 1)[key], pairs // seconds, pairs % seconds
+    pairs, number = np.unique(key, return_inverse=True)
+    return number.reshape(-1), pairs // seconds, pairs % seconds
 
 
 def free_flow_speed(interval_means: Iterable[float] | pd.Series, speed_limit: float | None = None) -> float:
