@@ -396,7 +396,8 @@ def _indicator_frame(name: str, grain: str, scope_kind: Any, scope: Any, time: A
         "name": [name] * n, "grain": [grain] * n, "scope_kind": column(scope_kind),
         "scope": ["" if s is None else str(s) for s in column(scope)],
         "time": pd.DatetimeIndex(time).tz_convert("UTC").as_unit("us"),
-        "value": pd.array([np.nan if v is None else v for v in column(value)], dtype="float64"),
+        "value": value.astype("float64") if isinstance(value, np.ndarray) and value.dtype.kind == "f"
+        else pd.array([np.nan if v is None else v for v in column(value)], dtype="float64"),
         "level": pd.array(column(level), dtype="Int64"),
         "category": pd.array([None if c is None or c is pd.NA else str(c) for c in column(category)], dtype=object),
         "detail": pd.array(column(detail) if detail is not None else ["null"] * n, dtype=object),
@@ -573,13 +574,15 @@ def _traffic(settings: Settings, engine: Engine, start: dt.datetime, end: dt.dat
     speeds = traffic.link_speeds(known).merge(segs[["segment", "free_flow"]], on="segment")
     free_flow = speeds["free_flow"].to_numpy()
     grades = traffic.link_grades(speeds["speed"].to_numpy(dtype=float), free_flow)
+    speed = speeds["speed"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = speed / free_flow.astype(float)  # what v / f gives per row; not finite → NULL, as _num
     # detail as json.dumps writes it: the speed rounded as Python rounds, the free-flow speed as configured
-    ratio = [_num(v / f) for v, f in zip(speeds["speed"].tolist(), free_flow.tolist())]
     free_flow_json = {v: json.dumps(v) for v in set(free_flow.tolist())}
-    links = _indicator_frame("speed_ratio", "hour", "segment", speeds["segment"], speeds["hour"], ratio,
-                             category=grades,
-                             detail=_json_objects(speed=_json_floats([round(v, 2) for v in speeds["speed"].tolist()]),
-                                                  free_flow=[free_flow_json[v] for v in free_flow.tolist()]))
+    detail = [f'{{"speed": {repr(r) if math.isfinite(r := round(v, 2)) else "null"}, "free_flow": {free_flow_json[f]}}}'
+              for v, f in zip(speed.tolist(), free_flow.tolist())]
+    links = _indicator_frame("speed_ratio", "hour", "segment", speeds["segment"], speeds["hour"],
+                             np.where(np.isfinite(ratio), ratio, np.nan), category=grades, detail=detail)
     return {"tpi": tpi, "speed_ratio": links}
 
 

@@ -30,6 +30,16 @@ def _indicators(engine) -> dict[tuple, tuple]:
             (r["value"], r["level"], r["category"], r["detail"], r["computed_at"]) for r in rows}
 
 
+def _polled_store(settings, url: str, days: int):
+    """A store at ``url`` holding the demo city's last ``days`` days, as the connectors poll them."""
+    simulator.create(settings, days=days, end=END)
+    upgrade(url)
+    engine = make_engine(url)
+    sync_from_config(engine, settings)
+    assert all(r.status == "ok" for r in connectors.poll(settings, engine, now=END))
+    return engine
+
+
 def _generic_frame(engine, stmt):
     with engine.connect() as conn:
         return jobs.indicators._frame_of_rows(conn, stmt)
@@ -37,11 +47,7 @@ def _generic_frame(engine, stmt):
 
 def test_postgresql_fast_paths_store_what_the_generic_path_stores(settings_factory, pg_url, monkeypatch):
     settings = settings_factory()
-    simulator.create(settings, days=3, end=END)
-    upgrade(pg_url)
-    engine = make_engine(pg_url)
-    sync_from_config(engine, settings)
-    assert all(r.status == "ok" for r in connectors.poll(settings, engine, now=END))
+    engine = _polled_store(settings, pg_url, 3)
 
     def run() -> dict:
         with engine.begin() as conn:
@@ -91,11 +97,7 @@ def test_a_recompute_rewrites_only_the_rows_whose_result_changed(settings_factor
     on the COPY path and the multi-row path alike."""
     settings = settings_factory()
     url = pg_url if backend == "postgresql" else settings.resolved_store_url
-    simulator.create(settings, days=2, end=END)
-    upgrade(url)
-    engine = make_engine(url)
-    sync_from_config(engine, settings)
-    assert all(r.status == "ok" for r in connectors.poll(settings, engine, now=END))
+    engine = _polled_store(settings, url, 2)
     start = END - dt.timedelta(days=1)
     compute(settings, engine, start=start, end=END, now=END)
     before = _stored(engine)
@@ -126,11 +128,7 @@ def test_an_error_in_a_pipeline_thread_stops_the_compute_and_is_raised(settings_
     """A window computed ahead, or a batch stored by the writer thread, that fails makes
     compute raise that error (not hang, not report success), as the inline run does."""
     settings = settings_factory()
-    simulator.create(settings, days=3, end=END)
-    upgrade(pg_url)
-    engine = make_engine(pg_url)
-    sync_from_config(engine, settings)
-    assert all(r.status == "ok" for r in connectors.poll(settings, engine, now=END))
+    engine = _polled_store(settings, pg_url, 3)
     monkeypatch.setattr(jobs.indicators, "WINDOW_DAYS", 1)
     name = "_traffic" if where == "step" else "_copy_frame"
     original, calls, fail_at = getattr(jobs.indicators, name), [], [0]
