@@ -83,60 +83,122 @@ LAZY_SCRIPTS = ("/_dash-component-suites/dash/dcc/async-graph.js",
                 "/_dash-component-suites/plotly/package_data/plotly.min.js",
                 "/_dash-component-suites/dash_leaflet/async-GeoJSON.js")
 
+#: the office frame's component bundles (Mantine, AG Grid): 2.3 MB of JavaScript that a
+#: page served whole (the wall: no frame, no grid) never uses, left out of its index
+OFFICE_BUNDLES = ("dash_mantine_components", "dash_ag_grid")
+#: set by the lean index on Dash's layout request: the page's own URL (path and query) …
+PAGE_HEADER = "X-Citybrain-Page"
+#: … and that this browser did not load :data:`OFFICE_BUNDLES`
+LEAN_HEADER = "X-Citybrain-Lean"
+#: a URL with this query parameter gets the full index (the way back from a lean load
+#: whose layout could not be served whole)
+FULL_PARAM = "_full"
+
+#: runs before Dash's renderer: tags its layout request with the page's URL, so the server
+#: knows which page it is for without relying on the Referer (a proxy or a policy may drop it)
+TAG_LAYOUT_JS = ("<script>(function(){var f=window.fetch,page=encodeURI(location.pathname+location.search);"
+                 "window.fetch=function(u,o){if(typeof u==='string'&&u.split('?')[0].slice(-13)==='/_dash-layout'){"
+                 "var h=new Headers((o&&o.headers)||{});"
+                 f"h.set('{PAGE_HEADER}',page);h.set('{LEAN_HEADER}','1');"
+                 "return f.call(this,u,Object.assign({},o,{headers:h}));}return f.apply(this,arguments);};})();</script>")
+
 
 def _index_with_preloads(app: dash.Dash, interpolate: Any, **parts: str) -> str:
-    """Dash's index page; for a page served whole (the wall) it also asks the browser to
-    fetch the lazily loaded scripts while it runs the bundles, so they are there when the
-    graphs and the map mount instead of being fetched only then."""
+    """Dash's index page. For a page that will be served whole (the wall) it also
+
+    * asks the browser to fetch the lazily loaded scripts while it runs the bundles, so
+      they are there when the graphs and the map mount instead of being fetched only then;
+    * leaves out the office bundles, which that page does not use (issue 10: the wall's
+      first render waited for 2.3 MB of JavaScript to run), and tags the layout request
+      with the page's URL (:data:`TAG_LAYOUT_JS`). Should that layout nevertheless not be
+      served whole — the reader lost the right to the page in between — the layout sends
+      the browser to the full index instead (:func:`_full_reload`).
+    """
+    if not flask.has_request_context() or request.args.get(FULL_PARAM) is not None:
+        return interpolate(**parts)
+    search = f"?{request.query_string.decode('latin-1')}" if request.query_string else ""
+    if _whole_page(request.path, search) is None:
+        return interpolate(**parts)
+    links = "".join(f'<link rel="preload" as="script" href="{app.get_relative_path(src)}">' for src in LAZY_SCRIPTS)
+    scripts = "\n".join(line for line in parts.get("scripts", "").split("\n")
+                        if not any(f"/{bundle}/" in line for bundle in OFFICE_BUNDLES))
+    return interpolate(**{**parts, "css": parts.get("css", "") + links, "scripts": TAG_LAYOUT_JS + scripts})
+
+
+def _whole_page(path: str, search: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The page (and its path variables) at ``path`` if it is served whole to this reader:
+    it offers ``first_layout``, the router and access agree on it, and the reader may open
+    it (``access.callbacks.check_path``, the check the router's request gets)."""
+    from dash._pages import _path_to_page
+
+    import access
+    from access.callbacks import check_path
     from access.pages import page_for_path
 
-    page = page_for_path(request.path) if flask.has_request_context() else None
-    if page is not None and callable(page.get("first_layout")):
-        links = "".join(f'<link rel="preload" as="script" href="{app.get_relative_path(src)}">' for src in LAZY_SCRIPTS)
-        parts = {**parts, "css": parts.get("css", "") + links}
-    return interpolate(**parts)
+    page, variables = _path_to_page(path.strip("/"))  # the page the router would render …
+    principal = access.current_principal()
+    if not callable(page.get("first_layout")) or page is not page_for_path(path) or principal is None:
+        return None  # … and the one access checks
+    if check_path(principal, path, search, context.settings(), context.engine()):
+        return None
+    return page, variables or {}
+
+
+def _layout_page_url() -> Any:
+    """The URL of the page a layout request is for: the lean index's header, else the
+    Referer if it is of this host (hostnames: a proxy's Host may drop the port)."""
+    from urllib.parse import unquote, urlsplit
+
+    tagged = request.headers.get(PAGE_HEADER)
+    if tagged:
+        url = urlsplit(unquote(tagged))
+        return url if tagged.startswith("/") and not tagged.startswith("//") and not url.netloc else None
+    if not request.referrer:
+        return None
+    url = urlsplit(request.referrer)
+    return url if url.hostname == urlsplit(f"//{request.host}").hostname else None
 
 
 def _served_whole() -> Any:
     """For Dash's layout request from a page registered with ``first_layout``: that layout,
     already inside the router's own components, else None.
 
-    The page's URL is the request's Referer (the renderer fetches the layout from the page
-    itself); only a same-host URL of such a page counts, and only if the reader may open
-    it (``access.callbacks.check_path``, the check the router's request gets) — otherwise
-    the frame, and the router decides as always. The router's location already holds the
-    URL, so it sends no request; its callback runs only if the URL changes. This saves the
-    router's round trip and the wait for the first refresh before a wall shows numbers.
+    The page's URL comes with the request (:func:`_layout_page_url`); only a page this
+    reader may open counts (:func:`_whole_page`) — otherwise the frame, and the router
+    decides as always. The router's location already holds the URL, so it sends no
+    request; its callback runs only if the URL changes. This saves the router's round
+    trip and the wait for the first refresh before a wall shows numbers.
     """
-    from urllib.parse import urlsplit
-
-    from dash._pages import _parse_query_string, _path_to_page
+    from dash._pages import _parse_query_string
     from dash.dash import _ID_CONTENT, _ID_DUMMY, _ID_LOCATION, _ID_STORE
 
-    import access
-    from access.callbacks import check_path
-    from access.pages import page_for_path
-
-    if not flask.has_request_context() or request.path != "/_dash-layout" or not request.referrer:
+    if not flask.has_request_context() or request.path != "/_dash-layout":
         return None
-    url = urlsplit(request.referrer)
-    if url.hostname != urlsplit(f"//{request.host}").hostname:  # hostnames: a proxy's Host may drop the port
-        return None
-    page, variables = _path_to_page(url.path.strip("/"))  # the page the router would render …
-    principal = access.current_principal()
-    if not callable(page.get("first_layout")) or page is not page_for_path(url.path) or principal is None:
-        return None  # … and the one access checks
-    search = f"?{url.query}" if url.query else ""
-    if check_path(principal, url.path, search, context.settings(), context.engine()):
-        return None
-    content = page["first_layout"](**{**(variables or {}), **_parse_query_string(search)})  # as the router does
-    title = page["title"](**(variables or {})) if callable(page["title"]) else page["title"]
+    url = _layout_page_url()
+    search = f"?{url.query}" if url is not None and url.query else ""
+    found = _whole_page(url.path, search) if url is not None else None
+    if found is None:
+        return _full_reload(url) if request.headers.get(LEAN_HEADER) else None
+    page, variables = found
+    content = page["first_layout"](**{**variables, **_parse_query_string(search)})  # as the router does
+    title = page["title"](**variables) if callable(page["title"]) else page["title"]
     return dash.html.Div([
         dash.dcc.Location(id=_ID_LOCATION, refresh="callback-nav", pathname=url.path, search=search),
         dash.html.Div(content, id=_ID_CONTENT, disable_n_clicks=True),
         dash.dcc.Store(id=_ID_STORE, data={"title": title}),
         dash.html.Div(id=_ID_DUMMY, disable_n_clicks=True),
     ])
+
+
+def _full_reload(url: Any) -> Any:
+    """A browser that loaded the lean index needs the office bundles for any other layout:
+    it is sent to the same URL with :data:`FULL_PARAM`, which always gets the full index."""
+    from urllib.parse import parse_qsl, urlencode
+
+    path = url.path if url is not None else "/"
+    query = [(k, v) for k, v in parse_qsl(url.query if url is not None else "") if k != FULL_PARAM]
+    href = f"{path}?{urlencode([*query, (FULL_PARAM, '1')])}"
+    return dash.html.Div(dash.dcc.Location(id="cb-full-reload", href=href, refresh=True))
 
 
 @functools.cache
@@ -187,7 +249,8 @@ def _add_routes(server: Flask) -> None:
     @server.after_request
     def vary_layout(response: Any) -> Any:
         if request.path == "/_dash-layout":
-            response.vary.add("Referer")  # the layout of a wall URL is the wall (_served_whole)
+            # the layout of a wall URL is the wall (_served_whole), known by these
+            response.vary.update(("Referer", PAGE_HEADER, LEAN_HEADER))
         return response
 
     @server.get("/healthz")

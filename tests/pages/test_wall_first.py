@@ -45,6 +45,13 @@ def first_layout(client, referrer: str) -> dict:
     return r.get_json()
 
 
+def tagged_layout(client, page: str) -> dict:
+    """The layout request of a browser that loaded the lean index (no Referer needed)."""
+    r = client.get("/_dash-layout", headers={"X-Citybrain-Page": page, "X-Citybrain-Lean": "1"})
+    assert r.status_code == 200 and "X-Citybrain-Page" in r.headers.get("Vary", "")
+    return r.get_json()
+
+
 def refresh_body(pages_app, layout: dict, shown: dict | None) -> dict:
     """The refresh request a browser showing ``layout`` sends (its concrete output ids)."""
     from dash import ALL  # noqa: F401 — the key below is Dash's for the ALL outputs
@@ -159,3 +166,63 @@ def test_the_wall_map_carries_codes_not_names(demo_settings):
         assert all(set(f["properties"]) == {"code"} for f in bare["features"])
         assert all("name_zh" in f["properties"] for f in full["features"])
     assert layer(wall, "labels") == layer(office, "labels")  # labels fall back to their names
+
+
+# ------------------------------------------------------------------------- the lean index
+
+def _scripts(html: str) -> list[str]:
+    import re
+
+    return re.findall(r'<script src="([^"]+)"', html)
+
+
+def test_a_wall_url_gets_an_index_without_the_office_bundles(client):
+    wall = client.get(WALL).get_data(as_text=True)
+    office = client.get("/traffic").get_data(as_text=True)
+    assert any("dash_mantine_components" in s for s in _scripts(office))
+    assert any("dash_ag_grid" in s for s in _scripts(office))
+    assert not any("dash_mantine_components" in s or "dash_ag_grid" in s for s in _scripts(wall))
+    assert any("dash_renderer" in s for s in _scripts(wall)) and any("dash_leaflet" in s for s in _scripts(wall))
+    assert "X-Citybrain-Page" in wall and "X-Citybrain-Page" not in office
+    assert 'rel="preload"' in wall and 'rel="preload"' not in office
+    # the way back: ?_full=1 is always the whole index
+    full = client.get(WALL + "?_full=1").get_data(as_text=True)
+    assert any("dash_mantine_components" in s for s in _scripts(full)) and "X-Citybrain-Page" not in full
+
+
+def test_the_tagged_layout_request_needs_no_referer(client):
+    ids = _by_id(tagged_layout(client, "/wall?lang=en"))
+    assert ids["_pages_location"]["props"]["pathname"] == "/wall"
+    assert ids["_pages_location"]["props"]["search"] == "?lang=en"
+    assert ids["wall-config"]["props"]["data"]["lang"] == "en"
+    # the header names the page even when a Referer says otherwise (a proxy may rewrite it)
+    r = client.get("/_dash-layout", headers={"X-Citybrain-Page": WALL, "X-Citybrain-Lean": "1",
+                                             "Referer": "http://localhost/traffic"})
+    assert "wall-root" in _by_id(r.get_json())
+
+
+@pytest.mark.parametrize("page", ["/traffic", "//elsewhere.example/wall/overview", "http://elsewhere.example/wall"])
+def test_a_lean_browser_that_cannot_get_the_wall_goes_to_the_full_index(client, page):
+    """A lean browser has no Mantine: it must never be sent the office frame, only a way
+    to the full index of the same URL (which then shows the frame: login, 403, the page)."""
+    text = json.dumps(tagged_layout(client, page))
+    assert "dash_mantine_components" not in text and "wall-root" not in text
+    reload = next(n for n in _nodes(tagged_layout(client, page)) if n["props"].get("id") == "cb-full-reload")
+    assert reload["props"]["refresh"] is True and reload["props"]["href"].endswith("_full=1")
+    if page == "/traffic":
+        assert reload["props"]["href"] == "/traffic?_full=1"
+
+
+def test_a_reader_without_the_wall_gets_the_full_index_and_a_reload(pages_app, monkeypatch):
+    """Access decides before leanness: a reader who may not open the wall gets the whole
+    index (the frame's bundles), and a layout request tagged lean meanwhile (rights taken
+    away between the index and the layout) is sent to the full index, not the frame."""
+    import access.callbacks
+
+    c = pages_app.server.test_client()
+    assert c.get(WALL).status_code == 200
+    monkeypatch.setattr(access.callbacks, "check_path", lambda *a, **k: "forbidden")
+    html = c.get(WALL).get_data(as_text=True)
+    assert any("dash_mantine_components" in s for s in _scripts(html))
+    reload = next(n for n in _nodes(tagged_layout(c, WALL)) if n["props"].get("id") == "cb-full-reload")
+    assert reload["props"]["href"] == WALL + "?_full=1"
