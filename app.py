@@ -78,9 +78,10 @@ def _root_layout() -> Any:
 
 
 #: what dcc.Graph and dash-leaflet's GeoJSON load on demand, after the layout has rendered
-#: (Dash 4's async chunks and the plotly.js Dash serves): 5 MB fetched late, in turn
+#: (Dash 4's async chunks), fetched late, in turn. plotly.js is not among them: the
+#: assets carry plotly.js's basic bundle (``assets/vendor``), which defines
+#: ``window.Plotly`` before any graph mounts, so Dash never fetches its full 4.8 MB one.
 LAZY_SCRIPTS = ("/_dash-component-suites/dash/dcc/async-graph.js",
-                "/_dash-component-suites/plotly/package_data/plotly.min.js",
                 "/_dash-component-suites/dash_leaflet/async-GeoJSON.js")
 
 #: the office frame's component bundles (Mantine, AG Grid): 2.3 MB of JavaScript that a
