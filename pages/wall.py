@@ -149,7 +149,7 @@ def refresh(_n: int | None, config: dict[str, Any] | None, shown: dict[str, str]
     lang = (config or {}).get("lang", "zh")
     screens = _screens(settings, config)
     fill = full_fill(settings, context.engine(), screens, lang, dt.datetime.now(dt.timezone.utc))
-    shown = shown or {}
+    before = shown = shown or {}
     outputs: list[Any] = []
     for i, kind in enumerate(KINDS):
         convert = trend_patch if kind == "fig" else None
@@ -158,8 +158,20 @@ def refresh(_n: int | None, config: dict[str, Any] | None, shown: dict[str, str]
     layers = [{"key": o["id"]["layer"]} for o in ctx.outputs_list[4]]
     values, shown = changed_only(layers, "hideout", fill, shown, _hideout_patch)
     outputs.append(values)
-    outputs.append(shown)
+    outputs.append(_shown_patch(before, shown))
     return tuple(outputs)
+
+
+def _shown_patch(before: dict[str, str], after: dict[str, str]) -> Any:
+    """Only the fingerprints that changed: the browser keeps the rest (a refresh that
+    changed two values sends two entries, not the wall's few hundred)."""
+    delta = {k: v for k, v in after.items() if before.get(k) != v}
+    if not delta:
+        return dash.no_update
+    p = Patch()
+    for key, fp in delta.items():
+        p[key] = fp
+    return p
 
 
 @callback(

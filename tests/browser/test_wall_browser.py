@@ -209,6 +209,49 @@ def test_stale_department_shows_age_and_badge_others_carry_on(wall_server, chrom
     assert watch.errors == []
 
 
+def _forget_cached_queries(settings) -> None:
+    """Empty the server's file cache (its entries, not its folder): the next refresh reads the store."""
+    for entry in (settings.data_dir / "cache").iterdir():
+        entry.unlink(missing_ok=True)
+
+
+def test_a_change_and_its_undoing_both_reach_the_wall(wall_server, chromium, demo_store):
+    """A refresh sends only what changed and patches the fingerprints it keeps in the
+    browser: a value that changes and then changes back must show both times (a lost
+    fingerprint would hold back the second change as "already shown")."""
+    from sqlalchemy import delete, insert
+
+    from store.engine import make_engine
+    from store.schema import warnings
+
+    engine = make_engine(demo_store.resolved_store_url)
+    row = {"rule": "flip", "domain": "traffic", "scope_kind": "city", "scope": "", "handling": "unacknowledged",
+           "level": "red", "state": "firing", "title_zh": "临时测试预警", "title_en": "A passing test warning",
+           "started_at": dt.datetime.now(dt.timezone.utc), "fired_at": dt.datetime.now(dt.timezone.utc)}
+    ticker = ".cb-wall-ticker"
+    context, page, watch = open_page(chromium, 1920, 1080)
+    try:
+        page.goto(f"{wall_server.url}/wall/overview", wait_until="commit")
+        _wait_filled(page)
+        assert "临时测试预警" not in page.locator(ticker).inner_text()
+        for present in (True, False, True, False):
+            with engine.begin() as conn:
+                if present:
+                    conn.execute(insert(warnings), [row])
+                else:
+                    conn.execute(delete(warnings).where(warnings.c.rule == "flip"))
+            _forget_cached_queries(demo_store)
+            page.wait_for_function(
+                "([sel, on]) => document.querySelector(sel).textContent.includes('临时测试预警') === on",
+                arg=[ticker, present], timeout=20000)
+    finally:
+        context.close()
+        with engine.begin() as conn:
+            conn.execute(delete(warnings).where(warnings.c.rule == "flip"))
+        engine.dispose()
+    assert watch.errors == []
+
+
 @pytest.mark.slow
 def test_longevity_dom_and_heap_stay_flat(wall_server, chromium, record_property):
     """Hundreds of refresh and rotation cycles in a real Chromium: nodes and heap stay flat."""

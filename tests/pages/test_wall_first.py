@@ -137,6 +137,10 @@ def test_the_first_refresh_sends_only_what_changed(client, pages_app):
     after = r.get_json()["response"] if r.status_code == 200 else {}
     changed = [cid for cid in after if cid != "wall-shown"]
     assert len(changed) <= 3, changed  # at most a minute's age text ticking over meanwhile
+    # and the fingerprints come back as a patch of those few entries, not the whole store
+    update = after.get("wall-shown", {}).get("data")
+    assert update is None or (update.get("__dash_patch_update") and len(update["operations"]) <= 3), update
+    assert len(full["wall-shown"]["data"]["operations"]) == len(shown)  # from nothing: every entry
 
 
 def test_a_failing_store_still_opens_the_wall_empty(client, monkeypatch):
