@@ -235,7 +235,7 @@ indicators = Table(
     Column("level", Integer),
     Column("category", String(64)),
     Column("detail", JSONType),
-    Column("computed_at", UTCDateTime, nullable=False),
+    Column("computed_at", UTCDateTime, nullable=False),  # when the result last changed (a recompute of the same result leaves it)
     Index("ix_indicators_name_time", "name", "time"),
 )
 
