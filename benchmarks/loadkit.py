@@ -105,12 +105,17 @@ def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout_s: float)
 
 
 def record_callbacks(browser: Any, url: str, *, wait_for: str = "wall-shown", settle_s: float = 1.0,
-                     timeout_s: float = 60) -> list[dict[str, Any]]:
+                     timeout_s: float = 60, kick: str | None = "wall-refresh",
+                     kick_after_s: float = 3.0) -> list[dict[str, Any]]:
     """Open ``url`` in Chromium and return the server callback requests it sent.
 
     Waits until a callback whose output names ``wait_for`` has been answered, then a
     moment more for the ones it chains. Each item is ``{"path": …, "body": …}``: the
     request path with its query (Dash 4 adds one) and the JSON body the browser sent.
+
+    A wall sent filled asks for nothing until its refresh interval first ticks (30 s by
+    default), so after ``kick_after_s`` the recorder ticks it itself (``set_props`` on
+    ``kick``'s ``n_intervals``: the request a tick sends).
     """
     bodies: list[dict[str, Any]] = []
     answered = threading.Event()
@@ -130,9 +135,14 @@ def record_callbacks(browser: Any, url: str, *, wait_for: str = "wall-shown", se
     page.on("response", on_response)
     try:
         page.goto(url, wait_until="domcontentloaded")
-        deadline = time.monotonic() + timeout_s
+        started = time.monotonic()
+        deadline, kicked = started + timeout_s, kick is None
         while not answered.is_set() and time.monotonic() < deadline:
             page.wait_for_timeout(100)
+            if not kicked and time.monotonic() - started > kick_after_s:
+                kicked = page.evaluate(
+                    "id => !!(window.dash_clientside && dash_clientside.set_props && document.getElementById(id)"
+                    " && (dash_clientside.set_props(id, {n_intervals: 1}), true))", kick)
         page.wait_for_timeout(settle_s * 1000)
     finally:
         context.close()

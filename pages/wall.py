@@ -140,11 +140,15 @@ def _hideout_patch(values: dict[str, Any]) -> Patch:
     Output({"type": "citymap-layer", "map": MAP_ID, "layer": ALL}, "hideout"),
     Output("wall-shown", "data"),
     Input("wall-refresh", "n_intervals"),
+    Input("wall-kick", "n_intervals"),
     State("wall-config", "data"),
     State("wall-shown", "data"),
+    prevent_initial_call=True,
 )
-def refresh(_n: int | None, config: dict[str, Any] | None, shown: dict[str, str] | None) -> tuple[Any, ...]:
-    """Unpack → query (cached) → values → send only what changed."""
+def refresh(_n: int | None, _kick: int | None, config: dict[str, Any] | None,
+            shown: dict[str, str] | None) -> tuple[Any, ...]:
+    """Unpack → query (cached) → values → send only what changed. Not called on load: a
+    wall sent filled shows its values already, an empty one is kicked (``wall-kick``)."""
     settings = context.settings()
     lang = (config or {}).get("lang", "zh")
     screens = _screens(settings, config)

@@ -91,6 +91,10 @@ def wall_shell(settings: Settings, screens: Sequence[WallScreen], *, start: int 
         dcc.Store(id="wall-conn", data={"lost": None}),
         dcc.Store(id="wall-beat"),
         dcc.Interval(id="wall-refresh", interval=int(wall.refresh.total_seconds() * 1000)),
+        # the refresh has no initial call: a wall sent filled has nothing to ask for yet
+        # (issue 10: that redundant first round trip and redraw cost 0.2 s of its first
+        # render); an empty one asks at once through this one-shot kick
+        dcc.Interval(id="wall-kick", interval=1, max_intervals=0 if fill else 1, disabled=bool(fill)),
         dcc.Interval(id="wall-rotate", interval=int(wall.interval.total_seconds() * 1000),
                      disabled=not (rotate and len(screens) > 1)),
         dcc.Interval(id="wall-tick", interval=1000),

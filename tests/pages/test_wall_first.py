@@ -68,7 +68,8 @@ def refresh_body(pages_app, layout: dict, shown: dict | None) -> dict:
     groups.append({"id": "wall-shown", "property": "data"})
     config = ids["wall-config"]["props"]["data"]
     return {"output": key, "outputs": groups,
-            "inputs": [{"id": "wall-refresh", "property": "n_intervals", "value": 0}],
+            "inputs": [{"id": "wall-refresh", "property": "n_intervals", "value": 1},
+                       {"id": "wall-kick", "property": "n_intervals", "value": None}],
             "state": [{"id": "wall-config", "property": "data", "value": config},
                       {"id": "wall-shown", "property": "data", "value": shown}],
             "changedPropIds": ["wall-refresh.n_intervals"]}
@@ -141,6 +142,34 @@ def test_the_first_refresh_sends_only_what_changed(client, pages_app):
     update = after.get("wall-shown", {}).get("data")
     assert update is None or (update.get("__dash_patch_update") and len(update["operations"]) <= 3), update
     assert len(full["wall-shown"]["data"]["operations"]) == len(shown)  # from nothing: every entry
+
+
+def _kick(layout) -> dict:
+    return _by_id(layout)["wall-kick"]["props"]
+
+
+def test_a_filled_wall_asks_nothing_on_load_an_empty_one_asks_at_once(client, pages_app, monkeypatch):
+    """The refresh has no initial call: the layout sent filled already shows what it would
+    send. A wall sent empty (the store failing, or the router's cheap layout) is kicked."""
+    key = next(k for k in pages_app.callback_map if '"wall-text"' in k)
+    deps = pages_app.server.test_client().get("/_dash-dependencies").get_json()
+    assert next(d for d in deps if d["output"] == key)["prevent_initial_call"] is True
+    kick = _kick(first_layout(client, f"http://localhost{WALL}"))
+    assert kick["disabled"] is True and kick["max_intervals"] == 0
+
+    def down(*_a, **_k):
+        raise RuntimeError("store unreachable")
+
+    monkeypatch.setattr(sys.modules["pages.wall"], "gather", down)
+    kick = _kick(first_layout(client, f"http://localhost{WALL}"))
+    assert kick["disabled"] is False and kick["max_intervals"] == 1
+    from pages.wall import layout
+
+    with pages_app.server.test_request_context("/wall/overview"):
+        cheap = layout(screen="overview").to_plotly_json()  # what the router renders: no values
+    ids = {n["props"].get("id"): n for n in _nodes(json.loads(json.dumps(cheap, default=lambda o: o.to_plotly_json())))
+           if isinstance(n["props"].get("id"), str)}
+    assert ids["wall-kick"]["props"]["max_intervals"] == 1
 
 
 def test_a_failing_store_still_opens_the_wall_empty(client, monkeypatch):
