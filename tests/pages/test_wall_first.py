@@ -259,3 +259,18 @@ def test_a_reader_without_the_wall_gets_the_full_index_and_a_reload(pages_app, m
     assert any("dash_mantine_components" in s for s in _scripts(html))
     reload = next(n for n in _nodes(tagged_layout(c, WALL)) if n["props"].get("id") == "cb-full-reload")
     assert reload["props"]["href"] == WALL + "?_full=1"
+
+
+def test_a_lean_page_gets_only_the_callbacks_its_components_trigger(client):
+    every = client.get("/_dash-dependencies").get_json()
+    r = client.get("/_dash-dependencies", headers={"X-Citybrain-Page": WALL, "X-Citybrain-Lean": "1"})
+    assert r.status_code == 200 and "X-Citybrain-Page" in r.headers.get("Vary", "")
+    lean = r.get_json()
+    assert 0 < len(lean) < len(every) and all(d in every for d in lean)
+    inputs = {i["id"] for d in lean for i in d["inputs"]}
+    for wall_input in ("wall-refresh", "wall-kick", "wall-rotate", "wall-tick"):
+        assert wall_input in inputs, wall_input
+    assert not any("traffic" in json.dumps(d) or "cb-grid" in json.dumps(d) for d in lean)
+    # not a lean page (an office URL, or a page this reader may not open): everything, as Dash sends it
+    office = client.get("/_dash-dependencies", headers={"X-Citybrain-Page": "/traffic", "X-Citybrain-Lean": "1"})
+    assert office.get_json() == every
