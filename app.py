@@ -148,8 +148,8 @@ def _whole_page(path: str, search: str) -> tuple[dict[str, Any], dict[str, Any]]
 
 
 def _layout_page_url() -> Any:
-    """The URL of the page a layout request is for: the lean index's header, else the
-    Referer if it is of this host (hostnames: a proxy's Host may drop the port)."""
+    """The URL of the page a layout (or dependencies) request is for: the lean index's
+    header, else the Referer if it is of this host (hostnames: a proxy's Host may drop the port)."""
     from urllib.parse import unquote, urlsplit
 
     tagged = request.headers.get(PAGE_HEADER)
@@ -160,6 +160,14 @@ def _layout_page_url() -> Any:
         return None
     url = urlsplit(request.referrer)
     return url if url.hostname == urlsplit(f"//{request.host}").hostname else None
+
+
+def _requested_page() -> tuple[Any, str, tuple[dict[str, Any], dict[str, Any]] | None]:
+    """For Dash's layout and dependencies requests: the page's URL, its query (``?…`` or
+    empty) and — if that page is served whole to this reader — the page and its variables."""
+    url = _layout_page_url()
+    search = f"?{url.query}" if url is not None and url.query else ""
+    return url, search, (_whole_page(url.path, search) if url is not None else None)
 
 
 def _served_whole() -> Any:
@@ -177,9 +185,7 @@ def _served_whole() -> Any:
 
     if not flask.has_request_context() or request.path != "/_dash-layout":
         return None
-    url = _layout_page_url()
-    search = f"?{url.query}" if url is not None and url.query else ""
-    found = _whole_page(url.path, search) if url is not None else None
+    url, search, found = _requested_page()
     if found is None:
         return _full_reload(url) if request.headers.get(LEAN_HEADER) else None
     page, variables = found
@@ -205,9 +211,7 @@ def _lean_dependencies(response: Any) -> Any:
     from dash._pages import _parse_query_string
     from dash.dash import _ID_CONTENT, _ID_DUMMY, _ID_LOCATION, _ID_STORE
 
-    url = _layout_page_url()
-    search = f"?{url.query}" if url is not None and url.query else ""
-    found = _whole_page(url.path, search) if url is not None else None
+    _, search, found = _requested_page()
     if found is None or response.status_code != 200:
         return response
     page, variables = found

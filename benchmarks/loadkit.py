@@ -151,6 +151,13 @@ def record_callbacks(browser: Any, url: str, *, wait_for: str = "wall-shown", se
     return bodies
 
 
+def tick_bodies(bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What a viewer sends each refresh tick: the last recorded request of each callback,
+    without the router's (it runs once, on opening) — the heartbeat also ran once at load."""
+    ticks = {b["body"].get("output", ""): b for b in bodies if "_pages_content" not in b["body"].get("output", "")}
+    return list(ticks.values())
+
+
 @dataclass
 class LoadResult:
     """Latencies (seconds) of every request, per callback output, and every failure."""

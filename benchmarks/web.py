@@ -71,9 +71,7 @@ def record(browser: Any, url: str) -> dict[str, list[dict[str, Any]]]:
     ``wall.refresh``, its refresh and heartbeat (clientside callbacks never reach the server)."""
     wall = loadkit.record_callbacks(browser, url + "/wall/overview", wait_for="wall-shown")
     opening = [b for b in wall if "_pages_content" in b["body"].get("output", "")]
-    # one tick's requests: the last of each callback (the heartbeat also ran once at load)
-    ticks = {b["body"].get("output", ""): b for b in wall if "_pages_content" not in b["body"].get("output", "")}
-    return {"refresh": list(ticks.values()), "open": opening}
+    return {"refresh": loadkit.tick_bodies(wall), "open": opening}
 
 
 def healthz_floor(url: str, clients: int, seconds: float) -> dict[str, float]:

@@ -72,14 +72,14 @@ def _wall(screen: str | None, canvas: str | None, lang: str | None, client: str 
         screens = [s for s in screens if s.name == screen]
         if not screens:
             return html.Div(t("wall.unknown_screen", lang, name=screen), className="cb-wall cb-wall-missing")
-    start, rotate = 0, settings.wall.rotate and screen is None
+    rotate = settings.wall.rotate and screen is None
     fill = None
     if filled:
         try:
             fill = full_fill(settings, context.engine(), screens, lang, dt.datetime.now(dt.timezone.utc))
         except Exception as exc:  # noqa: BLE001 — a wall opens whatever the store does
             log.warning("wall: first values unavailable (%s); the refresh will fill them", exc)
-    return wall_shell(settings, screens, start=start, rotate=rotate, canvas=canvas, lang=lang, client=client,
+    return wall_shell(settings, screens, rotate=rotate, canvas=canvas, lang=lang, client=client,
                       fill=fill)
 
 
