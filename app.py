@@ -23,7 +23,7 @@ from sqlalchemy import text
 
 from citybrain import context
 from citybrain.cache import init_cache
-from citybrain.i18n import LANGS, t
+from citybrain.i18n import t
 from citybrain.settings import PROJECT_ROOT, Settings, load_settings
 from store.engine import current_revision, head_revision, make_engine
 
@@ -315,30 +315,6 @@ def _add_routes(server: Flask) -> None:
         ok = revision == expected
         body |= {"status": "ok" if ok else "error", "store": "ok" if ok else f"at {revision}, expected {expected}; run `citybrain db upgrade`"}
         return jsonify(body), 200 if ok else 503
-
-    @server.get("/set-lang/<lang>")
-    def set_lang(lang: str) -> Any:
-        """Switch the interface language, remember it for a year, and go back to the page."""
-        target = request.args.get("next") or _local_path(request.referrer)
-        if not target.startswith("/") or target.startswith("//"):
-            target = "/"  # only local redirects
-        response = redirect(target)
-        if lang in LANGS:
-            response.set_cookie(context.LANG_COOKIE, lang, max_age=365 * 86400, samesite="Lax", httponly=True)
-        return response
-
-
-def _local_path(url: str | None) -> str:
-    """The path (and query) of ``url`` if it points at this site; "/" otherwise."""
-    from urllib.parse import urlsplit
-
-    if not url:
-        return "/"
-    parts = urlsplit(url)
-    if parts.netloc and parts.netloc != request.host:
-        return "/"
-    path = parts.path or "/"
-    return path + (f"?{parts.query}" if parts.query else "")
 
 
 def __getattr__(name: str) -> Any:

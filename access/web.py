@@ -13,7 +13,7 @@ from access.roles import Principal, allowed, resources_for
 from access.state import state
 from access.users import LoginRefused, authenticate
 from citybrain import context
-from citybrain.i18n import pick, t
+from citybrain.i18n import LANGS, pick, t
 from citybrain.settings import DOMAINS
 
 bp = flask.Blueprint("access", __name__)
@@ -116,6 +116,31 @@ def logout() -> Any:
         audit.record(context.engine(), actor=who.name, action="logout", address=address())
     flask.session.clear()
     return flask.redirect(f"/login?out=1&lang={_lang()}")
+
+
+@bp.get("/set-lang/<lang>")
+def set_lang(lang: str) -> Any:
+    """Switch the interface language, remember it for a year, and go back to the page."""
+    target = flask.request.args.get("next") or _local_path(flask.request.referrer)
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"  # only local redirects
+    response = flask.redirect(target)
+    if lang in LANGS:
+        response.set_cookie(context.LANG_COOKIE, lang, max_age=365 * 86400, samesite="Lax", httponly=True)
+    return response
+
+
+def _local_path(url: str | None) -> str:
+    """The path (and query) of ``url`` if it points at this site; "/" otherwise."""
+    from urllib.parse import urlsplit
+
+    if not url:
+        return "/"
+    parts = urlsplit(url)
+    if parts.netloc and parts.netloc != flask.request.host:
+        return "/"
+    path = parts.path or "/"
+    return path + (f"?{parts.query}" if parts.query else "")
 
 
 def forbidden_page(principal: Principal) -> flask.Response:

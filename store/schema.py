@@ -410,6 +410,8 @@ users = Table(
     Column("locked_until", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_login", UTCDateTime),
+    # raised by sign-out and password changes: cookies issued under an older version are void
+    Column("session_version", Integer, nullable=False, default=0, server_default="0"),
     UniqueConstraint("username"),
 )
 
