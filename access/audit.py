@@ -10,7 +10,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Connection, Engine, func, insert, select
 
 from store.schema import audit_log
 
@@ -24,20 +24,27 @@ ACTIONS: tuple[str, ...] = (
     "warning.ack", "warning.assign", "warning.close", "warning.note", "warning.refused",
     "silence.add", "silence.end", "export", "pdf",
     "user.add", "user.disable", "user.enable", "user.passwd", "token.create", "token.revoke",
-    "access.denied",
+    "access.denied", "access.malformed", "briefing.produce", "silence.refused", "export.refused", "print.refused",
 )
+
+
+def write(conn: Connection, *, actor: str, action: str, target: str | None = None,
+          detail: dict[str, Any] | None = None, address: str | None = None, now: dt.datetime | None = None) -> None:
+    """Append one audit row on ``conn``: inside the transaction of the change it records,
+    so the change and its row are written together or not at all."""
+    clean = {k: v for k, v in (detail or {}).items() if not any(s in k.lower() for s in _SECRET_KEYS)} or None
+    conn.execute(insert(audit_log).values(
+        at=now or dt.datetime.now(UTC), actor=(actor or "?")[:64], action=action[:64],
+        target=(target or None) and str(target)[:200], detail=clean, address=(address or None) and address[:64]))
 
 
 def record(engine: Engine, *, actor: str, action: str, target: str | None = None,
            detail: dict[str, Any] | None = None, address: str | None = None,
            now: dt.datetime | None = None) -> None:
     """Append one audit row. Never raises into the caller's request: an audit failure is logged."""
-    clean = {k: v for k, v in (detail or {}).items() if not any(s in k.lower() for s in _SECRET_KEYS)} or None
     try:
         with engine.begin() as conn:
-            conn.execute(insert(audit_log).values(
-                at=now or dt.datetime.now(UTC), actor=(actor or "?")[:64], action=action[:64],
-                target=(target or None) and str(target)[:200], detail=clean, address=(address or None) and address[:64]))
+            write(conn, actor=actor, action=action, target=target, detail=detail, address=address, now=now)
     except Exception:  # noqa: BLE001 — the action itself succeeded; losing its audit row must be visible, not fatal
         log.exception("could not write audit row %s by %s", action, actor)
 

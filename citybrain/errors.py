@@ -13,6 +13,7 @@ is a bug.
     │   ├── ChromiumMissing    no Chromium to print with
     │   ├── PrintFailed        the print layout did not finish drawing or Chromium failed
     │   └── CheckFailed        the PDF was printed but did not pass its checks
+    ├── AccessRefused      the signed-in principal may not do this (checked where it is done)
     └── NotAvailableYet    a command that a later release provides
 """
 
@@ -102,3 +103,17 @@ class NotAvailableYet(CitybrainError):
     """A command planned for a later release."""
 
     exit_code = 2
+
+
+class AccessRefused(CitybrainError):
+    """The principal may not perform this action on this object.
+
+    Raised by the functions that act (warning handling, exports, printing) when they check
+    the principal again, after the gate: a request that got past the gate is still refused
+    there, and the refusal is audited with the object it targeted.
+    """
+
+    def __init__(self, message: str, target: str | None = None):
+        super().__init__(message)
+        self.target = target
+
