@@ -13,7 +13,7 @@ import pytest
 from components.export import export_rows
 from components.page.callbacks import drill_code, next_view
 from components.page.kpi import change
-from components.page.view import View, resolve
+from components.page.view import NO_DISTRICT, View, resolve
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2026, 11, 21, 6, 30, tzinfo=dt.timezone.utc)  # 14:30 in the city
@@ -189,3 +189,20 @@ def test_catalogue_has_every_page_key():
                                path.read_text(encoding="utf-8")))
     missing = sorted(k for k in used if k not in catalogue())
     assert missing == []
+
+
+@pytest.mark.parametrize("module", ["environment", "traffic", "tourism", "hotline", "economy"])
+def test_render_survives_forged_views(ctx, demo_settings, demo_engine, module):
+    """Issue 17: forged view values (non-objects, object filters, dates that do not parse,
+    a window wholly in the future) render as a valid view — and an unreadable district
+    shows no district's rows, never the whole city's."""
+    m = importlib.import_module(f"pages.{module}")
+    now = dt.datetime.now(dt.timezone.utc)
+    for forged in ([], "7d", {"district": {"$ne": None}}, {"district": ["411002"], "range": "7d"},
+                   {"range": "custom", "start": "2026-11-01' OR 1=1--", "end": "x"},
+                   {"range": "custom", "start": "2199-12-30", "end": "2199-12-31"}, {"detail": {"a": 1}}):
+        view = View.from_data(forged)
+        out = m.render(demo_engine, demo_settings, view, "zh", now)
+        if view.district == NO_DISTRICT:
+            assert out.rows == [], forged
+        m.detail(demo_engine, demo_settings, view.with_detail("XC01"), "zh", now)
