@@ -59,8 +59,10 @@ def create_app(settings: Settings | None = None, *, open_demo: bool | None = Non
     )
     app.layout = _root_layout
     app.interpolate_index = functools.partial(_index_with_preloads, app, app.interpolate_index)
-    _adopt_page_callbacks(app)
     import access
+    from access import declare
+
+    declare.install(app)  # every callback, declared with its permission by the modules Dash imported
     import api
     from briefings import web as briefings_web
 
@@ -92,6 +94,8 @@ OFFICE_BUNDLES = ("dash_mantine_components", "dash_ag_grid")
 PAGE_HEADER = "X-Citybrain-Page"
 #: … and that this browser did not load :data:`OFFICE_BUNDLES`
 LEAN_HEADER = "X-Citybrain-Lean"
+#: the ids of Dash's pages router (``dash.page_container``): location, content, store, dummy
+ROUTER_IDS = ("_pages_location", "_pages_content", "_pages_store", "_pages_dummy")
 #: a URL with this query parameter gets the full index (the way back from a lean load
 #: whose layout could not be served whole)
 FULL_PARAM = "_full"
@@ -131,20 +135,18 @@ def _index_with_preloads(app: dash.Dash, interpolate: Any, **parts: str) -> str:
 def _whole_page(path: str, search: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """The page (and its path variables) at ``path`` if it is served whole to this reader:
     it offers ``first_layout``, the router and access agree on it, and the reader may open
-    it (``access.callbacks.check_path``, the check the router's request gets)."""
-    from dash._pages import _path_to_page
-
+    it (``access.gate.check_path``, the check the router's request gets)."""
     import access
-    from access.callbacks import check_path
-    from access.pages import page_for_path
+    from access.gate import check_path
+    from access.pages import page_for_path, path_variables
 
-    page, variables = _path_to_page(path.strip("/"))  # the page the router would render …
+    page = page_for_path(path)  # the page the router renders, found as the router finds it
     principal = access.current_principal()
-    if not callable(page.get("first_layout")) or page is not page_for_path(path) or principal is None:
-        return None  # … and the one access checks
+    if page is None or not callable(page.get("first_layout")) or principal is None:
+        return None
     if check_path(principal, path, search, context.settings(), context.engine()):
         return None
-    return page, variables or {}
+    return page, path_variables(page, path)
 
 
 def _layout_page_url() -> Any:
@@ -180,8 +182,7 @@ def _served_whole() -> Any:
     request; its callback runs only if the URL changes. This saves the router's round
     trip and the wait for the first refresh before a wall shows numbers.
     """
-    from dash._pages import _parse_query_string
-    from dash.dash import _ID_CONTENT, _ID_DUMMY, _ID_LOCATION, _ID_STORE
+    from access.pages import query_values
 
     if not flask.has_request_context() or request.path != "/_dash-layout":
         return None
@@ -189,46 +190,41 @@ def _served_whole() -> Any:
     if found is None:
         return _full_reload(url) if request.headers.get(LEAN_HEADER) else None
     page, variables = found
-    content = page["first_layout"](**{**variables, **_parse_query_string(search)})  # as the router does
+    content = page["first_layout"](**{**variables, **query_values(search)})  # as the router does
     title = page["title"](**variables) if callable(page["title"]) else page["title"]
     return dash.html.Div([
-        dash.dcc.Location(id=_ID_LOCATION, refresh="callback-nav", pathname=url.path, search=search),
-        dash.html.Div(content, id=_ID_CONTENT, disable_n_clicks=True),
-        dash.dcc.Store(id=_ID_STORE, data={"title": title}),
-        dash.html.Div(id=_ID_DUMMY, disable_n_clicks=True),
+        dash.dcc.Location(id=ROUTER_IDS[0], refresh="callback-nav", pathname=url.path, search=search),
+        dash.html.Div(content, id=ROUTER_IDS[1], disable_n_clicks=True),
+        dash.dcc.Store(id=ROUTER_IDS[2], data={"title": title}),
+        dash.html.Div(id=ROUTER_IDS[3], disable_n_clicks=True),
     ])
 
 
 def _lean_dependencies(response: Any) -> Any:
-    """For a lean page: only the callbacks its own components can trigger.
+    """For a lean page: only its own callbacks and the router's.
 
     A wall never leaves for another page without a full load, so the office pages'
     callbacks are dead weight its renderer would still index against the layout (issue
-    10: 0.09 s of the first render). A callback is kept when one of its inputs is a
-    component of the page's layout (a string id, or a pattern's ``type``) or of the
-    router around it; anything else — no page, no rights — keeps the whole list.
+    10: 0.09 s of the first render). A callback is kept when it is declared for the
+    page's resource (:mod:`access.declare`) or is the router's own (not declared by us);
+    anything else — no page, no rights — keeps the whole list.
     """
-    from dash._pages import _parse_query_string
-    from dash.dash import _ID_CONTENT, _ID_DUMMY, _ID_LOCATION, _ID_STORE
+    from access.declare import declarations
+    from access.gate import resource_of
+    from access.pages import page_resource
 
-    _, search, found = _requested_page()
+    _, _, found = _requested_page()
     if found is None or response.status_code != 200:
         return response
-    page, variables = found
-    layout = page["layout"](**{**variables, **_parse_query_string(search)})
-    present = {_ID_CONTENT, _ID_DUMMY, _ID_LOCATION, _ID_STORE}
-    for node in (layout, *layout._traverse()):
-        cid = getattr(node, "id", None)
-        if isinstance(cid, dict):
-            present.add(f"type={cid.get('type')}")
-        elif cid is not None:
-            present.add(str(cid))
+    page, _ = found
+    resource = page_resource(page)
+    declared = declarations(flask.current_app)
 
-    def named(cid: str) -> str:
-        return f"type={json.loads(cid).get('type')}" if cid.startswith("{") else cid
+    def kept(dep: dict[str, Any]) -> bool:
+        decl = declared.get(dep.get("output", ""))
+        return any(p in dep.get("output", "") for p in ROUTER_IDS) if decl is None else resource_of(decl) == resource
 
-    deps = response.get_json()
-    response.set_data(json.dumps([d for d in deps if any(named(i["id"]) in present for i in d["inputs"])]))
+    response.set_data(json.dumps([d for d in response.get_json() if kept(d)]))
     return response
 
 
@@ -241,33 +237,6 @@ def _full_reload(url: Any) -> Any:
     query = [(k, v) for k, v in parse_qsl(url.query if url is not None else "") if k != FULL_PARAM]
     href = f"{path}?{urlencode([*query, (FULL_PARAM, '1')])}"
     return dash.html.Div(dash.dcc.Location(id="cb-full-reload", href=href, refresh=True))
-
-
-@functools.cache
-def _page_callbacks() -> dict[str, dict[str, Any]]:
-    """Where this process keeps every ``dash.callback`` registered so far, by output.
-
-    ``dash.callback`` puts callbacks in a global registry, and the first app to serve a
-    request takes them all, so a second app in the process (a test, a tool) would get
-    none of those registered by modules imported only once (components). Dash re-runs
-    page modules for each new app, so their callbacks come again: keyed by output, the
-    newest definition replaces the old one instead of doubling it. Code, not request data.
-    """
-    return {"map": {}, "list": {}, "scripts": {}}
-
-
-def _adopt_page_callbacks(app: dash.Dash) -> None:
-    from dash import _callback
-
-    registry = _page_callbacks()
-    registry["map"].update({k: _callback.GLOBAL_CALLBACK_MAP.pop(k) for k in list(_callback.GLOBAL_CALLBACK_MAP)})
-    registry["list"].update({c["output"]: c for c in _callback.GLOBAL_CALLBACK_LIST})
-    _callback.GLOBAL_CALLBACK_LIST.clear()
-    registry["scripts"].update({script: None for script in _callback.GLOBAL_INLINE_SCRIPTS})
-    _callback.GLOBAL_INLINE_SCRIPTS.clear()
-    app.callback_map.update(registry["map"])
-    app._callback_list.extend(registry["list"].values())
-    app._inline_scripts.extend(registry["scripts"])
 
 
 def _local_secret(data_dir: Path) -> str:

@@ -4,9 +4,11 @@
 need nothing to be protected; the hooks they may use:
 
 * ``dash.register_page(..., access="<resource>")`` — which permission column a new page is;
+* :func:`access.declare.callback` — the only way to register a callback, with its page,
+  action and scoped arguments (the gate checks requests against it);
 * :func:`current_principal` — who is signed in (``components.center.actor`` reads ``flask.g.user``);
 * :func:`visible_screens` — the wall screens the signed-in wall token may show;
-* :func:`may` — whether to offer an action (a button) to the signed-in principal;
+* :func:`offer` — whether to offer a control to the signed-in principal, and why not;
 * :func:`require` — decorator guarding a plain Flask route (PDF, file export).
 """
 
@@ -19,13 +21,13 @@ from typing import Any
 import flask
 
 from access.config import AccessConfig, access_config
-from access.enforce import audit_after, guard, require
+from access.enforce import guard, require
 from access.roles import PERMISSIONS, ROLES, Principal, allowed
 from access.state import EXTENSION, AccessState
 
 log = logging.getLogger("citybrain.access")
 
-__all__ = ["init_app", "current_principal", "may", "visible_screens", "require", "allowed", "Principal", "ROLES",
+__all__ = ["init_app", "current_principal", "offer", "visible_screens", "require", "allowed", "Principal", "ROLES",
            "PERMISSIONS", "AccessConfig"]
 
 
@@ -45,7 +47,6 @@ def init_app(server: flask.Flask, settings: Any, *, open_demo: bool | None = Non
     )
     server.register_blueprint(bp)
     server.before_request(guard)
-    server.after_request(audit_after)
     if config.open_demo:
         log.warning("access: OPEN DEMO mode — while the store has no users, every visitor acts as an admin")
     if config.sso_header:
@@ -57,21 +58,24 @@ def current_principal() -> Principal | None:
     return getattr(flask.g, "user", None) if flask.has_request_context() else None
 
 
-def may(action: str, resource: str) -> bool:
-    """Should the page offer ``action`` on ``resource`` to whoever is signed in?
-
-    Presentation only — the route behind the button enforces the same table
-    (:func:`require`). Outside a request (a layout built by a test or a job) there is
-    nobody to hide it from, so it is offered.
-    """
-    if not flask.has_request_context():
-        return True
-    return allowed(current_principal(), action, resource)
-
-
 def visible_screens(screens: list[Any]) -> list[Any]:
     """``screens`` narrowed to the one a wall token is bound to (all of them for anyone else)."""
     principal = current_principal()
     if principal is not None and principal.screen:
         return [s for s in screens if s.name == principal.screen]
     return list(screens)
+
+
+def offer(action: str, resource: str, *, per_warning: bool = False) -> str:
+    """"" if the signed-in principal may use a control declared with ``action`` on
+    ``resource`` (the rule the gate applies to its callback: :func:`access.gate.requirement`);
+    else the translation key of the reason, shown beside the control it disables.
+
+    Outside a request (a layout built by a test or a job) there is nobody to refuse: "".
+    """
+    from access.gate import requirement
+
+    if not flask.has_request_context():
+        return ""
+    need = requirement(current_principal(), action, resource, per_warning=per_warning)
+    return f"access.need.{need}" if need else ""

@@ -4,13 +4,14 @@
 * no principal: pages redirect to ``/login?next=…``, Dash endpoints answer 401 JSON;
 * page URLs: the page's resource must be viewable (403 page otherwise); a district-bound
   user is redirected to the district-filtered view of a domain page;
-* ``/_dash-update-component``: :func:`access.callbacks.decide` on the registered callback
-  and the values it would receive — refused callbacks get a 403 JSON and run nothing;
+* ``/_dash-update-component``: :func:`access.gate.decide` on the declared callback and
+  the values it would receive — a malformed request gets 400, a refused one 403, both
+  audited with the object they aimed at, and neither runs anything;
 * other Flask routes of the app need a signed-in person (not a wall token), or the
   action/resource given with :func:`require`.
 
-An ``after_request`` hook writes the audit rows of exports, warning handling and silences
-once the callback has actually run.
+What a callback does is audited where it is done (``alerts.handling``, exports, printing),
+in the same transaction as the change; this module audits only refusals.
 """
 
 from __future__ import annotations
@@ -26,15 +27,14 @@ import flask
 from sqlalchemy import select
 
 from access import audit
-from access.callbacks import check_path, decide
+from access.declare import declarations
+from access.gate import Malformed, check_path, decide, parse_body
 from access.identity import address, session_principal
 from access.pages import page_for_path, page_resource
 from access.roles import allowed
-from access.state import state
 from access.web import forbidden_page
 from citybrain import context
 from citybrain.settings import DOMAINS
-from store.schema import silences, warning_events
 
 log = logging.getLogger("citybrain.access")
 UTC = dt.timezone.utc
@@ -42,7 +42,9 @@ UTC = dt.timezone.utc
 PUBLIC_PREFIXES = ("/_dash-component-suites/", "/assets/", "/set-lang/", "/static/")
 PUBLIC_PATHS = ("/login", "/logout", "/healthz", "/_favicon.ico", "/favicon.ico", "/_reload-hash")
 DASH_CALLBACK = "/_dash-update-component"
-ATTRIBUTIONS = "citybrain.access.attributions"
+#: a callback request larger than this is refused unread (the largest real one, a grid's
+#: rows sent for export, is a few hundred KB)
+MAX_CALLBACK_BYTES = 8 * 1024 * 1024
 
 
 def _deny_json(status: int, message: str) -> flask.Response:
@@ -97,64 +99,32 @@ def _api_routing(req: flask.Request) -> Any:
     return _deny_json(404, f"no API route {req.path}; see /api/v1/openapi.json")
 
 
-def _attributions() -> dict[Any, Any]:
-    """This app's memo of callback attributions (:func:`access.callbacks.attribute`): per
-    app in its extensions, like the component index it is derived from."""
-    return flask.current_app.extensions.setdefault(ATTRIBUTIONS, {})
-
-
 def _guard_callback(principal: Any) -> Any:
-    body = flask.request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return _deny_json(400, "a callback request needs a JSON body")
-    st = state()
-    decision = decide(principal, body, st.callback_map(), st.component_index(), context.settings(), context.engine(),
-                      memo=_attributions())
-    if not decision.allowed:
-        log.info("access: %s denied callback %s (%s)", principal.name, str(body.get("output"))[:120], decision.reason)
-        if decision.action != "view":
-            audit.record(context.engine(), actor=principal.name, action="access.denied",
-                         target=str(body.get("output"))[:200], detail={"reason": decision.reason,
-                                                                        "action": decision.action}, address=address())
-        return _deny_json(403, f"not allowed: {decision.reason}")
-    flask.g.cb_decision = decision
-    flask.g.cb_started = dt.datetime.now(UTC)
+    req = flask.request
+    if req.content_length is not None and req.content_length > MAX_CALLBACK_BYTES:
+        return _refuse(principal, 413, "the request is too large", DASH_CALLBACK, "view")
+    try:
+        body = parse_body(req.get_data(cache=True))
+    except Malformed as exc:
+        return _refuse(principal, 400, str(exc), DASH_CALLBACK, "view")
+    app = flask.current_app
+    dash_app = app.extensions["citybrain.access"].dash_app
+    verdict = decide(principal, body, declarations(app), dash_app.callback_map if dash_app else {},
+                     context.settings(), context.engine())
+    if not verdict.allowed:
+        return _refuse(principal, verdict.status, verdict.reason, verdict.target or str(body.get("output"))[:200],
+                       verdict.action)
+    flask.g.callback = verdict
     return None
 
 
-def audit_after(response: flask.Response) -> flask.Response:
-    """``after_request``: audit rows for callbacks that acted (exports, handling, silences)."""
-    decision = getattr(flask.g, "cb_decision", None)
-    if decision is None or not decision.audit or response.status_code != 200:
-        return response
-    principal = flask.g.user
-    engine = context.engine()
-    started = flask.g.cb_started
-    detail: dict[str, Any] = {"resources": sorted(decision.resources)}
-    action = decision.audit
-    if action.startswith("warning."):
-        wid = _int(decision.target)
-        with engine.connect() as conn:
-            done = conn.execute(select(warning_events.c.id).where(
-                warning_events.c.actor == principal.name, warning_events.c.at >= started,
-                *([warning_events.c.warning_id == wid] if wid is not None else [])).limit(1)).first()
-        detail["outcome"] = "done" if done else "refused"
-    elif action == "silence.add":
-        with engine.connect() as conn:
-            done = conn.execute(select(silences.c.id).where(silences.c.created_by == principal.name,
-                                                            silences.c.created_at >= started).limit(1)).first()
-        detail["outcome"] = "done" if done else "refused"
-    elif action == "export":
-        detail["bytes"] = response.calculate_content_length()
-    audit.record(engine, actor=principal.name, action=action, target=decision.target, detail=detail, address=address())
-    return response
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(str(value).rsplit(":", 1)[-1])
-    except (TypeError, ValueError):
-        return None
+def _refuse(principal: Any, status: int, reason: str, target: str | None, action: str) -> flask.Response:
+    """Refuse a callback request, and write down who aimed at what."""
+    log.info("access: %s refused (%s) %s: %s", principal.name, status, target, reason)
+    audit.record(context.engine(), actor=principal.name, action="access.malformed" if status in (400, 413)
+                 else "access.denied", target=(target or "")[:200],
+                 detail={"reason": reason[:300], "action": action, "status": status}, address=address())
+    return _deny_json(status, ("malformed request: " if status == 400 else "not allowed: ") + reason)
 
 
 def require(action: str, resource: str | Callable[..., str], *, audit_as: str | None = None) -> Callable:

@@ -16,23 +16,31 @@ from dataclasses import dataclass, field
 from citybrain.settings import DOMAINS
 
 ROLES: tuple[str, ...] = ("admin", "leader", "department", "duty", "analyst", "wall")
-ACTIONS: tuple[str, ...] = ("view", "export", "pdf", "ack", "silence", "api", "admin")
-RESOURCES: tuple[str, ...] = ("overview", *DOMAINS, "warnings", "sources", "wall", "audit")
+#: view: open a page and read its data; handle: acknowledge, assign, note, close and (on every
+#: domain: city-wide) silence warnings; export: CSV/XLSX of tables; print: PDF of a page's view
+#: and producing briefings; api: the JSON API; administer: users, tokens and the audit log
+ACTIONS: tuple[str, ...] = ("view", "handle", "export", "print", "api", "administer")
+RESOURCES: tuple[str, ...] = ("overview", *DOMAINS, "warnings", "sources", "briefings", "wall", "audit")
 
 OWN = "@domains"
-_EVERY_PAGE = ("overview", *DOMAINS, "warnings", "sources", "wall")
+_EVERY_PAGE = ("overview", *DOMAINS, "warnings", "sources", "briefings", "wall")
 _DATA = ("overview", *DOMAINS, "warnings", "sources")
+_PRINTS = ("overview", *DOMAINS, "briefings")
 
-#: role → action → resources (``@domains``: the principal's own domains)
+#: role → action → resources (``@domains``: the principal's own domains). As a command
+#: centre works (issue 17): the leader reads, prints and exports everything and handles
+#: nothing; the duty officer reads every page and briefing, handles every warning and
+#: produces briefings; a department head works on their own department (a district-level
+#: one on their district); the analyst reads everything, exports and uses the API; the
+#: wall token opens its screen; the admin does everything.
 PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
-    "admin": {"view": (*_EVERY_PAGE, "audit"), "export": _DATA, "pdf": ("overview", *DOMAINS),
-              "ack": DOMAINS, "silence": DOMAINS, "api": _DATA, "admin": ("audit",)},
-    "leader": {"view": _EVERY_PAGE, "pdf": ("overview", *DOMAINS), "api": _DATA},
-    "department": {"view": (OWN, "warnings"), "export": (OWN, "warnings"), "pdf": (OWN,), "ack": (OWN,),
+    "admin": {"view": (*_EVERY_PAGE, "audit"), "handle": DOMAINS, "export": _DATA, "print": _PRINTS,
+              "api": _DATA, "administer": ("audit",)},
+    "leader": {"view": _EVERY_PAGE, "export": _DATA, "print": _PRINTS, "api": _DATA},
+    "duty": {"view": _EVERY_PAGE, "handle": DOMAINS, "print": ("briefings",), "api": ("overview", "warnings", "sources")},
+    "department": {"view": (OWN, "warnings"), "handle": (OWN,), "export": (OWN, "warnings"), "print": (OWN,),
                    "api": (OWN, "warnings")},
-    "duty": {"view": ("overview", "warnings", "sources"), "ack": DOMAINS, "silence": DOMAINS,
-             "api": ("overview", "warnings", "sources")},
-    "analyst": {"view": _DATA, "export": _DATA, "pdf": ("overview", *DOMAINS), "api": _DATA},
+    "analyst": {"view": _EVERY_PAGE, "export": _DATA, "print": ("overview", *DOMAINS), "api": _DATA},
     "wall": {"view": ("wall",)},
 }
 
@@ -82,6 +90,11 @@ def allowed(principal: Principal | None, action: str, resource: str) -> bool:
     if principal is None:
         return False
     return resource in resources_for(principal, action)
+
+
+def handles_everything(principal: Principal | None) -> bool:
+    """May ``principal`` handle warnings of every domain? What city-wide acts (silences) need."""
+    return all(allowed(principal, "handle", d) for d in DOMAINS)
 
 
 def check_role(role: str) -> str:

@@ -16,7 +16,12 @@ assigned            refused      assigned (re-)  closed    unchanged
 closed              refused      refused         refused   unchanged
 ==================  ===========  ==============  ========  ==========
 
-Pages and the API call these with the signed-in user as ``actor``.
+Pages and the API call these with the signed-in :class:`~access.roles.Principal` as
+``actor``, after the access gate. Each function checks the principal again on the warning
+it actually touches (defence in depth: a request that slipped past the gate is refused
+here) and writes its audit row in the same transaction as the change, naming the warning;
+a refusal raises :class:`~citybrain.errors.AccessRefused` and is audited with its target.
+Silences are city-wide: only a principal who handles every domain sets or ends them.
 """
 
 from __future__ import annotations
@@ -26,8 +31,10 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 
+from access import audit
+from access.roles import Principal, allowed, handles_everything
 from alerts.levels import level as level_info
-from citybrain.errors import CitybrainError
+from citybrain.errors import AccessRefused, CitybrainError
 from store.schema import silences, warning_events, warnings
 
 UTC = timezone.utc
@@ -43,74 +50,124 @@ class WarningNotFound(HandlingError):
         super().__init__(f"warning {warning_id} does not exist; reload the warnings list")
 
 
-def acknowledge(engine: Engine, warning_id: int, *, actor: str, note: str = "", now: datetime | None = None) -> dict:
+#: the longest note or department name kept (a longer one is refused, not cut)
+NOTE_MAX = 2000
+
+
+def acknowledge(engine: Engine, warning_id: int, *, actor: Principal, note: str = "", now: datetime | None = None,
+                address: str | None = None) -> dict:
     """A person has seen the warning and takes responsibility for it."""
     now = _now(now)
-    return _act(engine, warning_id, actor, note, now, allowed=("unacknowledged",), to="acknowledged",
-                kind="ack", values={"acknowledged_by": actor, "acknowledged_at": now})
+    return _act(engine, warning_id, actor, note, now, allowed_from=("unacknowledged",), to="acknowledged",
+                kind="ack", values=lambda row: {"acknowledged_by": actor.name, "acknowledged_at": now},
+                address=address)
 
 
-def assign(engine: Engine, warning_id: int, *, actor: str, department: str, note: str = "",
-           now: datetime | None = None) -> dict:
+def assign(engine: Engine, warning_id: int, *, actor: Principal, department: str, note: str = "",
+           now: datetime | None = None, address: str | None = None) -> dict:
     """Hand the warning to a department (acknowledging it on the way if nobody had)."""
     now = _now(now)
-    department = (department or "").strip()
+    department = (department or "").strip() if isinstance(department, str) else ""
     if not department or len(department) > 100:
         raise HandlingError("name the department to assign to (1–100 characters)")
-    row = _get(engine, warning_id)
-    values: dict[str, Any] = {"assigned_to": department, "assigned_at": now}
-    if row.acknowledged_by is None:
-        values |= {"acknowledged_by": actor, "acknowledged_at": now}
-    return _act(engine, warning_id, actor, note, now, allowed=("unacknowledged", "acknowledged", "assigned"),
-                to="assigned", kind="assign", values=values, detail={"department": department})
+
+    def values(row: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {"assigned_to": department, "assigned_at": now}
+        if row.acknowledged_by is None:
+            out |= {"acknowledged_by": actor.name, "acknowledged_at": now}
+        return out
+
+    return _act(engine, warning_id, actor, note, now, allowed_from=("unacknowledged", "acknowledged", "assigned"),
+                to="assigned", kind="assign", values=values, detail={"department": department}, address=address)
 
 
-def close(engine: Engine, warning_id: int, *, actor: str, note: str = "", now: datetime | None = None) -> dict:
+def close(engine: Engine, warning_id: int, *, actor: Principal, note: str = "", now: datetime | None = None,
+          address: str | None = None) -> dict:
     """Handling is finished (the condition axis carries on by itself)."""
     now = _now(now)
-    return _act(engine, warning_id, actor, note, now, allowed=("unacknowledged", "acknowledged", "assigned"),
-                to="closed", kind="close", values={"closed_by": actor, "closed_at": now})
+    return _act(engine, warning_id, actor, note, now, allowed_from=("unacknowledged", "acknowledged", "assigned"),
+                to="closed", kind="close", values=lambda row: {"closed_by": actor.name, "closed_at": now},
+                address=address)
 
 
-def add_note(engine: Engine, warning_id: int, *, actor: str, note: str, now: datetime | None = None) -> dict:
+def add_note(engine: Engine, warning_id: int, *, actor: Principal, note: str, now: datetime | None = None,
+             address: str | None = None) -> dict:
     """A remark in the warning's history; the handling state is unchanged."""
-    if not note.strip():
+    if not isinstance(note, str) or not note.strip():
         raise HandlingError("a note needs some text")
     now = _now(now)
-    return _act(engine, warning_id, actor, note, now, allowed=HANDLING, to=None, kind="note", values={})
+    return _act(engine, warning_id, actor, note, now, allowed_from=HANDLING, to=None, kind="note",
+                values=lambda row: {}, address=address)
 
 
-def _act(engine: Engine, warning_id: int, actor: str, note: str, now: datetime, *, allowed: tuple[str, ...],
-         to: str | None, kind: str, values: dict[str, Any], detail: dict[str, Any] | None = None) -> dict:
-    actor = (actor or "").strip()
-    if not actor or len(actor) > 64:
-        raise HandlingError("an action needs the acting user's name (1–64 characters)")
+def refusal(principal: Principal | None, row: Any) -> str:
+    """"" if ``principal`` may handle the warning ``row``; else why not."""
+    if principal is None or not isinstance(principal, Principal):
+        return "an action needs the signed-in principal"
+    if not allowed(principal, "handle", row.domain):
+        return f"{principal.role} {principal.name} may not handle {row.domain} warnings"
+    if principal.district and row.district != principal.district:
+        return f"{principal.name} handles district {principal.district} only, not {row.district}"
+    return ""
+
+
+def _apply(conn: Any, row: Any, actor: Principal, note: str, now: datetime, allowed_from: tuple[str, ...],
+           to: str | None, kind: str, values: Any, detail: dict[str, Any] | None, target: str,
+           address: str | None) -> None:
+    """The change, its history event and its audit row, on one transaction."""
+    if row.handling not in allowed_from:
+        who = f" by {row.acknowledged_by}" if row.acknowledged_by else ""
+        raise HandlingError(f"warning {row.id} is already {row.handling}{who}; cannot {kind} it now")
+    new = to or row.handling
+    done = conn.execute(update(warnings).where(warnings.c.id == row.id, warnings.c.handling == row.handling)
+                        .values(handling=new, **values(row))).rowcount
+    if done != 1:
+        raise HandlingError(f"warning {row.id} was changed by someone else just now; reload and retry")
+    conn.execute(insert(warning_events).values(
+        warning_id=row.id, at=now, kind=kind, from_value=row.handling, to_value=new, actor=actor.name,
+        note=note or None, detail=detail))
+    audit.write(conn, actor=actor.name, action=f"warning.{kind}", target=target, address=address, now=now,
+                detail={"domain": row.domain, "district": row.district, "from": row.handling, "to": new,
+                        **(detail or {})})
+
+
+def _refuse(engine: Engine, actor: Any, action: str, target: str, reason: str, address: str | None) -> AccessRefused:
+    audit.record(engine, actor=getattr(actor, "name", None) or "?", action=action, target=target,
+                 detail={"reason": reason, "where": "alerts.handling"}, address=address)
+    return AccessRefused(reason, target=target)
+
+
+def _act(engine: Engine, warning_id: int, actor: Principal, note: str, now: datetime, *,
+         allowed_from: tuple[str, ...], to: str | None, kind: str, values: Any,
+         detail: dict[str, Any] | None = None, address: str | None = None) -> dict:
+    if not isinstance(warning_id, int) or isinstance(warning_id, bool) or not 0 < warning_id < 2**63:
+        raise WarningNotFound(warning_id)
+    if not isinstance(note, str) or len(note) > NOTE_MAX:
+        raise HandlingError(f"a note is text of at most {NOTE_MAX} characters")
+    target = f"warning:{warning_id}"
     with engine.begin() as conn:
         row = conn.execute(select(warnings).where(warnings.c.id == warning_id)).first()
         if row is None:
             raise WarningNotFound(warning_id)
-        if row.handling not in allowed:
-            who = f" by {row.acknowledged_by}" if row.acknowledged_by else ""
-            raise HandlingError(f"warning {warning_id} is already {row.handling}{who}; cannot {kind} it now")
-        new = to or row.handling
-        done = conn.execute(update(warnings).where(warnings.c.id == warning_id,
-                                                   warnings.c.handling == row.handling)
-                            .values(handling=new, **values)).rowcount
-        if done != 1:
-            raise HandlingError(f"warning {warning_id} was changed by someone else just now; reload and retry")
-        conn.execute(insert(warning_events).values(
-            warning_id=warning_id, at=now, kind=kind, from_value=row.handling, to_value=new, actor=actor,
-            note=note or None, detail=detail))
+        reason = refusal(actor, row)
+        if not reason:
+            _apply(conn, row, actor, note, now, allowed_from, to, kind, values, detail, target, address)
+    if reason:  # audited after the read transaction: a refusal changes nothing but the log
+        raise _refuse(engine, actor, "warning.refused", target, reason, address)
     return warning_with_history(engine, warning_id)
 
 
 # ----------------------------------------------------------------------------- silences
 
 def add_silence(engine: Engine, *, rule: str | None = None, scope_kind: str | None = None, scope: str | None = None,
-                source: str | None = None, reason: str, created_by: str, starts_at: datetime, ends_at: datetime,
-                now: datetime | None = None) -> int:
+                source: str | None = None, reason: str, created_by: Principal, starts_at: datetime,
+                ends_at: datetime, now: datetime | None = None, address: str | None = None) -> int:
     """Silence notifications of matching warnings in [starts_at, ends_at) — a maintenance
-    window when ``source`` is given. Warnings still change state; only notifying stops."""
+    window when ``source`` is given. Warnings still change state; only notifying stops.
+    City-wide: only a principal who handles every domain's warnings may."""
+    if not handles_everything(created_by):
+        raise _refuse(engine, created_by, "silence.refused", f"silence:{rule or source or scope or '?'}",
+                      "silences are city-wide; only those who handle every domain set them", address)
     if not any((rule, scope_kind, scope, source)):
         raise HandlingError("a silence needs at least one of rule, scope_kind, scope or source")
     if not reason.strip():
@@ -120,17 +177,34 @@ def add_silence(engine: Engine, *, rule: str | None = None, scope_kind: str | No
             raise HandlingError("silence times must be aware (UTC) datetimes")
     if ends_at <= starts_at:
         raise HandlingError("a silence must end after it starts; every silence needs an expiry")
+    if len(reason) > NOTE_MAX:
+        raise HandlingError(f"a reason is text of at most {NOTE_MAX} characters")
     with engine.begin() as conn:
-        return conn.execute(insert(silences).values(
-            rule=rule, scope_kind=scope_kind, scope=scope, source=source, reason=reason, created_by=created_by,
+        sid = conn.execute(insert(silences).values(
+            rule=rule, scope_kind=scope_kind, scope=scope, source=source, reason=reason, created_by=created_by.name,
             created_at=_now(now), starts_at=starts_at, ends_at=ends_at)).inserted_primary_key[0]
+        audit.write(conn, actor=created_by.name, action="silence.add", target=f"silence:{sid}", address=address,
+                    detail={"rule": rule, "scope_kind": scope_kind, "scope": scope, "source": source,
+                            "ends_at": ends_at.isoformat()})
+    return sid
 
 
-def end_silence(engine: Engine, silence_id: int, *, now: datetime | None = None) -> None:
-    """Expire a silence now (it stays on record)."""
+def end_silence(engine: Engine, silence_id: int, *, actor: Principal, now: datetime | None = None,
+                address: str | None = None) -> bool:
+    """Expire a silence now (it stays on record). False: no such silence running."""
+    target = f"silence:{silence_id}"
+    if not handles_everything(actor):
+        raise _refuse(engine, actor, "silence.refused", target,
+                      "silences are city-wide; only those who handle every domain end them", address)
+    if not isinstance(silence_id, int) or isinstance(silence_id, bool) or not 0 < silence_id < 2**63:
+        return False
     now = _now(now)
     with engine.begin() as conn:
-        conn.execute(update(silences).where(silences.c.id == silence_id, silences.c.ends_at > now).values(ends_at=now))
+        done = conn.execute(update(silences).where(silences.c.id == silence_id, silences.c.ends_at > now)
+                            .values(ends_at=now)).rowcount
+        if done:
+            audit.write(conn, actor=actor.name, action="silence.end", target=target, address=address, now=now)
+    return bool(done)
 
 
 def active_silences(engine: Engine, *, now: datetime | None = None) -> list[dict]:
@@ -177,14 +251,6 @@ def list_warnings(engine: Engine, *, open_only: bool = False, rule: str | None =
     with engine.connect() as conn:
         rows = conn.execute(q.order_by(warnings.c.started_at.desc(), warnings.c.id.desc()).limit(limit)).all()
     return [dict(r._mapping) for r in rows]
-
-
-def _get(engine: Engine, warning_id: int) -> Any:
-    with engine.connect() as conn:
-        row = conn.execute(select(warnings).where(warnings.c.id == warning_id)).first()
-    if row is None:
-        raise WarningNotFound(warning_id)
-    return row
 
 
 def _now(now: datetime | None) -> datetime:

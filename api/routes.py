@@ -24,6 +24,7 @@ from api.openapi import openapi_document
 from api.serialize import row as ser
 from api.serialize import value as ser_value
 from citybrain import context
+from citybrain.errors import AccessRefused
 from citybrain.settings import DOMAINS
 from store.queries.sources import source_overview
 from store.schema import entities, indicators, source_status, warning_events, warnings
@@ -270,15 +271,13 @@ def warning_ack(warning_id: int) -> Any:
     if not isinstance(body, dict) or not isinstance(body.get("note", ""), str) or len(body.get("note", "")) > 2000:
         raise ApiError(400, 'send JSON like {"note": "…"} (note: text, at most 2000 characters)')
     r = _one(p, warning_id)
-    if not allowed(p, "ack", r["domain"]):
+    if not allowed(p, "handle", r["domain"]):
         raise ApiError(403, f"this token ({p.role}) may not acknowledge {r['domain']} warnings")
     engine = context.engine()
-    try:
-        handling.acknowledge(engine, warning_id, actor=p.name, note=body.get("note", ""))
+    try:  # checks the token's principal again and writes the audit row with the change
+        handling.acknowledge(engine, warning_id, actor=p, note=body.get("note", ""), address=address())
+    except AccessRefused as exc:
+        raise ApiError(403, str(exc)) from None
     except handling.HandlingError as exc:
-        audit.record(engine, actor=p.name, action="warning.ack", target=f"warning:{warning_id}",
-                     detail={"outcome": "refused", "via": "api"}, address=address())
         raise ApiError(409, str(exc)) from None
-    audit.record(engine, actor=p.name, action="warning.ack", target=f"warning:{warning_id}",
-                 detail={"outcome": "done", "via": "api"}, address=address())
     return flask.jsonify(_warning_item(_one(p, warning_id), _histories([warning_id])[warning_id]))

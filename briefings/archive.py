@@ -72,14 +72,32 @@ def print_document(doc: Document, path: Path, *, printer: Printer | None = None,
                     "chromium": printed.seconds}
 
 
+def _may_print(engine: Engine, principal: Any, day: dt.date, address: str | None) -> str:
+    """The principal's name if they may produce briefings; else :class:`AccessRefused` (audited)."""
+    from access import audit
+    from access.roles import allowed
+    from citybrain.errors import AccessRefused
+
+    if not allowed(principal, "print", "briefings"):
+        target = f"briefing:{day.isoformat()}"
+        audit.record(engine, actor=getattr(principal, "name", None) or "?", action="print.refused", target=target,
+                     detail={"reason": "no print right on briefings"}, address=address)
+        raise AccessRefused("producing briefings needs the print right (duty officers, leaders, admins)", target)
+    return str(principal.name)
+
+
 def produce_daily(settings: Settings, engine: Engine, day: dt.date, *, out: Path | None = None,
                   requested_by: str = "scheduler", lang: str = "zh", printer: Printer | None = None,
                   now: dt.datetime | None = None, build: Any = None, notify: bool = True,
-                  server: Any = None) -> Produced:
+                  server: Any = None, principal: Any = None, address: str | None = None) -> Produced:
     """Build, print, check and archive the briefing of ``day``; never raises for a failed
     check (the row says ``failed``), raises :class:`BriefingError` only when nothing could
     be printed at all (after recording that on the row).
 
+    ``principal``: the person asking through the web (the scheduler and the CLI are
+    trusted callers and pass none) — they need ``print`` on ``briefings``, checked here
+    again after the gate (:class:`AccessRefused`, audited), and their request is audited in
+    the transaction that opens the archive row.
     ``build`` replaces the document builder (tests break the layout with it).
     """
     import time
@@ -87,12 +105,19 @@ def produce_daily(settings: Settings, engine: Engine, day: dt.date, *, out: Path
     from briefings.daily import build_daily, period
 
     now = now or dt.datetime.now(UTC)
+    if principal is not None:
+        requested_by = _may_print(engine, principal, day, address)
     path = Path(out) if out else daily_path(settings, day)
     start, end = period(day, settings)
     with engine.begin() as conn:
         bid = conn.execute(insert(briefings).values(
             kind="daily", date=day, period_from=start, period_to=end, status="running", path=str(path),
             requested_by=requested_by, created_at=now)).inserted_primary_key[0]
+        if principal is not None:
+            from access import audit
+
+            audit.write(conn, actor=principal.name, action="briefing.produce", target=f"briefing:{bid}",
+                        detail={"date": day.isoformat(), "lang": lang}, address=address, now=now)
     seconds: dict[str, float] = {}
     try:
         t0 = time.perf_counter()

@@ -1,5 +1,6 @@
-"""Every table export goes through :func:`export_rows` — the one place the audit hook of
-issue 9 will attach to (who exported what, when, how many rows).
+"""Every table export goes through :func:`export_rows` — the one place that checks the
+reader's ``export`` right (again, after the gate) and writes the audit row (who exported
+what, when, how many rows).
 
 The rows are the ones the grid shows (its ``virtualRowData``: after the reader's sort
 and filter), the headers are the grid's translated column names, so the file a
@@ -22,14 +23,37 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def rows_frame(rows: Sequence[dict[str, Any]], columns: Sequence[dict[str, Any]]) -> pd.DataFrame:
     """The grid's rows in the grid's column order, headed by the column names shown."""
-    fields = [c["field"] for c in columns if c.get("field") and not c.get("hide")]
-    headers = [c.get("headerName") or c["field"] for c in columns if c.get("field") and not c.get("hide")]
-    frame = pd.DataFrame([[r.get(f) for f in fields] for r in rows], columns=headers)
-    return frame
+    shown = [c for c in columns if isinstance(c, dict) and isinstance(c.get("field"), str) and c["field"]
+             and not c.get("hide")]  # the grid's own column definitions; anything else is not a column
+    fields = [c["field"] for c in shown]
+    headers = [str(c.get("headerName") or c["field"]) for c in shown]
+    cell = lambda v: v if v is None or isinstance(v, (str, int, float, bool)) else str(v)  # noqa: E731
+    return pd.DataFrame([[cell(r.get(f)) for f in fields] for r in rows if isinstance(r, dict)], columns=headers)
 
 
 def export_rows(rows: Sequence[dict[str, Any]], columns: Sequence[dict[str, Any]], fmt: str, name: str,
-                *, now: dt.datetime | None = None) -> dict[str, Any]:
+                *, resource: str, principal: Any, now: dt.datetime | None = None,
+                address: str | None = None) -> dict[str, Any]:
+    """:func:`table_file` of ``rows`` if ``principal`` may export ``resource`` — checked here
+    again, after the gate — with its audit row; else :class:`AccessRefused`, audited."""
+    from access import audit
+    from access.roles import allowed
+    from citybrain import context
+    from citybrain.errors import AccessRefused
+
+    target = f"export:{resource}:{name}"
+    if not allowed(principal, "export", resource):
+        audit.record(context.engine(), actor=getattr(principal, "name", None) or "?", action="export.refused",
+                     target=target, detail={"reason": "no export right", "format": fmt}, address=address)
+        raise AccessRefused(f"you may not export {resource}", target=target)
+    payload = table_file(rows, columns, fmt, name, now=now)
+    audit.record(context.engine(), actor=principal.name, action="export", target=target, address=address,
+                 detail={"format": fmt, "rows": len(rows), "file": payload["filename"]})
+    return payload
+
+
+def table_file(rows: Sequence[dict[str, Any]], columns: Sequence[dict[str, Any]], fmt: str, name: str,
+               *, now: dt.datetime | None = None) -> dict[str, Any]:
     """A ``dcc.Download`` payload (``dcc.send_bytes`` shape) of ``rows`` as CSV or XLSX.
 
     CSV is UTF-8 with a BOM: Excel on a Chinese Windows otherwise reads it as GBK and

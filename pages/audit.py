@@ -11,11 +11,13 @@ from typing import Any
 
 import dash
 import dash_mantine_components as dmc
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, dcc, html
+
+from access import declare
 
 from access import audit
 from citybrain import context
-from citybrain.i18n import t
+from citybrain.i18n import Lang, t
 from components.table import table
 
 dash.register_page(__name__, path="/audit", nav="nav.audit", order=95, title="审计日志", access="audit")
@@ -53,9 +55,9 @@ def audit_table(rows: list[dict[str, Any]], tz: Any, lang: str) -> Any:
     return table(head, body, className="cb-audit-table")
 
 
-@callback(Output(ROWS, "children"), Output(TOTAL, "children"), Input(ACTION, "value"), Input(ACTOR, "value"),
-          Input(REFRESH, "n_intervals"), State(LANG, "data"))
-def show(action: str | None, actor: str | None, _n: int | None, lang: str | None) -> tuple[Any, str]:
+@declare.callback(Output(ROWS, "children"), Output(TOTAL, "children"), Input(ACTION, "value"), Input(ACTOR, "value"),
+                  Input(REFRESH, "n_intervals"), State(LANG, "data"), page="audit", action="administer")
+def show(action: str | None, actor: str | None, _n: int | None, lang: Lang | None) -> tuple[Any, str]:
     lang = lang or "zh"
     rows, total = audit.read(context.engine(), action=action or None, actor=(actor or "").strip() or None,
                              limit=PAGE_ROWS)

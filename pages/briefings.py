@@ -12,13 +12,16 @@ from typing import Any
 import dash
 import dash_mantine_components as dmc
 import flask
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, dcc, html
+
+import access
+from access import declare
 
 from citybrain import context
-from citybrain.i18n import t
+from citybrain.i18n import Lang, t
 from components.table import table
 
-dash.register_page(__name__, path="/briefings", nav="brief.nav", order=65, title="简报", access="overview")
+dash.register_page(__name__, path="/briefings", nav="brief.nav", order=65, title="简报", access="briefings")
 
 ROWS, LANG, REFRESH, PRODUCE, MESSAGE = "brief-rows", "brief-lang", "brief-refresh", "brief-produce", "brief-message"
 
@@ -27,13 +30,16 @@ def layout(**_: Any) -> Any:
     lang = context.lang()
     s = context.settings()
     days = str(s.briefing.retention_days) if s.briefing.retention_days else t("brief.archive.forever", lang)
+    refused = access.offer("print", "briefings")
     return dmc.Stack([
         dcc.Store(id=LANG, data=lang),
         dcc.Interval(id=REFRESH, interval=60_000),
         dmc.Group([dmc.Title(t("brief.archive", lang), order=2),
-                   dmc.Button(t("brief.archive.generate", lang), id=PRODUCE, size="sm", variant="light")],
+                   dmc.Button(t("brief.archive.generate", lang), id=PRODUCE, size="sm", variant="light",
+                              disabled=bool(refused))],
                   justify="space-between"),
         dmc.Text(t("brief.archive.intro", lang, time=s.briefing.time, days=days), c="dimmed"),
+        *([dmc.Text(t(refused, lang), size="xs", c="dimmed", ta="right", className="cb-refused")] if refused else []),
         html.Div(id=MESSAGE),
         dmc.Paper(html.Div(id=ROWS), withBorder=True, p="sm", radius="md"),
     ], gap="md", className="cb-briefings")
@@ -57,30 +63,31 @@ def archive_table(rows: list[dict[str, Any]], tz: Any, lang: str) -> Any:
                   t("brief.col.problem", lang)], body, className="cb-brief-table")
 
 
-@callback(Output(ROWS, "children"), Input(REFRESH, "n_intervals"), Input(MESSAGE, "children"), State(LANG, "data"))
-def refresh(_n: int | None, _message: Any, lang: str) -> Any:
+@declare.callback(Output(ROWS, "children"), Input(REFRESH, "n_intervals"), Input(MESSAGE, "children"),
+                  State(LANG, "data"), page="briefings")
+def refresh(_n: int | None, _message: Any, lang: Lang) -> Any:
     from briefings.archive import list_briefings
 
     return archive_table(list_briefings(context.engine(), kind=None, limit=200), context.settings().tz, lang)
 
 
-@callback(Output(MESSAGE, "children"), Input(PRODUCE, "n_clicks"), State(LANG, "data"), prevent_initial_call=True)
-def produce(n: int | None, lang: str) -> Any:
-    from access.roles import allowed
+@declare.callback(Output(MESSAGE, "children"), Input(PRODUCE, "n_clicks"), State(LANG, "data"), page="briefings",
+                  action="print", prevent_initial_call=True)
+def produce(n: int | None, lang: Lang) -> Any:
     from briefings.archive import produce_daily
     from briefings.daily import default_day
-    from citybrain.errors import BriefingError
+    from citybrain.errors import AccessRefused, BriefingError
 
-    principal = getattr(flask.g, "user", None)
-    if not n or principal is None or not allowed(principal, "pdf", "overview"):
+    if not n:
         return dash.no_update
     settings = context.settings()
     day = default_day(settings)
     try:
-        done = produce_daily(settings, context.engine(), day, requested_by=principal.name, lang=lang)
+        done = produce_daily(settings, context.engine(), day, principal=access.current_principal(), lang=lang,
+                             address=flask.request.remote_addr)
         status = t(f"brief.state.{done.status}", lang)
         color = "green" if done.status == "done" else "red"
-    except BriefingError as exc:
+    except (BriefingError, AccessRefused) as exc:
         status, color = str(exc), "red"
     return dmc.Alert(t("brief.archive.generated", lang, date=day.isoformat(), status=status), color=color,
                      variant="light")

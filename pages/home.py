@@ -9,11 +9,13 @@ from typing import Any
 
 import dash
 import dash_mantine_components as dmc
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, dcc, html
+
+from access import declare
 from sqlalchemy import Engine
 
 from citybrain import context
-from citybrain.i18n import pick, t
+from citybrain.i18n import Lang, pick, t
 from citybrain.settings import Settings
 from components.center.level_counts import level_counts
 from components.overview.domain_card import domain_card
@@ -96,7 +98,7 @@ def overview_view(engine: Engine, settings: Settings, lang: str, *, rows: list[d
     return (vital_panel(summary, rows, labels, lang, tz), cards, level_counts(counts["level"], lang), sources_panel)
 
 
-@callback(Output(VITAL, "children"), Output(DOMAINS, "children"), Output(WARNINGS, "children"),
-          Output(SOURCES, "children"), Input(REFRESH, "n_intervals"), State(LANG, "data"))
-def refresh(_n: int | None, lang: str) -> tuple:
+@declare.callback(Output(VITAL, "children"), Output(DOMAINS, "children"), Output(WARNINGS, "children"),
+                  Output(SOURCES, "children"), Input(REFRESH, "n_intervals"), State(LANG, "data"), page="home")
+def refresh(_n: int | None, lang: Lang) -> tuple:
     return overview_view(context.engine(), context.settings(), lang)

@@ -12,11 +12,13 @@ from typing import Any
 
 import dash
 import dash_mantine_components as dmc
-from dash import Input, Output, State, callback, clientside_callback, dcc, html
+from dash import Input, Output, State, dcc, html
+
+from access import declare
 from sqlalchemy import Engine
 
 from citybrain import context
-from citybrain.i18n import pick, t
+from citybrain.i18n import Lang, pick, t
 from citybrain.settings import Settings
 from components.sources import ids
 from components.sources.heartbeats import heartbeats_table
@@ -101,15 +103,15 @@ def sources_view(engine: Engine, settings: Settings, source: str | None, run: st
     )
 
 
-@callback(Output(ids.SUMMARY, "children"), Output(ids.TABLE, "children"), Output(ids.QUARANTINE, "children"),
-          Output(ids.JOBS, "children"), Output(ids.WALLS, "children"),
-          Input(ids.SOURCE, "value"), Input(ids.RUN_STATUS, "value"), Input(ids.REFRESH, "n_intervals"),
-          State(ids.LANG, "data"))
-def refresh(source: str | None, run: str | None, _n: int | None, lang: str) -> tuple:
+@declare.callback(Output(ids.SUMMARY, "children"), Output(ids.TABLE, "children"), Output(ids.QUARANTINE, "children"),
+                  Output(ids.JOBS, "children"), Output(ids.WALLS, "children"),
+                  Input(ids.SOURCE, "value"), Input(ids.RUN_STATUS, "value"), Input(ids.REFRESH, "n_intervals"),
+                  State(ids.LANG, "data"), page="sources")
+def refresh(source: str | None, run: str | None, _n: int | None, lang: Lang) -> tuple:
     return sources_view(context.engine(), context.settings(), source or None, run or None, lang)
 
 
-clientside_callback(
+declare.clientside(
     """
     function(source, run) {
         const params = new URLSearchParams();
@@ -125,5 +127,5 @@ clientside_callback(
         return url;
     }
     """,
-    Output(ids.URL_SYNC, "data"), Input(ids.SOURCE, "value"), Input(ids.RUN_STATUS, "value"),
+    Output(ids.URL_SYNC, "data"), Input(ids.SOURCE, "value"), Input(ids.RUN_STATUS, "value"), page="sources",
 )

@@ -24,12 +24,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import uuid
 from typing import Any
 
 import dash
 import flask
-from dash import ALL, ClientsideFunction, Input, Output, Patch, State, callback, clientside_callback, ctx, html
+from dash import ALL, ClientsideFunction, Input, Output, Patch, State, ctx, html
+
+from access import declare
 
 import access
 from citybrain import context
@@ -130,9 +133,12 @@ def _hideout_patch(values: dict[str, Any]) -> Patch:
     return p
 
 
+#: a wall's own name for itself (kept in its localStorage): anything else gets a new one
+CLIENT_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
 # ------------------------------------------------------------------------ callbacks
 
-@callback(
+@declare.callback(
     Output({"type": "wall-text", "key": ALL}, "children"),
     Output({"type": "wall-class", "key": ALL}, "className"),
     Output({"type": "wall-style", "key": ALL}, "style"),
@@ -143,6 +149,7 @@ def _hideout_patch(values: dict[str, Any]) -> Patch:
     Input("wall-kick", "n_intervals"),
     State("wall-config", "data"),
     State("wall-shown", "data"),
+    page="wall", scope={"config": "wall_config"},
     prevent_initial_call=True,
 )
 def refresh(_n: int | None, _kick: int | None, config: dict[str, Any] | None,
@@ -178,16 +185,19 @@ def _shown_patch(before: dict[str, str], after: dict[str, str]) -> Any:
     return p
 
 
-@callback(
+@declare.callback(
     Output("wall-client", "data"),
     Output("wall-beat", "data"),
     Input("wall-refresh", "n_intervals"),
     State("wall-screen", "data"),
     State("wall-client", "data"),
+    page="wall", scope={"screen": "screen"},
 )
 def heartbeat(_n: int | None, screen: str | None, client: str | None) -> tuple[str, str]:
     """Record this wall's check-in; a wall without a name gets one, kept in its localStorage."""
-    client = client or f"wall-{uuid.uuid4().hex[:8]}"
+    if not (isinstance(client, str) and CLIENT_NAME.fullmatch(client)):
+        client = f"wall-{uuid.uuid4().hex[:8]}"
+    screen = screen if screen is None or len(screen) <= 64 else screen[:64]
     now = dt.datetime.now(dt.timezone.utc)
     req = flask.request
     q.record_heartbeat(context.engine(), client, screen or "", address=req.remote_addr,
@@ -195,7 +205,7 @@ def heartbeat(_n: int | None, screen: str | None, client: str | None) -> tuple[s
     return client, now.isoformat()
 
 
-clientside_callback(
+declare.clientside(
     ClientsideFunction(namespace="wall", function_name="rotate"),
     Output({"type": "wall-screen", "screen": ALL, "side": ALL}, "className"),
     Output("wall-root", "className"),
@@ -204,17 +214,19 @@ clientside_callback(
     Input("wall-rotate", "n_intervals"),
     State("wall-config", "data"),
     prevent_initial_call=True,
+    page="wall",
 )
 
-clientside_callback(
+declare.clientside(
     ClientsideFunction(namespace="wall", function_name="tick"),
     Output("wall-clock", "children"),
     Output("wall-date", "children"),
     Input("wall-tick", "n_intervals"),
     State("wall-config", "data"),
+    page="wall",
 )
 
-clientside_callback(
+declare.clientside(
     ClientsideFunction(namespace="wall", function_name="ping"),
     Output("wall-conn", "data"),
     Output("wall-conn-banner", "children"),
@@ -222,4 +234,5 @@ clientside_callback(
     Input("wall-refresh", "n_intervals"),
     State("wall-conn", "data"),
     State("wall-config", "data"),
+    page="wall",
 )

@@ -14,13 +14,17 @@ from typing import Any
 
 import dash
 import dash_mantine_components as dmc
-from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from sqlalchemy import Engine
 
+import access
+from access import declare
+from access.roles import Principal
 from alerts import handling
 from alerts.rules import load_rules
 from citybrain import context
-from citybrain.i18n import pick, t
+from citybrain.errors import AccessRefused
+from citybrain.i18n import Lang, pick, t
 from citybrain.settings import Settings
 from components.center import ids
 from components.center.actor import actor
@@ -50,13 +54,16 @@ def _within_remit(filters: WarningFilters) -> WarningFilters:
     """
     import dataclasses
 
-    import access
+    from access.roles import allowed
+    from citybrain.settings import DOMAINS
 
     principal = access.current_principal()
     if principal is None:
         return filters
-    if principal.domains and filters.domain not in principal.domains:
-        filters = dataclasses.replace(filters, domain=principal.domains[0])
+    visible = tuple(d for d in DOMAINS if allowed(principal, "view", d))
+    if len(visible) < len(DOMAINS):
+        filters = dataclasses.replace(filters, domains=visible,
+                                      domain=filters.domain if filters.domain in visible else None)
     if principal.district and filters.district != principal.district:
         filters = dataclasses.replace(filters, district=principal.district)
     return filters
@@ -88,8 +95,8 @@ def layout(warning_id: str | None = None, **kwargs: Any) -> Any:
             dmc.GridCol(html.Div(id=ids.LIST, className="cb-wlist"), span={"base": 12, "lg": 7}),
             dmc.GridCol(dmc.Stack([
                 html.Div(id=ids.DETAIL, className="cb-wdetail-slot"),
-                handling_form(lang, departments, actor()),
-                silence_form(lang, rules, sources),
+                handling_form(lang, departments, actor(), refused=access.offer("handle", "warnings", per_warning=True)),
+                silence_form(lang, rules, sources, refused=access.offer("handle", "warnings")),
             ], gap="md"), span={"base": 12, "lg": 5}),
         ], gutter="lg"),
         dcc.Store(id=ids.SELECTED, data=selected),
@@ -138,8 +145,8 @@ def detail_view(engine: Engine, settings: Settings, warning_id: int | None, lang
                           indicator=rule_indicators(settings).get(w["rule"])), "block"
 
 
-def handle(engine: Engine, action: str, warning_id: int | None, *, note: str, department: str, acting: str,
-           lang: str, now: dt.datetime | None = None) -> tuple[bool, str]:
+def handle(engine: Engine, action: str, warning_id: int | None, *, note: str, department: str, acting: Principal,
+           lang: str, now: dt.datetime | None = None, address: str | None = None) -> tuple[bool, str]:
     """Run one handling action; (done, message for the officer). Refusals are messages, not errors."""
     if not warning_id:
         return False, t("warnings.pick", lang)
@@ -147,29 +154,29 @@ def handle(engine: Engine, action: str, warning_id: int | None, *, note: str, de
     department = (department or "").strip()
     try:
         if action == "ack":
-            handling.acknowledge(engine, warning_id, actor=acting, note=note, now=now)
+            handling.acknowledge(engine, warning_id, actor=acting, note=note, now=now, address=address)
             return True, t("warnings.handle.done.ack", lang, id=warning_id)
         if action == "assign":
             if not department:
                 return False, t("warnings.handle.need_department", lang)
-            handling.assign(engine, warning_id, actor=acting, department=department, note=note, now=now)
+            handling.assign(engine, warning_id, actor=acting, department=department, note=note, now=now, address=address)
             return True, t("warnings.handle.done.assign", lang, id=warning_id, department=department)
         if action == "note":
             if not note:
                 return False, t("warnings.handle.need_note", lang)
-            handling.add_note(engine, warning_id, actor=acting, note=note, now=now)
+            handling.add_note(engine, warning_id, actor=acting, note=note, now=now, address=address)
             return True, t("warnings.handle.done.note", lang, id=warning_id)
         if action == "close":
-            handling.close(engine, warning_id, actor=acting, note=note, now=now)
+            handling.close(engine, warning_id, actor=acting, note=note, now=now, address=address)
             return True, t("warnings.handle.done.close", lang, id=warning_id)
-    except handling.HandlingError as exc:
+    except (handling.HandlingError, AccessRefused) as exc:
         return False, t("warnings.handle.refused", lang, reason=str(exc))
     raise ValueError(f"unknown handling action {action!r}")
 
 
 def silence(engine: Engine, settings: Settings, *, target: str, warning_id: int | None, rule: str | None,
-            source: str | None, hours: str, reason: str, acting: str, lang: str,
-            now: dt.datetime | None = None) -> tuple[bool, str]:
+            source: str | None, hours: str, reason: str, acting: Principal, lang: str,
+            now: dt.datetime | None = None, address: str | None = None) -> tuple[bool, str]:
     """Add a silence for the selected warning's rule and scope, a whole rule, or a source."""
     now = now or dt.datetime.now(dt.timezone.utc)
     reason = (reason or "").strip()
@@ -191,53 +198,74 @@ def silence(engine: Engine, settings: Settings, *, target: str, warning_id: int 
     ends = now + dt.timedelta(hours=SILENCE_HOURS.get(hours, 2))
     try:
         handling.add_silence(engine, **selector, reason=reason, created_by=acting, starts_at=now, ends_at=ends,
-                             now=now)
-    except handling.HandlingError as exc:
+                             now=now, address=address)
+    except (handling.HandlingError, AccessRefused) as exc:
         return False, t("warnings.handle.refused", lang, reason=str(exc))
     return True, t("warnings.silence.added", lang, until=local_time(ends, settings.tz))
 
 
 def silences_view(engine: Engine, settings: Settings, lang: str, now: dt.datetime | None = None) -> Any:
     return silence_list(handling.active_silences(engine, now=now), lang, settings.tz,
-                        rule_titles=rule_titles(settings, lang))
+                        rule_titles=rule_titles(settings, lang), refused=access.offer("handle", "warnings"))
 
 
 # --------------------------------------------------------------------------- callbacks
+# Each declared with what it needs (access.declare): the list and detail read warnings
+# (a department head's own domains, a district user's district); the handling form
+# handles the selected warning; silences are city-wide.
 
-@callback([Output(i, "value", allow_duplicate=True) for i in ids.FILTERS], Input(ids.RESET, "n_clicks"),
-          prevent_initial_call=True)
+def _principal() -> Principal | None:
+    import access
+
+    return access.current_principal()
+
+
+def _address() -> str | None:
+    import flask
+
+    return flask.request.remote_addr if flask.has_request_context() else None
+
+
+@declare.callback([Output(i, "value", allow_duplicate=True) for i in ids.FILTERS], Input(ids.RESET, "n_clicks"),
+                  page="warnings", prevent_initial_call=True)
 def reset_filters(_n: int | None) -> list[None]:
+    """Back to everything the reader may see (the list is cut to their remit when read)."""
     return [None] * len(ids.FILTERS)
 
 
-@callback(Output(ids.LIST, "children"), Output(ids.COUNTS, "children"),
-          [Input(i, "value") for i in ids.FILTERS], Input(ids.SELECTED, "data"), Input(ids.CHANGED, "data"),
-          Input(ids.REFRESH, "n_intervals"), State(ids.LANG, "data"))
+@declare.callback(Output(ids.LIST, "children"), Output(ids.COUNTS, "children"),
+                  [Input(i, "value") for i in ids.FILTERS], Input(ids.SELECTED, "data"), Input(ids.CHANGED, "data"),
+                  Input(ids.REFRESH, "n_intervals"), State(ids.LANG, "data"),
+                  page="warnings", scope={"domain": "domain", "district": "district", "selected": "warning"})
 def refresh_list(level: str | None, state: str | None, domain: str | None, district: str | None,
-                 handling_state: str | None, selected: int | None, _changed: Any, _n: int | None, lang: str) -> tuple:
+                 handling_state: str | None, selected: int | None, _changed: str | None, _n: int | None,
+                 lang: Lang) -> tuple:
     engine, settings = context.engine(), context.settings()
-    filters = filters_from(level, state, domain, district, handling_state)
+    filters = _within_remit(filters_from(level, state, domain, district, handling_state))
     return (list_view(engine, settings, filters, selected, lang),
             level_counts(active_counts(engine)["level"], lang))
 
 
-@callback(Output(ids.SELECTED, "data"), Input({"type": ids.OPEN, "id": ALL}, "n_clicks"), prevent_initial_call=True)
+@declare.callback(Output(ids.SELECTED, "data"), Input({"type": ids.OPEN, "id": ALL}, "n_clicks"),
+                  page="warnings", prevent_initial_call=True)
 def open_warning(clicks: list[int | None]) -> Any:
-    """A title was clicked; re-rendered rows (all clicks None) select nothing."""
+    """A title was clicked; re-rendered rows (all clicks None) select nothing. Only an id
+    the list drew can come back: the detail's own callback checks the reader may see it."""
     trigger = ctx.triggered_id
     if not trigger or not any(clicks) or not (ctx.triggered and ctx.triggered[0].get("value")):
         return no_update
-    return trigger["id"]
+    return trigger["id"] if isinstance(trigger.get("id"), int) else no_update
 
 
-@callback(Output(ids.DETAIL, "children"), Output(ids.HANDLE_PANEL, "display"),
-          Input(ids.SELECTED, "data"), Input(ids.CHANGED, "data"), Input(ids.REFRESH, "n_intervals"),
-          State(ids.LANG, "data"))
-def show_detail(selected: int | None, _changed: Any, _n: int | None, lang: str) -> tuple:
+@declare.callback(Output(ids.DETAIL, "children"), Output(ids.HANDLE_PANEL, "display"),
+                  Input(ids.SELECTED, "data"), Input(ids.CHANGED, "data"), Input(ids.REFRESH, "n_intervals"),
+                  State(ids.LANG, "data"), page="warnings", scope={"selected": "warning"})
+def show_detail(selected: int | None, _changed: str | None, _n: int | None, lang: Lang) -> tuple:
     return detail_view(context.engine(), context.settings(), selected, lang)
 
 
-@callback(Output(ids.SIL_RULE, "value"), Input(ids.SELECTED, "data"))
+@declare.callback(Output(ids.SIL_RULE, "value"), Input(ids.SELECTED, "data"), page="warnings",
+                  scope={"selected": "warning"})
 def preselect_rule(selected: int | None) -> Any:
     """The rule picker starts at the selected warning's rule (one click to silence it all)."""
     if not selected:
@@ -248,51 +276,59 @@ def preselect_rule(selected: int | None) -> Any:
         return no_update
 
 
-@callback(Output(ids.CHANGED, "data"), Output(ids.HANDLE_FEEDBACK, "children"), Output(ids.NOTE, "value"),
-          Input(ids.ACK, "n_clicks"), Input(ids.ASSIGN, "n_clicks"), Input(ids.ADD_NOTE, "n_clicks"),
-          Input(ids.CLOSE, "n_clicks"),
-          State(ids.SELECTED, "data"), State(ids.NOTE, "value"), State(ids.DEPARTMENT, "value"),
-          State(ids.LANG, "data"), prevent_initial_call=True)
-def act(_ack: Any, _assign: Any, _note: Any, _close: Any, selected: int | None, note: str | None,
-        department: str | None, lang: str) -> tuple:
-    action = {ids.ACK: "ack", ids.ASSIGN: "assign", ids.ADD_NOTE: "note", ids.CLOSE: "close"}[ctx.triggered_id]
+@declare.callback(Output(ids.CHANGED, "data"), Output(ids.HANDLE_FEEDBACK, "children"), Output(ids.NOTE, "value"),
+                  Input(ids.ACK, "n_clicks"), Input(ids.ASSIGN, "n_clicks"), Input(ids.ADD_NOTE, "n_clicks"),
+                  Input(ids.CLOSE, "n_clicks"),
+                  State(ids.SELECTED, "data"), State(ids.NOTE, "value"), State(ids.DEPARTMENT, "value"),
+                  State(ids.LANG, "data"), page="warnings", action="handle", scope={"selected": "warning"},
+                  prevent_initial_call=True)
+def act(_ack: int | None, _assign: int | None, _note: int | None, _close: int | None, selected: int | None,
+        note: str | None, department: str | None, lang: Lang) -> tuple:
+    action = {ids.ACK: "ack", ids.ASSIGN: "assign", ids.ADD_NOTE: "note", ids.CLOSE: "close"}.get(ctx.triggered_id)
+    if action is None:
+        return no_update, no_update, no_update
     ok, message = handle(context.engine(), action, selected, note=note or "", department=department or "",
-                         acting=actor(), lang=lang)
+                         acting=_principal(), lang=lang, address=_address())
     stamp = dt.datetime.now(dt.timezone.utc).isoformat()
     return (stamp if ok else no_update), feedback(message, ok), ("" if ok else no_update)
 
 
-@callback(Output(ids.SIL_CHANGED, "data"), Output(ids.SIL_FEEDBACK, "children"), Output(ids.SIL_REASON, "value"),
-          Input(ids.SIL_ADD, "n_clicks"),
-          State(ids.SIL_TARGET, "value"), State(ids.SELECTED, "data"), State(ids.SIL_RULE, "value"),
-          State(ids.SIL_SOURCE, "value"), State(ids.SIL_HOURS, "value"), State(ids.SIL_REASON, "value"),
-          State(ids.LANG, "data"), prevent_initial_call=True)
-def add_silence(_n: Any, target: str, selected: int | None, rule: str | None, source: str | None, hours: str,
-                reason: str | None, lang: str) -> tuple:
-    ok, message = silence(context.engine(), context.settings(), target=target, warning_id=selected, rule=rule,
-                          source=source, hours=hours, reason=reason or "", acting=actor(), lang=lang)
+@declare.callback(Output(ids.SIL_CHANGED, "data"), Output(ids.SIL_FEEDBACK, "children"),
+                  Output(ids.SIL_REASON, "value"), Input(ids.SIL_ADD, "n_clicks"),
+                  State(ids.SIL_TARGET, "value"), State(ids.SELECTED, "data"), State(ids.SIL_RULE, "value"),
+                  State(ids.SIL_SOURCE, "value"), State(ids.SIL_HOURS, "value"), State(ids.SIL_REASON, "value"),
+                  State(ids.LANG, "data"), page="warnings", action="handle", prevent_initial_call=True)
+def add_silence(_n: int | None, target: str | None, selected: int | None, rule: str | None, source: str | None,
+                hours: str | None, reason: str | None, lang: Lang) -> tuple:
+    ok, message = silence(context.engine(), context.settings(), target=target or "", warning_id=selected, rule=rule,
+                          source=source, hours=hours or "2h", reason=reason or "", acting=_principal(), lang=lang,
+                          address=_address())
     stamp = dt.datetime.now(dt.timezone.utc).isoformat()
     return (stamp if ok else no_update), feedback(message, ok), ("" if ok else no_update)
 
 
-@callback(Output(ids.SIL_LIST, "children"), Input(ids.SIL_CHANGED, "data"), Input(ids.REFRESH, "n_intervals"),
-          State(ids.LANG, "data"))
-def list_silences(_changed: Any, _n: int | None, lang: str) -> Any:
+@declare.callback(Output(ids.SIL_LIST, "children"), Input(ids.SIL_CHANGED, "data"), Input(ids.REFRESH, "n_intervals"),
+                  State(ids.LANG, "data"), page="warnings")
+def list_silences(_changed: str | None, _n: int | None, lang: Lang) -> Any:
     return silences_view(context.engine(), context.settings(), lang)
 
 
-@callback(Output(ids.SIL_CHANGED, "data", allow_duplicate=True),
-          Input({"type": ids.SIL_END, "id": ALL}, "n_clicks"), prevent_initial_call=True)
+@declare.callback(Output(ids.SIL_CHANGED, "data", allow_duplicate=True),
+                  Input({"type": ids.SIL_END, "id": ALL}, "n_clicks"), page="warnings", action="handle",
+                  prevent_initial_call=True)
 def end_silence(clicks: list[int | None]) -> Any:
     trigger = ctx.triggered_id
     if not trigger or not any(clicks) or not (ctx.triggered and ctx.triggered[0].get("value")):
         return no_update
-    handling.end_silence(context.engine(), trigger["id"])
+    try:
+        handling.end_silence(context.engine(), trigger["id"], actor=_principal(), address=_address())
+    except AccessRefused:
+        return no_update
     return dt.datetime.now(dt.timezone.utc).isoformat()
 
 
 # The URL follows the view without a reload (the pages router would re-render on a new search).
-clientside_callback(
+declare.clientside(
     """
     function(level, state, domain, district, handling, selected) {
         const params = new URLSearchParams();
@@ -310,7 +346,7 @@ clientside_callback(
     }
     """,
     Output(ids.URL_SYNC, "data"),
-    [Input(i, "value") for i in ids.FILTERS], Input(ids.SELECTED, "data"),
+    [Input(i, "value") for i in ids.FILTERS], Input(ids.SELECTED, "data"), page="warnings",
 )
 
 

@@ -14,8 +14,11 @@ from components.center import ids
 from components.center.actor import actor_label
 
 
-def handling_form(lang: str, departments: list[str], acting: str) -> dmc.Paper:
-    """``departments``: suggestions for assignment (owner departments of the sources); free text allowed."""
+def handling_form(lang: str, departments: list[str], acting: str, refused: str = "") -> dmc.Paper:
+    """``departments``: suggestions for assignment (owner departments of the sources); free text
+    allowed. ``refused``: the translation key of why the reader may not handle warnings — the
+    buttons are then disabled and the reason is shown instead of an error after a click."""
+    off = bool(refused)
     return dmc.Paper([
         dmc.Group([
             dmc.Title(t("warnings.handle.title", lang), order=5),
@@ -28,11 +31,12 @@ def handling_form(lang: str, departments: list[str], acting: str) -> dmc.Paper:
                          placeholder=t("warnings.handle.department_placeholder", lang), mt="xs",
                          comboboxProps={"withinPortal": True}),
         dmc.Group([
-            dmc.Button(t("warnings.handle.ack", lang), id=ids.ACK, color="blue"),
-            dmc.Button(t("warnings.handle.assign", lang), id=ids.ASSIGN, color="indigo", variant="light"),
-            dmc.Button(t("warnings.handle.add_note", lang), id=ids.ADD_NOTE, variant="default"),
-            dmc.Button(t("warnings.handle.close", lang), id=ids.CLOSE, variant="subtle", color="gray"),
+            dmc.Button(t("warnings.handle.ack", lang), id=ids.ACK, color="blue", disabled=off),
+            dmc.Button(t("warnings.handle.assign", lang), id=ids.ASSIGN, color="indigo", variant="light", disabled=off),
+            dmc.Button(t("warnings.handle.add_note", lang), id=ids.ADD_NOTE, variant="default", disabled=off),
+            dmc.Button(t("warnings.handle.close", lang), id=ids.CLOSE, variant="subtle", color="gray", disabled=off),
         ], gap="xs", mt="sm"),
+        *([dmc.Text(t(refused, lang), size="xs", c="dimmed", className="cb-refused")] if off else []),
         html.Div(id=ids.HANDLE_FEEDBACK, className="cb-feedback"),
     ], id=ids.HANDLE_PANEL, p="md", withBorder=True, radius="md", className="cb-handle", display="none")
 

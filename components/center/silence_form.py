@@ -19,8 +19,10 @@ DURATIONS = ("1h", "2h", "4h", "8h", "24h", "72h")
 TARGETS = ("warning", "rule", "source")
 
 
-def silence_form(lang: str, rules: list[tuple[str, str]], sources: list[tuple[str, str]]) -> dmc.Paper:
-    """``rules``/``sources``: (value, label) pairs for the two pickers."""
+def silence_form(lang: str, rules: list[tuple[str, str]], sources: list[tuple[str, str]],
+                 refused: str = "") -> dmc.Paper:
+    """``rules``/``sources``: (value, label) pairs for the two pickers; ``refused``: the
+    translation key of why the reader may not set silences (the button is disabled and says so)."""
     return dmc.Paper([
         dmc.Title(t("warnings.silence.title", lang), order=5),
         dmc.Text(t("warnings.silence.help", lang), size="xs", c="dimmed", mb="xs"),
@@ -41,7 +43,9 @@ def silence_form(lang: str, rules: list[tuple[str, str]], sources: list[tuple[st
             dmc.TextInput(id=ids.SIL_REASON, label=t("warnings.silence.reason", lang), flex=1,
                           placeholder=t("warnings.silence.reason_placeholder", lang)),
         ], mt="xs", align="flex-end"),
-        dmc.Button(t("warnings.silence.add", lang), id=ids.SIL_ADD, variant="light", color="gray", mt="sm"),
+        dmc.Button(t("warnings.silence.add", lang), id=ids.SIL_ADD, variant="light", color="gray", mt="sm",
+                   disabled=bool(refused)),
+        *([dmc.Text(t(refused, lang), size="xs", c="dimmed", className="cb-refused")] if refused else []),
         html.Div(id=ids.SIL_FEEDBACK, className="cb-feedback"),
         html.Div(id=ids.SIL_LIST, className="cb-silences", style={"marginTop": "0.75rem"}),
     ], p="md", withBorder=True, radius="md", className="cb-silence")
@@ -59,12 +63,13 @@ def silence_what(s: dict[str, Any], lang: str, rule_titles: dict[str, str] | Non
 
 
 def silence_list(silences: list[dict[str, Any]], lang: str, tz: ZoneInfo, *,
-                 rule_titles: dict[str, str] | None = None) -> Any:
-    """Active silences with an "end now" button each."""
+                 rule_titles: dict[str, str] | None = None, refused: str = "") -> Any:
+    """Active silences with an "end now" button each (disabled for a reader who may not end
+    them: ``refused`` is the reason's translation key, shown under the form)."""
     if not silences:
         return dmc.Text(t("warnings.silence.none", lang), size="sm", c="dimmed", className="cb-silence-none")
     head = [t(f"warnings.silence.col.{k}", lang) for k in ("what", "reason", "by", "until")] + [""]
     body = [[silence_what(s, lang, rule_titles), s["reason"], actor_label(s["created_by"], lang), local_time(s["ends_at"], tz),
              dmc.Button(t("warnings.silence.end", lang), id={"type": ids.SIL_END, "id": s["id"]}, size="compact-xs",
-                        variant="subtle", color="red")] for s in silences]
+                        variant="subtle", color="red", disabled=bool(refused))] for s in silences]
     return table(head, body, className="cb-silence-table", fz="sm")

@@ -12,11 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from dash import ALL, Input, Output, Patch, State, callback, clientside_callback, ctx, no_update
+from dash import Input, Output, Patch, State, ctx, no_update
 
+from access import declare
 from citybrain import context
 from components.citymap import layer_id
-from components.grid import grid_id
+from components.grid import export_table, grid_id, grid_part
 from components.page.asof import as_of
 from components.page.kpi import Kpi, kpi_row
 from components.page.layout import PageSpec
@@ -55,7 +56,7 @@ function (v) {
 }
 """
 
-#: the PDF link follows the view (the query string ``_URL_JS`` just wrote)
+#: the PDF form's action follows the view (the query string ``_URL_JS`` just wrote)
 _PDF_JS = "function (q) { return '%(base)s' + (q ? '?' + q : ''); }"
 
 _DATES_JS = "function (r) { return {display: r === 'custom' ? 'block' : 'none'}; }"
@@ -97,16 +98,23 @@ def next_view(current: dict | None, trigger: Any, district: str | None, rng: str
 
 
 def register(spec: PageSpec, render: Render, detail: Detail) -> None:
-    """Wire ``spec``'s skeleton to ``render`` (the view's content) and ``detail`` (drill-down)."""
+    """Wire ``spec``'s skeleton to ``render`` (the view's content) and ``detail`` (drill-down).
+
+    Declared for the page module ``pages.<domain>``: the view's district and drill-down
+    entity are its scope (a district-level reader's own district only), the table export
+    needs ``export`` on the domain.
+    """
     p = spec.id
+    page = spec.domain
     drill_inputs = [Input(spec.chart_id(k), "clickData") for k in spec.drill_charts]
 
-    @callback(Output(p("view"), "data"),
-              Input(p("district"), "value"), Input(p("range"), "value"), Input(p("dates"), "value"),
-              Input(grid_id(spec.prefix), "cellClicked"), Input(p("detail-close"), "n_clicks"),
-              *drill_inputs, State(p("view"), "data"), prevent_initial_call=True)
-    def update_view(district: str | None, rng: str | None, dates: list | None, cell: dict | None,
-                    _close: int | None, *rest: Any) -> dict:
+    @declare.callback(Output(p("view"), "data"),
+                      Input(p("district"), "value"), Input(p("range"), "value"), Input(p("dates"), "value"),
+                      Input(grid_id(spec.prefix), "cellClicked"), Input(p("detail-close"), "n_clicks"),
+                      *drill_inputs, State(p("view"), "data"), page=page, scope={"district": "district"},
+                      prevent_initial_call=True)
+    def update_view(district: str | None, rng: str | None, dates: list[str | None] | None, cell: dict | None,
+                    _close: int | None, *rest: dict | None) -> dict:
         *clicks, current = rest
         trigger = ctx.triggered_id
         trig = "cb-grid" if isinstance(trigger, dict) else trigger
@@ -116,17 +124,18 @@ def register(spec: PageSpec, render: Render, detail: Detail) -> None:
         new = next_view(current, trig, district, rng, dates, cell if trig == "cb-grid" else None, click)
         return no_update if new == current else new
 
-    clientside_callback(_URL_JS, Output(p("url-sink"), "data"), Input(p("view"), "data"))
-    clientside_callback(_DATES_JS, Output(p("dates"), "style"), Input(p("range"), "value"))
-    clientside_callback(_PDF_JS % {"base": f"/export/pdf/{spec.domain}"}, Output(p("pdf"), "href"),
-                        Input(p("url-sink"), "data"))
+    declare.clientside(_URL_JS, Output(p("url-sink"), "data"), Input(p("view"), "data"), page=page)
+    declare.clientside(_DATES_JS, Output(p("dates"), "style"), Input(p("range"), "value"), page=page)
+    declare.clientside(_PDF_JS % {"base": f"/export/pdf/{spec.domain}"}, Output(p("pdf"), "action"),
+                       Input(p("url-sink"), "data"), page=page)
 
     outputs = [Output(p("kpis"), "children"), Output(p("asof"), "children"), Output(p("badges"), "children"),
                Output(p("warnings"), "children"), Output(grid_id(spec.prefix), "rowData"),
                *[Output(spec.chart_id(c.key), "figure") for c in spec.charts],
                *[Output(layer_id(spec.map_id(), layer), "hideout") for layer in spec.map_layers]]
 
-    @callback(*outputs, Input(p("view"), "data"), Input(p("refresh"), "n_intervals"))
+    @declare.callback(*outputs, Input(p("view"), "data"), Input(p("refresh"), "n_intervals"), page=page,
+                      scope={"view_data": "view"})
     def render_view(view_data: dict | None, _n: int | None) -> tuple:
         settings, engine, lang = context.settings(), context.engine(), context.lang()
         view = View.from_data(view_data)
@@ -143,8 +152,9 @@ def register(spec: PageSpec, render: Render, detail: Detail) -> None:
                 out.badges, warnings_list(warn, settings.tz, lang), out.rows,
                 *[out.figures.get(c.key) or {} for c in spec.charts], *hideouts)
 
-    @callback(Output(p("detail-box"), "style"), Output(p("detail-title"), "children"),
-              Output(p("detail-body"), "children"), Input(p("view"), "data"))
+    @declare.callback(Output(p("detail-box"), "style"), Output(p("detail-title"), "children"),
+                      Output(p("detail-body"), "children"), Input(p("view"), "data"), page=page,
+                      scope={"view_data": "view"})
     def render_detail(view_data: dict | None) -> tuple:
         view = View.from_data(view_data)
         if not view.detail:
@@ -152,3 +162,15 @@ def register(spec: PageSpec, render: Render, detail: Detail) -> None:
         title, body = detail(context.engine(), context.settings(), view, context.lang(),
                              dt.datetime.now(dt.timezone.utc))
         return {"display": "block"}, title, body
+
+    @declare.callback(Output(grid_part("cb-download", spec.prefix), "data"),
+                      Input(grid_part("cb-export-csv", spec.prefix), "n_clicks"),
+                      Input(grid_part("cb-export-xlsx", spec.prefix), "n_clicks"),
+                      State(grid_id(spec.prefix), "virtualRowData"), State(grid_id(spec.prefix), "rowData"),
+                      State(grid_id(spec.prefix), "columnDefs"),
+                      page=page, action="export", prevent_initial_call=True)
+    def export_grid(_csv: int | None, _xlsx: int | None, shown: list[dict] | None, data: list[dict] | None,
+                    columns: list[dict] | None) -> Any:
+        """Thin: which button → the rows shown → :func:`components.grid.export_table`."""
+        return export_table(ctx.triggered_id, shown, data, columns, spec.domain)
+

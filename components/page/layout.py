@@ -14,6 +14,8 @@ from typing import Any
 import dash_mantine_components as dmc
 from dash import dcc, html
 
+import access
+
 from citybrain.i18n import t
 from citybrain.settings import Settings
 from components.citymap import city_map
@@ -64,17 +66,15 @@ class PageSpec:
 
 
 def pdf_button(component_id: str, href: str, lang: str, resource: str) -> Any:
-    """"导出简报 / Export PDF": a link to the print of the current view (the page keeps
-    ``href`` in step with its filters); a plain link, so the browser downloads the file.
+    """"导出简报 / Export PDF": a form that POSTs the print of the current view (printing
+    writes a file, an archive row and an audit row: a state change, so not a GET a link
+    on another site could trigger). The page keeps its ``action`` in step with its filters.
 
-    A role without ``pdf`` on ``resource`` does not see it (the link stays in the layout,
-    hidden, because the page's callback keeps its ``href`` up to date)."""
-    import access
-
-    shown = access.may("pdf", resource)
-    return html.A(dmc.Button(t("brief.export", lang), size="xs", variant="light", className="cb-pdf-button"),
-                  id=component_id, href=href, target="_blank", rel="noopener", className="cb-pdf-link",
-                  hidden=not shown)
+    A role without ``print`` on ``resource`` sees the button disabled, with the reason."""
+    refused = access.offer("print", resource)
+    return html.Form(html.Button(t("brief.export", lang), type="submit", className="cb-pdf-button",
+                                 disabled=bool(refused), title=t(refused, lang) if refused else None),
+                     id=component_id, action=href, method="post", target="_blank", className="cb-pdf-link")
 
 
 def translated_columns(columns: Sequence[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
@@ -96,7 +96,8 @@ def domain_layout(spec: PageSpec, settings: Settings, view: View, lang: str) -> 
                       gap="sm", align="center"),
         ], justify="space-between", align="center"),
         filter_bar(spec.prefix, settings, view, lang, ranges=spec.ranges,
-                   districts=list(spec.districts) if spec.districts is not None else None),
+                   districts=list(spec.districts) if spec.districts is not None else None,
+                   fixed_district=getattr(access.current_principal(), "district", None)),
         dmc.Paper([
             dmc.Group([html.Div(id=spec.id("detail-title"), className="cb-detail-title"),
                        dmc.Button(t("page.close", lang), id=spec.id("detail-close"), size="xs", variant="subtle")],
@@ -119,6 +120,7 @@ def domain_layout(spec: PageSpec, settings: Settings, view: View, lang: str) -> 
                         span={"base": 12, "lg": 5}),
         ], gutter="sm"),
         dmc.Paper([section(spec.table_title),
-                   data_grid(spec.prefix, translated_columns(spec.columns, lang), lang, row_id=spec.row_id)],
+                   data_grid(spec.prefix, translated_columns(spec.columns, lang), lang, row_id=spec.row_id,
+                             resource=spec.domain)],
                   withBorder=True, p="sm", radius="md"),
     ], className=f"cb-page cb-page-{spec.domain}")

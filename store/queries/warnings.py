@@ -34,6 +34,8 @@ class WarningFilters:
     domain: str | None = None
     district: str | None = None
     handling: str | None = None
+    #: the domains the reader may see (None: every one) — a department head's remit
+    domains: tuple[str, ...] | None = None
 
 
 def find_warnings(engine: Engine, filters: WarningFilters, *, limit: int = LIST_LIMIT) -> list[dict[str, Any]]:
@@ -47,6 +49,8 @@ def find_warnings(engine: Engine, filters: WarningFilters, *, limit: int = LIST_
         q = q.where(warnings.c.state == filters.state)
     if filters.domain:
         q = q.where(warnings.c.domain == filters.domain)
+    if filters.domains is not None:
+        q = q.where(warnings.c.domain.in_(filters.domains))
     if filters.district:
         q = q.where(warnings.c.district == filters.district)
     if filters.handling in HANDLING:

@@ -44,26 +44,62 @@ class Harness:
 
     def callback_body(self, output_prefix: str, values: dict[str, Any] | None = None,
                       outputs: list[dict] | None = None, trigger: str | None = None) -> dict[str, Any]:
-        """A callback request for the registered callback whose output key starts with ``output_prefix``."""
-        cmap = self.app.callback_map
-        key = next((k for k in cmap if k.lstrip(".").startswith(output_prefix)), None)
-        assert key is not None, f"no callback writes {output_prefix}"
-        entry = cmap[key]
-        values = values or {}
+        """The request Dash's renderer sends for the declared callback whose key starts with
+        ``output_prefix`` (``values``: by ``id.prop``, or ``type.prop`` for a pattern id; a
+        pattern with ALL takes a list of ``{"id": …, "value": …}``)."""
+        from access.declare import declarations
 
-        def item(spec: dict) -> dict:
-            cid = spec["id"]
-            cid = json.loads(cid) if isinstance(cid, str) and cid.startswith("{") else cid
-            name = f"{cid}.{spec['property']}" if isinstance(cid, str) else f"{cid.get('type')}.{spec['property']}"
-            return {"id": cid, "property": spec["property"], "value": values.get(name)}
+        if output_prefix == "_pages_content":  # Dash's router: not declared by us
+            values = values or {}
+            return self.router_body(values.get("_pages_location.pathname", "/"),
+                                    values.get("_pages_location.search", ""))
+        decls = declarations(self.server)
+        key = next((k for k in decls if k.lstrip(".").startswith(output_prefix)), None)
+        assert key is not None, f"no declared callback writes {output_prefix}"
+        return body_for(key, decls[key], values or {}, outputs, trigger)
 
-        from access.callbacks import parse_output_key
+    def router_body(self, pathname: str, search: str = "") -> dict[str, Any]:
+        key = next(k for k in self.app.callback_map if "_pages_content" in k)
+        return {"output": key, "outputs": [{"id": "_pages_content", "property": "children"},
+                                           {"id": "_pages_store", "property": "data"}],
+                "inputs": [{"id": "_pages_location", "property": "pathname", "value": pathname},
+                           {"id": "_pages_location", "property": "search", "value": search}],
+                "changedPropIds": ["_pages_location.pathname"]}
 
-        outs = outputs or [{"id": i, "property": p} for i, p in parse_output_key(key)]
-        inputs = [item(s) for s in entry["inputs"]]
-        trig = trigger or (f"{inputs[0]['id']}.{inputs[0]['property']}" if inputs else "")
-        return {"output": key, "outputs": outs if len(outs) > 1 or key.startswith("..") else outs[0],
-                "inputs": inputs, "state": [item(s) for s in entry.get("state", [])], "changedPropIds": [trig]}
+
+def _name(dep: Any) -> str:
+    cid = dep.component_id
+    return f"{cid}.{dep.component_property}" if isinstance(cid, str) else f"{cid.get('type')}.{dep.component_property}"
+
+
+def _is_all(dep: Any) -> bool:
+    cid = dep.component_id
+    return isinstance(cid, dict) and any(getattr(v, "value", None) == "ALL" for v in cid.values())
+
+
+def _concrete(cid: Any) -> Any:
+    return cid if isinstance(cid, str) else {k: v for k, v in cid.items()}
+
+
+def body_for(key: str, decl: Any, values: dict[str, Any], outputs: list | None = None,
+             trigger: str | None = None) -> dict[str, Any]:
+    """A well-formed request for ``decl`` (what the browser sends), values by ``id.prop``."""
+    def item(dep: Any) -> Any:
+        value = values.get(_name(dep))
+        if _is_all(dep):
+            return [{"id": v["id"], "property": dep.component_property, "value": v.get("value")}
+                    for v in (value or [])]
+        return {"id": _concrete(dep.component_id), "property": dep.component_property, "value": value}
+
+    def out(dep: Any) -> Any:
+        return [] if _is_all(dep) else {"id": _concrete(dep.component_id), "property": dep.component_property}
+
+    inputs = [item(d) for d in decl.inputs]
+    outs = outputs if outputs is not None else [out(d) for d in decl.outputs]
+    first = inputs[0] if inputs and not isinstance(inputs[0], list) else None
+    trig = trigger or (f"{first['id']}.{first['property']}" if first and isinstance(first["id"], str) else None)
+    return {"output": key, "outputs": outs if key.startswith("..") else outs[0],
+            "inputs": inputs, "state": [item(d) for d in decl.states], "changedPropIds": [trig] if trig else []}
 
 
 USERS = {  # username → (role, domains, district flag)

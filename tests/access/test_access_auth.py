@@ -138,7 +138,8 @@ def test_district_user_sees_only_their_district(harness):
 
 def act_body(harness, warning_id: int, trigger: str = "wc-ack") -> dict:
     return harness.callback_body("wc-changed", {"wc-selected.data": warning_id, "wc-note.value": "on it",
-                                                "wc-department.value": "交警支队", f"{trigger}.n_clicks": 1},
+                                                "wc-department.value": "交警支队", f"{trigger}.n_clicks": 1,
+                                                "wc-lang.data": "zh"},
                                  trigger=f"{trigger}.n_clicks")
 
 
@@ -158,16 +159,16 @@ def test_acknowledgement_rights_and_audit(harness):
     r = traffic.post("/_dash-update-component", json=act_body(harness, harness.warnings["traffic_ack"]))
     assert r.status_code == 200 and handling_of(harness, "traffic_ack") == "acknowledged"
     row = audit_rows(harness, "warning.ack", "u_traffic")[0]
-    assert row["target"] == f"warning:{harness.warnings['traffic_ack']}" and row["detail"]["outcome"] == "done"
+    assert row["target"] == f"warning:{harness.warnings['traffic_ack']}" and row["detail"]["to"] == "acknowledged"
     # the duty officer acts everywhere: assignment is audited too, with the actor recorded on the warning
     r = duty.post("/_dash-update-component", json=act_body(harness, harness.warnings["env_ack"], "wc-assign"))
     assert r.status_code == 200 and handling_of(harness, "env_ack") == "assigned"
-    assert audit_rows(harness, "warning.assign", "u_duty")[0]["detail"]["outcome"] == "done"
+    assert audit_rows(harness, "warning.assign", "u_duty")[0]["detail"]["to"] == "assigned"
 
 
 def test_silence_is_audited_and_refused_to_department_heads(harness):
     values = {"wc-sil-target.value": "rule", "wc-sil-rule.value": "rule_env_here", "wc-sil-hours.value": "2",
-              "wc-sil-reason.value": "maintenance", "wc-sil-add.n_clicks": 1}
+              "wc-sil-reason.value": "maintenance", "wc-sil-add.n_clicks": 1, "wc-lang.data": "zh"}
     body = harness.callback_body("wc-sil-changed", values, trigger="wc-sil-add.n_clicks")
     assert harness.client("u_traffic").post("/_dash-update-component", json=body).status_code == 403
     r = harness.client("u_duty").post("/_dash-update-component", json=body)
@@ -182,7 +183,7 @@ def test_export_is_audited(harness):
     r = harness.client("u_analyst").post("/_dash-update-component", json=export_body(harness, "hotline"))
     assert r.status_code == 200
     rows = audit_rows(harness, "export", "u_analyst")
-    assert len(rows) == before + 1 and rows[0]["target"] == "hotline"
+    assert len(rows) == before + 1 and rows[0]["target"] == "export:hotline:hotline"
 
 
 def test_sso_header_only_from_the_configured_proxy(harness):

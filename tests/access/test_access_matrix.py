@@ -1,9 +1,10 @@
 """The role × page × callback × export × API matrix: every cell asserted both ways.
 
-Expected values come from the permission table (``access.roles.allowed``) and cells are
-generated from what is registered (pages in ``dash.page_registry``, grids with exports),
-so a page that lands later gets its cells without editing this file. Allowed cells must
-return the data; forbidden cells must return a refusal that contains none of it.
+Expected values come from the permission table (``access.roles.allowed``) and the cells
+from what is declared (pages in ``dash.page_registry``, callbacks in ``access.declare``),
+so a page or callback that lands later is checked without editing this file — and a
+declared page or data callback this file has no request for **fails** the matrix instead
+of being skipped. Allowed cells must return the data; forbidden cells a refusal without it.
 """
 
 from __future__ import annotations
@@ -13,22 +14,27 @@ import json
 import dash
 import pytest
 
+from access.declare import declarations
+from access.gate import resource_of
 from access.pages import page_resource
-from access.roles import Principal, allowed
+from access.roles import PERMISSIONS, RESOURCES, ROLES, Principal, allowed
+from citybrain.settings import DOMAINS
 from tests.access.harness import USERS
 
 ROLES_USERS = [u for u in USERS if u != "u_traffic_d"]
 #: resource → (output prefix of its main data callback, input values) — the page's "data"
 DATA_CALLBACKS = {
-    "overview": ("home-vital", {}),
+    "overview": ("home-vital", {"home-lang.data": "zh"}),
     "traffic": ("traffic-kpis", {"traffic-view.data": {"range": "24h"}}),
     "environment": ("env-kpis", {"env-view.data": {"range": "24h"}}),
     "tourism": ("tourism-kpis", {"tourism-view.data": {"range": "24h"}}),
     "economy": ("economy-kpis", {"economy-view.data": {"range": "1y"}}),
     "hotline": ("hotline-kpis", {"hotline-view.data": {"range": "24h"}}),
-    "warnings": ("wc-list", {}),
-    "sources": ("ds-summary", {}),
-    "audit": ("audit-rows", {}),
+    "warnings": ("wc-list", {"wc-lang.data": "zh"}),
+    "sources": ("ds-summary", {"ds-lang.data": "zh"}),
+    "briefings": ("brief-rows", {"brief-lang.data": "zh"}),
+    "wall": ("{\"key\":[\"ALL\"],\"type\":\"wall-text\"}", {"wall-config.data": {"screens": []}}),
+    "audit": ("audit-rows", {"audit-lang.data": "zh"}),
 }
 GRIDS = {"traffic": "traffic", "environment": "env", "tourism": "tourism", "economy": "economy", "hotline": "hotline"}
 
@@ -54,9 +60,40 @@ def clients(harness):
     return {u: harness.client(u) for u in ROLES_USERS}
 
 
+def test_the_table_is_the_command_centre_s():
+    """Issue 17's table: the leader reads, prints and exports and handles nothing; the duty
+    officer reads every page and briefing, handles every warning, produces briefings; a
+    department head works on their own department; the wall sees the wall."""
+    leader, duty = Principal("l", "leader"), Principal("d", "duty")
+    head = Principal("h", "department", ("traffic",))
+    assert set(ROLES) == set(PERMISSIONS)
+    for r in ("overview", *DOMAINS, "warnings", "sources", "briefings", "wall"):
+        assert allowed(leader, "view", r) and allowed(duty, "view", r)
+    assert not any(allowed(leader, "handle", d) for d in DOMAINS)
+    assert all(allowed(duty, "handle", d) for d in DOMAINS) and allowed(duty, "print", "briefings")
+    assert allowed(leader, "print", "traffic") and allowed(leader, "export", "traffic")
+    assert [r for r in RESOURCES if allowed(head, "view", r)] == ["traffic", "warnings"]
+    assert allowed(head, "handle", "traffic") and not allowed(head, "handle", "environment")
+    assert allowed(head, "export", "traffic") and allowed(head, "print", "traffic")
+    assert [r for r in RESOURCES if allowed(Principal("w", "wall"), "view", r)] == ["wall"]
+    assert not allowed(leader, "view", "audit") and allowed(Principal("a", "admin"), "administer", "audit")
+
+
+def test_every_declared_page_and_data_callback_is_in_the_matrix(harness):
+    """Fails (never skips) when a page's resource or a declared data callback is missing here."""
+    resources = {r for _, r in static_pages()}
+    assert resources - set(DATA_CALLBACKS) == set(), "add the new page's data callback to DATA_CALLBACKS"
+    decls = declarations(harness.server)
+    for resource, (prefix, _) in DATA_CALLBACKS.items():
+        assert any(k.lstrip(".").startswith(prefix) and resource_of(d) == resource for k, d in decls.items()), \
+            f"no declared callback {prefix} on {resource}"
+    exports = {resource_of(d) for d in decls.values() if d.action == "export"}
+    assert exports == set(GRIDS), exports
+
+
 def test_every_page_by_url(harness, clients):
     pages = static_pages()
-    assert len(pages) >= 9, pages
+    assert len(pages) >= 10, pages
     for user in ROLES_USERS:
         for path, resource in pages:
             status = clients[user].get(path).status_code
@@ -67,9 +104,7 @@ def test_every_page_by_url(harness, clients):
 def test_every_page_layout_through_the_router(harness, clients):
     for user in ROLES_USERS:
         for path, resource in static_pages():
-            body = harness.callback_body("_pages_content", {"_pages_location.pathname": path,
-                                                            "_pages_location.search": ""})
-            r = clients[user].post("/_dash-update-component", json=body)
+            r = clients[user].post("/_dash-update-component", json=harness.router_body(path))
             if allowed(principal(user), "view", resource):
                 assert r.status_code == 200 and "_pages_content" in r.get_json()["response"], (user, path)
             else:
@@ -79,34 +114,24 @@ def test_every_page_layout_through_the_router(harness, clients):
 @pytest.mark.parametrize("resource", sorted(DATA_CALLBACKS))
 def test_every_data_callback(harness, clients, resource):
     prefix, values = DATA_CALLBACKS[resource]
-    if not any(k.lstrip(".").startswith(prefix) for k in harness.app.callback_map):
-        pytest.skip(f"the {resource} page has no callback {prefix} yet")
     for user in ROLES_USERS:
-        role, doms, _ = USERS[user]
-        mine = {**values, "wc-domain.value": doms[0]} if role == "department" and resource == "warnings" else values
-        r = clients[user].post("/_dash-update-component", json=harness.callback_body(prefix, mine))
+        r = clients[user].post("/_dash-update-component", json=harness.callback_body(prefix, values))
         if allowed(principal(user), "view", resource):
             assert r.status_code == 200, (user, resource, r.data[:300])
-            assert prefix in json.dumps(r.get_json()["response"]), (user, resource)
+            assert "response" in r.get_json(), (user, resource)
         else:
             refused(r)
 
 
 def export_body(harness, grid: str) -> dict:
-    body = harness.callback_body('{"grid":["MATCH"],"type":"cb-download"}', {
+    return harness.callback_body(json.dumps({"grid": grid, "type": "cb-download"}, separators=(",", ":")), {
         "cb-grid.virtualRowData": [{"k": "SECRET-ROW"}], "cb-grid.rowData": [{"k": "SECRET-ROW"}],
-        "cb-grid.columnDefs": [{"field": "k", "headerName": "k"}], "cb-export-csv.n_clicks": 1})
-    for item in body["inputs"] + body["state"]:
-        item["id"] = {**item["id"], "grid": grid}
-    body["outputs"] = {"id": {"grid": grid, "type": "cb-download"}, "property": "data"}
-    body["changedPropIds"] = [json.dumps({"grid": grid, "type": "cb-export-csv"}, separators=(",", ":")) + ".n_clicks"]
-    return body
+        "cb-grid.columnDefs": [{"field": "k", "headerName": "k"}], "cb-export-csv.n_clicks": 1},
+        trigger=json.dumps({"grid": grid, "type": "cb-export-csv"}, separators=(",", ":")) + ".n_clicks")
 
 
 @pytest.mark.parametrize("domain", sorted(GRIDS))
 def test_every_export(harness, clients, domain):
-    if not any("cb-download" in k for k in harness.app.callback_map):
-        pytest.skip("no grid export registered yet (components/grid.py)")
     for user in ROLES_USERS:
         r = clients[user].post("/_dash-update-component", json=export_body(harness, GRIDS[domain]))
         p = principal(user)
@@ -151,8 +176,13 @@ def test_wall_role_user_sees_only_the_wall(harness, clients):
 
 
 def test_department_head_warnings_list_is_limited_to_their_domain(harness, clients):
+    """"Everything" for a department head is their own domains: the list is cut when read."""
     c = clients["u_traffic"]
-    for domain in (None, "environment"):
-        refused(c.post("/_dash-update-component", json=harness.callback_body("wc-list", {"wc-domain.value": domain})))
-    ok = c.post("/_dash-update-component", json=harness.callback_body("wc-list", {"wc-domain.value": "traffic"}))
-    assert ok.status_code == 200
+    refused(c.post("/_dash-update-component", json=harness.callback_body(
+        "wc-list", {"wc-domain.value": "environment", "wc-lang.data": "zh"})))
+    for domain in (None, "traffic"):
+        ok = c.post("/_dash-update-component", json=harness.callback_body(
+            "wc-list", {"wc-domain.value": domain, "wc-lang.data": "zh"}))
+        assert ok.status_code == 200
+        text = json.dumps(ok.get_json()["response"], ensure_ascii=False)
+        assert "traffic_here" in text and "env_here" not in text

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, insert, select
 
+from access.roles import Principal
 from alerts.engine import evaluate
 from alerts.handling import HandlingError, acknowledge, add_note, add_silence, assign, close, warning_with_history
 from alerts.rules import WarningConfig, Webhook, parse_rules
@@ -23,6 +24,11 @@ CROWD = parse_rules([{
     "domain": "tourism", "indicator": "crowding", "grain": "hour", "scope_kind": "site", "op": ">=",
     "levels": {"yellow": 0.8, "orange": 0.9, "red": 1.0}, "recover": 0.7, "for": "5m", "keep_firing_for": "10m"}])
 HOOK = Webhook(name="duty", url="http://127.0.0.1:9/hook")
+
+
+def duty(name: str) -> Principal:
+    """A duty officer: handles every domain's warnings and sets silences."""
+    return Principal(name, "duty")
 
 
 def config(rules=CROWD, hooks=()):
@@ -42,8 +48,8 @@ def test_one_warning_escalates_keeps_handling_and_survives_restart(put, settings
     assert report.fired == 1
     (w,) = rows(engine, warnings)
     assert (w.state, w.level, w.district, w.title_zh) == ("firing", "yellow", "411002", "景区客流预警（曹丞相府）")
-    acknowledge(engine, w.id, actor="zhang", note="已通知景区", now=T0 + 6 * M)
-    assign(engine, w.id, actor="zhang", department="市文化广电和旅游局", note="限流", now=T0 + 7 * M)
+    acknowledge(engine, w.id, actor=duty("zhang"), note="已通知景区", now=T0 + 6 * M)
+    assign(engine, w.id, actor=duty("zhang"), department="市文化广电和旅游局", note="限流", now=T0 + 7 * M)
     engine.dispose()  # the scheduler restarts
 
     engine = make_engine(store_url)
@@ -111,7 +117,7 @@ def test_notifications_queued_on_firing_escalation_resolution_only(put, settings
 
 
 def test_silence_suppresses_notification_not_the_warning(put, settings, store):
-    add_silence(store, rule="crowd", scope="TS01", reason="演练", created_by="li", starts_at=T0 - H, ends_at=T0 + H)
+    add_silence(store, rule="crowd", scope="TS01", reason="演练", created_by=duty("li"), starts_at=T0 - H, ends_at=T0 + H)
     put(store, "crowding", "hour", "site", "TS01", [(T0, 0.85)])
     put(store, "crowding", "hour", "site", "TS02", [(T0, 0.85)])
     cfg = config(hooks=[HOOK])
@@ -122,7 +128,7 @@ def test_silence_suppresses_notification_not_the_warning(put, settings, store):
     kinds = {(e.warning_id, e.kind) for e in rows(store, warning_events) if e.kind in ("notify", "silence")}
     assert kinds == {(by_scope["TS01"], "silence"), (by_scope["TS02"], "notify")}
     with pytest.raises(HandlingError, match="expiry"):
-        add_silence(store, rule="crowd", reason="x", created_by="li", starts_at=T0, ends_at=T0)
+        add_silence(store, rule="crowd", reason="x", created_by=duty("li"), starts_at=T0, ends_at=T0)
 
 
 def test_staleness_and_a_maintenance_window(put, settings, store):
@@ -133,7 +139,7 @@ def test_staleness_and_a_maintenance_window(put, settings, store):
             {"name": "env_monitor", "domain": "environment", "status": "failing", "data_time": T0 - 3 * H,
              "last_error": "timeout"},
             {"name": "traffic_detectors", "domain": "traffic", "status": "ok", "data_time": T0 + 25 * M, "last_error": None}])
-    add_silence(store, source="env_monitor", reason="环保局数据库维护", created_by="it",
+    add_silence(store, source="env_monitor", reason="环保局数据库维护", created_by=duty("it"),
                 starts_at=T0 - H, ends_at=T0 + 2 * H)
     cfg = config(rules, hooks=[HOOK])
     evaluate(settings, store, now=T0, config=cfg)
@@ -150,13 +156,13 @@ def test_handling_rules(put, settings, store):
     put(store, "crowding", "hour", "site", "TS01", [(T0, 1.1)])
     evaluate(settings, store, now=T0, config=config())
     (w,) = rows(store, warnings)
-    assign(store, w.id, actor="wang", department="市公安局", note="", now=T0 + M)  # acknowledges on the way
+    assign(store, w.id, actor=duty("wang"), department="市公安局", note="", now=T0 + M)  # acknowledges on the way
     with pytest.raises(HandlingError, match="already assigned by wang"):
-        acknowledge(store, w.id, actor="li", note="")
-    add_note(store, w.id, actor="li", note="现场已疏导", now=T0 + 2 * M)
-    close(store, w.id, actor="wang", note="处置完毕", now=T0 + 3 * M)
+        acknowledge(store, w.id, actor=duty("li"), note="")
+    add_note(store, w.id, actor=duty("li"), note="现场已疏导", now=T0 + 2 * M)
+    close(store, w.id, actor=duty("wang"), note="处置完毕", now=T0 + 3 * M)
     with pytest.raises(HandlingError):
-        close(store, w.id, actor="wang", note="")
+        close(store, w.id, actor=duty("wang"), note="")
     full = warning_with_history(store, w.id)
     assert full["handling"] == "closed" and full["acknowledged_by"] == "wang" and full["closed_at"] == T0 + 3 * M
     assert [h["kind"] for h in full["handling_history"]] == ["assign", "note", "close"]
@@ -172,7 +178,7 @@ def test_lifecycle_on_postgresql(put, settings, pg_url):
         evaluate(settings, engine, now=T0 + 5 * M, config=config())
         evaluate(settings, engine, now=T0 + H + M, config=config())
         (w,) = rows(engine, warnings)
-        acknowledge(engine, w.id, actor="zhang", note="ok")
+        acknowledge(engine, w.id, actor=duty("zhang"), note="ok")
         full = warning_with_history(engine, w.id)
         assert (full["state"], full["level"], full["handling"]) == ("firing", "orange", "acknowledged")
         assert full["fired_at"] == T0 + 5 * M

@@ -10,6 +10,10 @@ from briefings import checks
 pytestmark = [pytest.mark.browser]
 
 
+#: printing is a POST from a page of this site (what the browser's form sends)
+SAME_SITE = {"Origin": "http://localhost"}
+
+
 def _squash(text: str) -> str:
     return "".join(text.split())
 
@@ -20,7 +24,7 @@ def client(brief_app, printer):
 
 
 def test_page_export_prints_the_filters_used(client, tmp_path, brief_settings):
-    resp = client.get("/export/pdf/traffic?district=411002&range=7d")
+    resp = client.post("/export/pdf/traffic?district=411002&range=7d", headers=SAME_SITE)
     assert resp.status_code == 200, resp.data[:300]
     assert resp.mimetype == "application/pdf" and "attachment" in resp.headers["Content-Disposition"]
     path = tmp_path / "traffic.pdf"
@@ -34,7 +38,7 @@ def test_page_export_prints_the_filters_used(client, tmp_path, brief_settings):
 
 def test_economy_and_overview_export(client, tmp_path):
     for page, heading in (("economy", "一、当前视图"), ("overview", "一、城市生命体征指数")):
-        resp = client.get(f"/export/pdf/{page}")
+        resp = client.post(f"/export/pdf/{page}", headers=SAME_SITE)
         assert resp.status_code == 200, (page, resp.data[:300])
         path = tmp_path / f"{page}.pdf"
         path.write_bytes(resp.data)
@@ -44,7 +48,7 @@ def test_economy_and_overview_export(client, tmp_path):
 def test_export_is_recorded_and_downloadable_from_the_archive(client, brief_engine):
     from briefings.archive import list_briefings
 
-    assert client.get("/export/pdf/hotline?range=today").status_code == 200
+    assert client.post("/export/pdf/hotline?range=today", headers=SAME_SITE).status_code == 200
     row = list_briefings(brief_engine, kind="page", limit=1)[0]
     assert row["status"] == "done" and row["checks"]["page"] == "hotline"
     resp = client.get(f"/briefings/{row['id']}.pdf")
@@ -53,8 +57,8 @@ def test_export_is_recorded_and_downloadable_from_the_archive(client, brief_engi
 
 
 def test_unknown_page_is_refused(client):
-    assert client.get("/export/pdf/audit").status_code in (403, 404)
-    assert client.get("/export/pdf/nothing").status_code in (403, 404)
+    assert client.post("/export/pdf/audit", headers=SAME_SITE).status_code in (403, 404)
+    assert client.post("/export/pdf/nothing", headers=SAME_SITE).status_code in (403, 404)
 
 
 def test_themed_pages_and_home_carry_the_export_button(brief_app):
@@ -80,7 +84,7 @@ def test_themed_pages_and_home_carry_the_export_button(brief_app):
     ("duty", (), False),
 ])
 def test_export_button_is_offered_only_to_whoever_may_print(brief_app, role, domains, shown):
-    """The route refuses a role without ``pdf`` (403); the page does not offer it the button."""
+    """The route refuses a role without ``print`` (403); the page shows it the button disabled, with why."""
     import flask
 
     from access.roles import Principal
@@ -88,6 +92,22 @@ def test_export_button_is_offered_only_to_whoever_may_print(brief_app, role, dom
 
     with brief_app.server.test_request_context("/traffic"):
         flask.g.user = Principal(name="u", role=role, domains=domains)
-        link = pdf_button("x-pdf", "/export/pdf/traffic", "zh", "traffic")
-    assert link.hidden is (not shown)
-    assert link.href == "/export/pdf/traffic"  # kept in the layout for the page's href callback
+        form = pdf_button("x-pdf", "/export/pdf/traffic", "zh", "traffic")
+    assert form.children.disabled is (not shown)
+    assert (form.children.title is None) is shown  # the reason, for whoever may not
+    assert form.action == "/export/pdf/traffic" and form.method == "post"  # kept for the page's callback
+
+
+def test_a_get_prints_nothing(client, brief_engine):
+    """Printing writes a file and two rows: a link on another site must not trigger it."""
+    from sqlalchemy import func, select
+
+    from store.schema import briefings
+
+    def count() -> int:
+        with brief_engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(briefings)).scalar_one()
+
+    before = count()
+    resp = client.get("/export/pdf/traffic")
+    assert resp.mimetype != "application/pdf" and count() == before

@@ -19,6 +19,11 @@ from plotly.utils import PlotlyJSONEncoder
 
 UTC = dt.timezone.utc
 
+from access.roles import Principal
+
+#: the one acting in these tests: a duty officer (handles every domain, sets silences)
+OFFICER = Principal("zhang.san", "duty")
+
 
 def _texts(component) -> str:
     """Every string inside a component tree (what the reader would see), joined."""
@@ -103,27 +108,27 @@ def test_acknowledge_assign_note_show_in_the_timeline(store):
 
     settings, engine = store
     w = find_warnings(engine, WarningFilters(handling="unacknowledged"))[0]
-    ok, msg = handle(engine, "ack", w["id"], note="已电话通知", department="", acting=actor(), lang="zh")
+    ok, msg = handle(engine, "ack", w["id"], note="已电话通知", department="", acting=OFFICER, lang="zh")
     assert ok and str(w["id"]) in msg
-    ok, msg = handle(engine, "ack", w["id"], note="", department="", acting=actor(), lang="en")
+    ok, msg = handle(engine, "ack", w["id"], note="", department="", acting=OFFICER, lang="en")
     assert not ok and "already acknowledged" in msg  # refusals are messages, not tracebacks
-    ok, _ = handle(engine, "assign", w["id"], note="", department="", acting=actor(), lang="zh")
+    ok, _ = handle(engine, "assign", w["id"], note="", department="", acting=OFFICER, lang="zh")
     assert not ok  # a department is required
-    ok, msg = handle(engine, "assign", w["id"], note="请核查", department="市生态环境局", acting=actor(), lang="zh")
+    ok, msg = handle(engine, "assign", w["id"], note="请核查", department="市生态环境局", acting=OFFICER, lang="zh")
     assert ok and "市生态环境局" in msg
-    ok, _ = handle(engine, "note", w["id"], note="现场已处置", department="", acting=actor(), lang="zh")
+    ok, _ = handle(engine, "note", w["id"], note="现场已处置", department="", acting=OFFICER, lang="zh")
     assert ok
     history = handling.warning_with_history(engine, w["id"])
     kinds = [h["kind"] for h in history["handling_history"]]
     assert kinds == ["ack", "assign", "note"] and history["handling"] == "assigned"
-    assert history["acknowledged_by"] == DEMO_ACTOR
+    assert history["acknowledged_by"] == OFFICER.name
     panel, display = detail_view(engine, settings, w["id"], "zh")
     text = _texts(panel)
     assert display == "block"
-    for expected in ("已签收", "指派给 市生态环境局", "已电话通知", "现场已处置", "值班员（未登录演示）"):
+    for expected in ("已签收", "指派给 市生态环境局", "已电话通知", "现场已处置", OFFICER.name):
         assert expected in text, expected
     en, _ = show_detail(w["id"], None, None, "en")
-    assert "Assigned to 市生态环境局" in _texts(en) and "Duty officer (unauthenticated demo)" in _texts(en)
+    assert "Assigned to 市生态环境局" in _texts(en) and OFFICER.name in _texts(en)
 
 
 def test_detail_without_a_warning(store):
@@ -142,15 +147,15 @@ def test_silences_for_a_warning_a_rule_and_a_source(store):
     now = dt.datetime.now(UTC)
     w = find_warnings(engine, WarningFilters())[0]
     ok, msg = silence(engine, settings, target="warning", warning_id=w["id"], rule=None, source=None, hours="2h",
-                      reason="", acting=actor(), lang="zh", now=now)
+                      reason="", acting=OFFICER, lang="zh", now=now)
     assert not ok and msg == t("warnings.silence.need_reason", "zh")
     ok, _ = silence(engine, settings, target="source", warning_id=None, rule=None, source=None, hours="2h",
-                    reason="检修", acting=actor(), lang="zh", now=now)
+                    reason="检修", acting=OFFICER, lang="zh", now=now)
     assert not ok
     before = {x["id"] for x in handling.active_silences(engine, now=now + dt.timedelta(minutes=1))}
     for target in ("warning", "rule", "source"):
         ok, msg = silence(engine, settings, target=target, warning_id=w["id"], rule=w["rule"],
-                          source="env_monitor", hours="4h", reason=f"检修 {target}", acting=actor(), lang="zh", now=now)
+                          source="env_monitor", hours="4h", reason=f"检修 {target}", acting=OFFICER, lang="zh", now=now)
         assert ok, msg
     active = [x for x in handling.active_silences(engine, now=now + dt.timedelta(minutes=1)) if x["id"] not in before]
     assert len(active) == 3
@@ -159,7 +164,7 @@ def test_silences_for_a_warning_a_rule_and_a_source(store):
     assert all(s["ends_at"] - s["starts_at"] == dt.timedelta(hours=4) for s in active)
     listed = _texts(silences_view(engine, settings, "zh", now=now + dt.timedelta(minutes=1)))
     assert "检修 rule" in listed and "数据源 env_monitor" in listed
-    handling.end_silence(engine, by_reason["检修 rule"]["id"], now=now + dt.timedelta(minutes=2))
+    handling.end_silence(engine, by_reason["检修 rule"]["id"], actor=OFFICER, now=now + dt.timedelta(minutes=2))
     assert len(handling.active_silences(engine, now=now + dt.timedelta(minutes=3))) == len(before) + 2
 
 

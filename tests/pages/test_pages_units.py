@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
-from components.export import export_rows
+from components.export import table_file
 from components.page.callbacks import drill_code, next_view
 from components.page.kpi import change
 from components.page.view import NO_DISTRICT, View, resolve
@@ -67,17 +67,17 @@ def test_drill_code_and_change():
 def test_export_rows_match_the_grid():
     cols = [{"field": "code", "headerName": "站点"}, {"field": "aqi", "headerName": "AQI"}, {"field": "x", "hide": True}]
     rows = [{"code": "XC01", "aqi": 101, "x": 1}, {"code": "XC02", "aqi": None, "x": 2}]
-    csv = export_rows(rows, cols, "csv", "env")
+    csv = table_file(rows, cols, "csv", "env")
     import base64
 
     text = base64.b64decode(csv["content"]).decode("utf-8-sig")
     assert text.splitlines() == ["站点,AQI", "XC01,101.0", "XC02,"]
-    xl = export_rows(rows, cols, "xlsx", "env")
+    xl = table_file(rows, cols, "xlsx", "env")
     frame = pd.read_excel(io.BytesIO(base64.b64decode(xl["content"])))
     assert list(frame.columns) == ["站点", "AQI"] and list(frame["站点"]) == ["XC01", "XC02"]
     assert xl["filename"].startswith("env-") and xl["filename"].endswith(".xlsx")
     with pytest.raises(ValueError):
-        export_rows(rows, cols, "pdf", "env")
+        table_file(rows, cols, "pdf", "env")
 
 
 def test_traffic_episodes_and_peaks(pages_app):
