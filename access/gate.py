@@ -225,25 +225,28 @@ def decide(principal: Principal, body: dict[str, Any], declarations: dict[str, D
     try:
         values = well_formed(body, decl)
     except Malformed as exc:
-        return Verdict(400, str(exc), target=f"callback:{decl.page}", action=decl.action, declaration=decl)
+        return Verdict(400, str(exc), target=_callback_name(decl), action=decl.action, declaration=decl)
     args = dict(zip(decl.args, values))
+    for name, kind in decl.scope.items():
+        problem = _unreadable(kind, args.get(name))
+        if problem:
+            return Verdict(400, f"{name}: {problem}", target=target_of(kind, args.get(name)) or _callback_name(decl),
+                           action=decl.action, declaration=decl)
     resource = resource_of(decl)
-    verdict = Verdict(200, action=decl.action, declaration=decl, target=f"{resource}")
+    aimed = [target_of(kind, args.get(name)) for name, kind in decl.scope.items()]
+    verdict = Verdict(200, action=decl.action, declaration=decl,
+                      target=next((t for t in aimed if t), _callback_name(decl)))
     if resource is None:
         return verdict
     per_warning = any(kind == "warning" for kind in decl.scope.values())
-    warning_args = [n for n, kind in decl.scope.items() if kind == "warning" and args.get(n) not in (None, "")]
     need = requirement(principal, decl.action, resource, per_warning=per_warning)
     if need:
         return _deny(verdict, f"{principal.role} lacks {need}")
     for name, kind in decl.scope.items():
-        reason, target = scope_verdict(principal, kind, args.get(name), decl.action, settings, engine)
-        if target:
-            verdict.target = target
+        reason = scope_verdict(principal, kind, args.get(name), decl.action, settings, engine)
         if reason:
+            verdict.target = target_of(kind, args.get(name)) or verdict.target
             return _deny(verdict, reason)
-    if decl.action == "handle" and warning_args:
-        verdict.target = f"warning:{args[warning_args[0]]}"
     return verdict
 
 
@@ -267,44 +270,75 @@ def requirement(principal: Principal | None, action: str, resource: str, *, per_
     return ""
 
 
+def _unreadable(kind: str, value: Any) -> str:
+    """Why a scoped value cannot be read at all (a malformed request), or ""."""
+    if kind == "view" and value is not None:
+        from components.page.view import InvalidView, parse_view
+
+        parsed = parse_view(value)
+        return parsed.reason if isinstance(parsed, InvalidView) else ""
+    if kind in ("domain", "district", "screen") and value is not None and not (isinstance(value, str)
+                                                                              and len(value) <= 64):
+        return f"a {kind} is a code of at most 64 characters"
+    if kind == "warning" and value not in (None, "") and (isinstance(value, bool) or not isinstance(value, int)
+                                                          or not 0 < value < 2**63):
+        return "a warning id is a positive integer"
+    return ""
+
+
+def _callback_name(decl: Declaration) -> str:
+    return f"callback:{decl.page}.{decl.fn.__name__ if decl.fn else 'clientside'}"
+
+
 def _deny(verdict: Verdict, reason: str) -> Verdict:
     verdict.status, verdict.reason = 403, reason
     return verdict
 
 
+def target_of(kind: str, value: Any) -> str | None:
+    """How the audit log names the object a scoped argument aims at (None: it aims at nothing)."""
+    if value in (None, "", {}):
+        return None
+    if kind == "view":
+        view = value if isinstance(value, dict) else {}
+        return f"view:{view.get('district') or 'city'}/{view.get('detail') or ''}"
+    if kind == "wall_config":
+        screens = value.get("screens", []) if isinstance(value, dict) else []
+        return "screen:" + ",".join(str(s.get("name")) for s in screens if isinstance(s, dict))
+    return f"{'screen' if kind == 'screen' else kind}:{value}"
+
+
 def scope_verdict(principal: Principal, kind: str, value: Any, action: str, settings: Settings,
-                  engine: Engine) -> tuple[str, str | None]:
-    """("" or the reason for refusing, the object aimed at) for one scoped argument."""
+                  engine: Engine) -> str:
+    """"" or the reason for refusing one scoped argument, as the function will receive it."""
     if kind == "warning":
         if value in (None, ""):
-            return "", None
-        return check_warning(principal, value, engine, "handle" if action == "handle" else "view"), f"warning:{value}"
+            return ""
+        return check_warning(principal, value, engine, "handle" if action == "handle" else "view")
     if kind == "domain":
         if value in (None, ""):
-            return "", None
+            return ""  # a filter: "every domain the reader may see", narrowed where it is read
         ok = value in DOMAINS and allowed(principal, "view", str(value))
-        return ("" if ok else "domain outside the user's domains"), f"domain:{value}"
+        return "" if ok else "domain outside the user's domains"
     if kind == "district":  # a filter: None is "all the reader may see", narrowed where it is read
-        return ("" if value in (None, "") else _district(principal, value)), f"district:{value}"
+        return "" if value in (None, "") else _district(principal, value)
     if kind == "view":
         view = value or {}
-        if not isinstance(view, dict):
-            return "a page view is an object", None
         reason = _district(principal, view.get("district"))
         detail = view.get("detail")
         if not reason and principal.district and detail:
             if entity_district(settings, str(detail)) not in (None, principal.district):
                 reason = "drill-down entity outside the user's district"
-        return reason, f"view:{view.get('district') or 'city'}/{detail or ''}"
+        return reason
     if kind == "screen":
         ok = not principal.screen or value in (None, principal.screen)
-        return ("" if ok else "wall token bound to another screen"), f"screen:{value}"
+        return "" if ok else "wall token bound to another screen"
     if kind == "wall_config":
         shown = [s.get("name") for s in (value or {}).get("screens", []) if isinstance(s, dict)] \
             if isinstance(value, dict) else None
         ok = not principal.screen or shown == [principal.screen]
-        return ("" if ok else "wall token bound to another screen"), f"screen:{','.join(map(str, shown or []))}"
-    return f"unknown scope kind {kind}", None
+        return "" if ok else "wall token bound to another screen"
+    return f"unknown scope kind {kind}"
 
 
 def _district(principal: Principal, value: Any) -> str:
