@@ -245,15 +245,31 @@ def _local_secret(data_dir: Path) -> str:
     Generated once and reused so that several workers on one host and restarts agree;
     production sets CITYBRAIN_SECRET_KEY explicitly.
     """
+    import os
+    import time
+
     path = data_dir / "secret_key"
     if not path.exists():
         try:
-            with path.open("x", encoding="ascii") as fh:  # 'x': two workers racing keep one key
-                fh.write(secrets.token_hex(32))
-            path.chmod(0o600)
+            # created 0600 from the start (a chmod after writing would leave a moment in
+            # which others may read it); O_EXCL: two workers racing keep one key
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
             pass
-    return path.read_text(encoding="ascii").strip()
+        else:
+            with os.fdopen(fd, "w", encoding="ascii") as fh:
+                fh.write(secrets.token_hex(32))
+    elif path.stat().st_mode & 0o077:
+        try:
+            path.chmod(0o600)  # one written by an older release: readable by others no longer
+        except OSError:
+            log.warning("%s is readable by other users; chmod 600 it", path)
+    for _ in range(50):  # a racing worker may have created the file and not written it yet
+        key = path.read_text(encoding="ascii").strip()
+        if key:
+            return key
+        time.sleep(0.01)
+    raise RuntimeError(f"{path} is empty: delete it (a new key is made) or set CITYBRAIN_SECRET_KEY")
 
 
 def _add_routes(server: Flask) -> None:

@@ -45,7 +45,11 @@ def init_app(server: flask.Flask, settings: Any, *, open_demo: bool | None = Non
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=config.secure_cookies,
         SESSION_COOKIE_NAME="citybrain_session", PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=config.session_hours),
     )
-    server.register_blueprint(bp)
+    from access import csrf, headers
+
+    csrf.install(server)  # first: a cross-site request is refused before anything reads it
+    headers.install(server)  # trusted proxies, Secure cookies, CSP and the other headers
+    server.register_blueprint(bp)  # its wall-token exchange runs before the guard
     server.before_request(guard)
     if config.open_demo:
         log.warning("access: OPEN DEMO mode — while the store has no users, every visitor acts as an admin")

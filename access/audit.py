@@ -20,7 +20,7 @@ _SECRET_KEYS = ("password", "token", "secret", "hash")
 
 #: the actions written, for the audit page's filter and the tests
 ACTIONS: tuple[str, ...] = (
-    "login", "login.failed", "login.locked", "logout", "sso.login",
+    "login", "login.failed", "login.throttled", "login.locked", "logout", "sso.login", "request.cross_site",
     "warning.ack", "warning.assign", "warning.close", "warning.note", "warning.refused",
     "silence.add", "silence.end", "export", "pdf",
     "user.add", "user.disable", "user.enable", "user.passwd", "token.create", "token.revoke",

@@ -120,9 +120,8 @@ def users_list(config: ConfigOpt = None) -> None:
     table = Table(title="users")
     for col in ("username", "role", "domains", "district", "state", "last login"):
         table.add_column(col)
-    now = dt.datetime.now(UTC)
     for r in rows:
-        state = "disabled" if r["disabled"] else ("locked" if r["locked_until"] and r["locked_until"] > now else "active")
+        state = "disabled" if r["disabled"] else "active"  # no locks: guessing is slowed (access.throttle)
         table.add_row(r["username"], r["role"], ", ".join(r["domains"] or []), r["district"] or "", state,
                       f"{r['last_login']:%Y-%m-%d %H:%M}" if r["last_login"] else "")
     _console().print(table)
@@ -132,7 +131,7 @@ def users_list(config: ConfigOpt = None) -> None:
 @handles_errors
 def users_disable(username: str, enable: Annotated[bool, typer.Option("--enable", help="Enable again.")] = False,
                   config: ConfigOpt = None) -> None:
-    """Disable a user at once (their open sessions stop working), or --enable again."""
+    """Disable a user at once (every open session ends), or --enable again."""
     from access.users import set_disabled
 
     _, engine = _open(config)
@@ -148,14 +147,14 @@ def users_disable(username: str, enable: Annotated[bool, typer.Option("--enable"
 @handles_errors
 def users_passwd(username: str, password: Annotated[Optional[str], typer.Option(help="New password (default: prompt).")] = None,
                  config: ConfigOpt = None) -> None:
-    """Set a new password (also lifts a lockout)."""
+    """Set a new password; every open session of the user ends (they sign in again)."""
     from access.users import set_password
 
     _, engine = _open(config)
     try:
         set_password(engine, username, _ask_password(password))
         _audit(engine, "user.passwd", username)
-        _console().print(f"password of {username} changed")
+        _console().print(f"password of {username} changed; their open sessions have ended")
     finally:
         engine.dispose()
 

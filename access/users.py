@@ -1,8 +1,12 @@
-"""Users: creation, password changes, disabling, sign-in with lockout, demo users.
+"""Users: creation, password changes, disabling, sign-in, ending sessions, demo users.
 
-The lockout counts consecutive failures per user in ``users.failed_logins``; at the limit
-the account is locked until ``locked_until`` (even the right password is refused then),
-so guessing is slowed to a handful of tries per lockout period.
+Guessing is slowed before a password is checked, by :mod:`access.throttle` (growing waits
+per account and address, never a lock a stranger can hold shut). :func:`authenticate`
+itself does the same work and answers the same way whether or not the account exists.
+
+Every user has a ``session_version``: a session cookie carries the version it was issued
+under (:mod:`access.identity`), and :func:`end_sessions` raises it — on sign-out, a new
+password and disabling — so every cookie issued before is void on its next request.
 """
 
 from __future__ import annotations
@@ -13,7 +17,6 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 
-from access.config import AccessConfig
 from access.passwords import hash_password, verify_password
 from access.roles import DISTRICT_RESOURCES, ROLES, Principal, check_role
 from citybrain.errors import CitybrainError
@@ -29,8 +32,8 @@ class UserError(CitybrainError):
 
 
 class LoginRefused(Exception):
-    """Sign-in refused; ``reason`` is bad_credentials | locked | disabled (never said apart to the user
-    except for the lockout, which they need to know about to wait)."""
+    """Sign-in refused; ``reason`` is bad_credentials | disabled, for the audit log only: the
+    person signing in is told the same for both, and for an account that does not exist."""
 
     def __init__(self, reason: str, username: str):
         super().__init__(reason)
@@ -96,58 +99,68 @@ def get_user(engine: Engine, username: str) -> dict[str, Any] | None:
 
 
 def set_disabled(engine: Engine, username: str, disabled: bool = True) -> None:
+    """Disable (or enable) a user; disabling also ends every open session (:func:`end_sessions`)."""
+    values: dict[str, Any] = {"disabled": disabled}
+    if disabled:
+        values["session_version"] = users.c.session_version + 1
     with engine.begin() as conn:
-        if conn.execute(update(users).where(users.c.username == username).values(disabled=disabled)).rowcount != 1:
+        if conn.execute(update(users).where(users.c.username == username).values(**values)).rowcount != 1:
             raise UserError(f"no user {username!r}; see `citybrain users list`")
 
 
 def set_password(engine: Engine, username: str, password: str) -> None:
-    """New password; also lifts a lockout (an admin reset is how a locked user gets back in early)."""
+    """New password; ends every open session of the user (a password changed because it
+    leaked must also throw out whoever signed in with it)."""
     try:
         pw_hash = hash_password(password)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     with engine.begin() as conn:
-        done = conn.execute(update(users).where(users.c.username == username)
-                            .values(password_hash=pw_hash, failed_logins=0, locked_until=None)).rowcount
+        done = conn.execute(update(users).where(users.c.username == username).values(
+            password_hash=pw_hash, failed_logins=0, locked_until=None,
+            session_version=users.c.session_version + 1)).rowcount
     if done != 1:
         raise UserError(f"no user {username!r}; see `citybrain users list`")
 
 
+def end_sessions(engine: Engine, username: str) -> None:
+    """Void every session cookie issued to ``username`` so far (sign-out ends them all, on
+    every device: OWASP ASVS 4.0 V3.3.1, logout invalidates the session)."""
+    with engine.begin() as conn:
+        conn.execute(update(users).where(users.c.username == username)
+                     .values(session_version=users.c.session_version + 1))
+
+
 def principal_of(row: dict[str, Any], via: str = "session") -> Principal:
+    """The principal of a user row; ``extra["session_version"]`` is what a new session cookie carries."""
     return Principal(name=row["username"], role=row["role"], domains=tuple(row.get("domains") or ()),
-                     district=row.get("district"), via=via)
+                     district=row.get("district"), via=via,
+                     extra={"session_version": int(row.get("session_version") or 0)})
 
 
-def authenticate(engine: Engine, username: str, password: str, config: AccessConfig,
-                 *, now: dt.datetime | None = None) -> Principal:
-    """The user if ``password`` is right and the account usable; :class:`LoginRefused` otherwise."""
-    now = _now(now)
+def authenticate(engine: Engine, username: str, password: str, *, now: dt.datetime | None = None) -> Principal:
+    """The user if ``password`` is right and the account usable; :class:`LoginRefused` otherwise.
+
+    An unknown name, an SSO-only account, a disabled account and a wrong password cost the
+    same (one scrypt check: an unknown user is checked against a dummy hash), write nothing
+    and raise the same way — nothing tells a guesser which accounts exist (OWASP ASVS 4.0
+    V2.2.1, V3.2). Slowing guessers is :mod:`access.throttle`'s job, before this is called.
+    """
     row = get_user(engine, username) if username and len(username) <= 64 else None
-    if row is None:
-        verify_password(None, password)  # same cost as a real check: no user enumeration by timing
+    ok = verify_password(row["password_hash"] if row is not None else None, password)
+    if row is None or not ok:
         raise LoginRefused("bad_credentials", username)
-    locked = row["locked_until"]
-    if locked is not None and locked > now:
-        raise LoginRefused("locked", username)
-    if not verify_password(row["password_hash"], password):
-        failures = (row["failed_logins"] or 0) + 1
-        values: dict[str, Any] = {"failed_logins": failures}
-        if failures >= config.lockout_attempts:
-            values = {"failed_logins": 0, "locked_until": now + dt.timedelta(minutes=config.lockout_minutes)}
-        with engine.begin() as conn:
-            conn.execute(update(users).where(users.c.id == row["id"]).values(**values))
-        raise LoginRefused("locked" if "locked_until" in values else "bad_credentials", username)
     if row["disabled"]:
         raise LoginRefused("disabled", username)
     with engine.begin() as conn:
         conn.execute(update(users).where(users.c.id == row["id"])
-                     .values(failed_logins=0, locked_until=None, last_login=now))
+                     .values(failed_logins=0, locked_until=None, last_login=_now(now)))
     return principal_of(row)
 
 
 def active_user(engine: Engine, username: str) -> Principal | None:
-    """The user behind a session or an SSO header, if it still exists and is not disabled."""
+    """The user behind a session or an SSO header, if it still exists and is not disabled
+    (with its current ``session_version`` in ``extra``)."""
     row = get_user(engine, username)
     if row is None or row["disabled"]:
         return None
@@ -186,4 +199,4 @@ def ensure_demo_users(engine: Engine, settings: Any) -> list[tuple[str, str, str
 
 
 __all__ = ["ROLES", "DISTRICT_RESOURCES", "UserError", "LoginRefused", "add_user", "list_users", "get_user",
-           "set_disabled", "set_password", "authenticate", "active_user", "has_users", "ensure_demo_users"]
+           "set_disabled", "set_password", "end_sessions", "authenticate", "active_user", "has_users", "ensure_demo_users"]

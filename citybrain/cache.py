@@ -10,6 +10,7 @@ FileSystemCache under the data dir (safe with several workers on one host), ``re
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
 import hashlib
 import logging
@@ -18,6 +19,7 @@ import struct
 import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from flask import Flask
@@ -118,10 +120,13 @@ class ResilientRedisCache(RedisCache):
         self._warned_at = 0.0  # per worker process; only throttles a log line
 
     def _guard(self, op: str, fallback: Any, *args: Any, **kwargs: Any) -> Any:
+        return self._guarded(lambda: getattr(super(ResilientRedisCache, self), op)(*args, **kwargs), fallback)
+
+    def _guarded(self, call: Callable[[], Any], fallback: Any) -> Any:
         import redis
 
         try:
-            return getattr(super(), op)(*args, **kwargs)
+            return call()
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
             now = time.monotonic()
             if now - self._warned_at > self.WARN_EVERY:
@@ -156,6 +161,26 @@ class ResilientRedisCache(RedisCache):
     def clear(self) -> Any:
         return self._guard("clear", False)
 
+    def inc(self, key: str, delta: int = 1) -> Any:
+        return self._guard("inc", None, key, delta)
+
+    def dec(self, key: str, delta: int = 1) -> Any:
+        return self._guard("dec", None, key, delta)
+
+    def count(self, key: str, ttl: int) -> int | None:
+        """Add one to the counter ``key`` and return the new count — ``INCR`` and ``EXPIRE``
+        in one ``MULTI``, so every worker on every host counts the same number and the
+        counter cannot outlive ``ttl`` seconds after its last use. None while Redis is
+        unreachable (the caller counts by itself meanwhile)."""
+        def incr() -> int:
+            name = self._get_prefix() + key
+            pipe = self._write_client.pipeline(transaction=True)
+            pipe.incr(name)
+            pipe.expire(name, ttl)
+            return int(pipe.execute()[0])
+
+        return self._guarded(incr, None)
+
 
 class LockingFileSystemCache(FileSystemCache):
     """The file cache, with an ``add`` that is atomic across threads and processes.
@@ -166,6 +191,34 @@ class LockingFileSystemCache(FileSystemCache):
     ``link`` fails when the name exists, so exactly one caller wins. An expired entry (a
     lock whose filler was killed) is removed first.
     """
+
+    #: the lock file of :meth:`count` (one for all counters: an increment takes microseconds)
+    COUNTER_LOCK = "__citybrain_counters.lock"
+
+    def __init__(self, cache_dir: str, *args: Any, **kwargs: Any) -> None:
+        from store.engine import private_dir
+
+        private_dir(Path(cache_dir))  # 0700: cached pages hold what only signed-in readers may see
+        super().__init__(cache_dir, *args, **kwargs)
+
+    def count(self, key: str, ttl: int) -> int:
+        """Add one to the counter ``key`` and return the new count, under an exclusive
+        ``flock`` on one lock file in the cache directory: atomic across the threads and
+        worker processes of this host (cachelib's own ``inc`` is a read then a write, and
+        32 threads lose most of their increments)."""
+        lock = os.path.join(self._path, self.COUNTER_LOCK)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            value = int(self.get(key) or 0) + 1
+            self.set(key, value, timeout=ttl)
+            return value
+        finally:
+            os.close(fd)  # closing releases the lock
+
+    def _list_dir(self) -> list[str]:
+        # the counters' lock file is not an entry: never counted, never pruned
+        return [f for f in super()._list_dir() if not f.endswith(self.COUNTER_LOCK)]
 
     def add(self, key: str, value: Any, timeout: int | None = None) -> bool:
         filename = self._get_filename(key)
@@ -191,6 +244,18 @@ class LockingFileSystemCache(FileSystemCache):
                 os.remove(tmp)
         self._update_count(delta=1)  # delete() counts it out again
         return True
+
+
+def count(key: str, ttl: int) -> int | None:
+    """Add one to the shared counter ``key`` (kept ``ttl`` seconds) and return the count,
+    atomically across workers: Redis ``INCR``, or the file cache's locked counter. None
+    when there is no shared counter — the cache is off, or Redis is unreachable."""
+    try:
+        backend = cache.cache
+    except Exception:  # noqa: BLE001 — no cache set up on this app
+        return None
+    counter = getattr(backend, "count", None)
+    return counter(key, ttl) if counter is not None else None
 
 
 def cache_config(settings: Settings) -> dict[str, Any]:

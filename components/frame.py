@@ -50,8 +50,12 @@ def _account(lang: str) -> list[Any]:
     principal = access.current_principal()
     if principal is None or principal.via in ("open-demo", "wall-token"):
         return []
+    # a POST form: signing out changes state, so no link elsewhere may do it (access.csrf)
     return [html.Span(principal.username, className="cb-user"),
-            html.A(t("login.logout", lang), href="/logout", id="logout", className="cb-nav")]
+            html.Form(html.Button(t("login.logout", lang), type="submit", id="logout", className="cb-nav",
+                                  style={"background": "none", "border": 0, "padding": 0, "font": "inherit",
+                                         "color": "inherit", "cursor": "pointer"}),
+                      method="post", action="/logout", style={"display": "inline", "margin": 0})]
 
 
 def frame() -> Any:

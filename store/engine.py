@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
     SQLite gets WAL (the web workers read while the scheduler writes), foreign keys
     (off by default in SQLite) and a busy timeout so a concurrent writer waits instead
-    of failing; its directory is created on first use.
+    of failing; its file is created on first use, private (:func:`private_file`).
     """
     try:
         parsed = make_url(url)
@@ -33,8 +34,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             "postgresql+psycopg://user@host/db in CITYBRAIN_STORE_URL"
         ) from None
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            private_file(Path(parsed.database))
         kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
         engine = create_engine(url, **kwargs)
 
@@ -56,6 +57,31 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
                            ("keepalives_count", 3)):
             args.setdefault(key, value)
     return create_engine(url, **kwargs)
+
+
+def private_dir(path: Path) -> None:
+    """Create ``path`` (and missing parents) readable by this user only (0700); an existing
+    directory is left as the operator made it."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for directory in reversed(missing):
+        try:
+            directory.mkdir(mode=0o700)
+        except FileExistsError:
+            pass  # another worker made it in between
+
+
+def private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 unless it exists (its directory 0700 if missing).
+
+    The SQLite store holds users' password hashes, token hashes and the audit log: it is
+    created private before SQLite opens it, and SQLite gives its ``-wal`` and ``-shm``
+    files the database file's mode.
+    """
+    private_dir(path.parent)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 def alembic_config(url: str) -> Config:

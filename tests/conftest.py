@@ -130,3 +130,22 @@ def page_at(request, browser):
     context.close()
     shown = [e[:300] for e in watch.errors[:3]]
     assert watch.errors == [], f"{len(watch.errors)} console error(s), first: {shown}"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _test_clients_send_origin():
+    """Flask's test client sends no ``Origin``, browsers do on every POST: the cross-site
+    check (access/csrf.py) refuses a POST without one. The tests' clients name their own
+    host like a browser; a test of the check itself builds a plain ``FlaskClient``."""
+    import flask
+    from flask.testing import FlaskClient
+
+    class SameOriginClient(FlaskClient):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.environ_base.setdefault("HTTP_ORIGIN", "http://localhost")
+
+    before = flask.Flask.test_client_class
+    flask.Flask.test_client_class = SameOriginClient
+    yield
+    flask.Flask.test_client_class = before

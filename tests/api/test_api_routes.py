@@ -76,7 +76,7 @@ def test_ack_through_the_api(harness):
     again = client.post(f"/api/v1/warnings/{wid}/ack", json={"note": "x"}, headers=head("u_duty"))
     assert again.status_code == 409 and "already" in again.get_json()["message"]
     rows = audit.read(harness.engine, action="warning.ack", actor="token:u_traffic")[0]
-    assert rows and rows[0]["detail"]["via"] == "api"
+    assert rows and rows[0]["target"] == f"warning:{wid}"  # written with the change, naming the warning
 
 
 def test_token_expiry_and_revocation(harness):
@@ -101,7 +101,8 @@ def test_rate_limit_per_token_in_the_cache(harness, tmp_path):
 
     backup = dict(harness.server.extensions.get("cache", {}))
     local = Cache()
-    local.init_app(harness.server, config={"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": str(tmp_path)})
+    local.init_app(harness.server, config={"CACHE_TYPE": "citybrain.cache.LockingFileSystemCache",
+                                         "CACHE_DIR": str(tmp_path)})  # its counter is atomic
     real = cache_mod.cache
     cache_mod.cache = local
     import api.auth as auth
