@@ -55,6 +55,9 @@ CANONICAL_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
 }
 
+#: what departments write for "no value" (issue 19); a source's ``missing`` replaces it
+DEFAULT_MISSING = ("NA", "", " ", "-", "—", "/", "null", "#N/A", "9999")
+
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -80,6 +83,40 @@ def _check_timezone(value: str) -> str:
             f"{value!r} is not an IANA time zone; use e.g. \"Asia/Shanghai\""
         ) from None
     return value
+
+
+def check_source_url(url: str) -> str:
+    """``url`` if SQLAlchemy can read it as a database URL (``mysql+pymysql//…`` it cannot)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 — sqlalchemy raises ArgumentError, ValueError…
+        raise ValueError(f"url {url!r} is not a database URL; write e.g. "
+                         "postgresql+psycopg://user@host/db or sqlite:////path/to/file.db") from None
+    if not re.fullmatch(r"[a-z][a-z0-9]*(\+[a-z0-9_]+)?", parsed.drivername or ""):
+        raise ValueError(f"url {url!r} names no database driver; write e.g. postgresql+psycopg://user@host/db")
+    try:
+        parsed.get_dialect()
+    except Exception:  # noqa: BLE001 — NoSuchModuleError: no such database kind in this installation
+        raise ValueError(f"url {url!r} names the database kind {parsed.drivername!r}, which this installation "
+                         "cannot read; use sqlite, postgresql+psycopg or mysql+pymysql") from None
+    return url
+
+
+def unit_problem(domain: str, field: str, unit: str) -> str | None:
+    """Why ``unit`` cannot be converted for ``field`` (None when it can): refused at load."""
+    from connectors.fields import FIELDS
+    from connectors.units import factor
+
+    spec = FIELDS[domain].get(field)
+    if spec is None:
+        return None
+    try:
+        factor(field, unit, spec.unit)
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
@@ -221,6 +258,37 @@ class Source(_Strict):
     statement_timeout: Duration = timedelta(seconds=60)
     max_age: Duration | None = None
     enabled: bool = True
+    #: values the department writes for "no reading" (compared after trimming whitespace);
+    #: such a field is stored NULL and counted as missing, never a reason to drop the row
+    #: (issue 19). Numeric markers ("9999") also match numbers in measured fields — a
+    #: department whose real readings can be 9999 lists its markers without it.
+    missing: list[str] = Field(default_factory=lambda: list(DEFAULT_MISSING))
+    #: how far ahead of now a row's time may lie (clock skew between the department's
+    #: server and ours); later rows are quarantined (时间超前) and the watermark never
+    #: advances past now + this
+    future_tolerance: Duration = timedelta(minutes=15)
+    #: environment only: does the source's hour mean the hour that starts or that ends at
+    #: its time? CNEMC labels an hourly mean by its end (10:00 = 09:00-10:00); the store
+    #: keeps hour starts, so an "end" hour is shifted back one hour on the way in
+    hour_label: Literal["start", "end"] = "start"
+    #: environment only: a reading not on the hour (10:30) is quarantined, or floored to
+    #: its hour ("floor": the department stamps the time it sent the hour's mean)
+    off_grid: Literal["quarantine", "floor"] = "quarantine"
+
+    @field_validator("interval", "lookback", "connect_timeout", "statement_timeout", "future_tolerance")
+    @classmethod
+    def _durations(cls, v: timedelta, info: Any) -> timedelta:
+        if v < timedelta(0):
+            raise ValueError(f"{info.field_name} cannot be negative; write e.g. \"5m\"")
+        if info.field_name in ("interval", "connect_timeout", "statement_timeout") and v < timedelta(seconds=1):
+            raise ValueError(f"{info.field_name} {v.total_seconds():g}s is too short; write at least \"1s\" "
+                             "(\"0s\" would poll without pause)")
+        return v
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        return check_source_url(v)
 
     @model_validator(mode="after")
     def _shape(self) -> Source:
@@ -246,6 +314,13 @@ class Source(_Strict):
         bad_units = sorted(set(self.units) - set(self.columns))
         if bad_units:
             raise ValueError(f"units names {', '.join(bad_units)}, which is not mapped in [sources.columns]")
+        for field_name, unit in self.units.items():
+            problem = unit_problem(self.domain, field_name, unit)
+            if problem:
+                raise ValueError(problem)
+        if self.domain != "environment" and (self.hour_label != "start" or self.off_grid != "quarantine"):
+            raise ValueError("hour_label and off_grid apply to environment sources (hourly means) only; "
+                             "remove them from this source")
         return self
 
     @property

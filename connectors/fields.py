@@ -10,6 +10,20 @@ from __future__ import annotations
 
 from typing import Literal, NamedTuple
 
+# How each domain labels its times (issue 19) — what the store's ``time`` means:
+#
+# * environment: the hour a mean covers, by its START (10:00 = 10:00-11:00). CNEMC and
+#   most provincial platforms label an hourly mean by its END; such a source says
+#   ``hour_label = "end"`` and its times are shifted back one hour on the way in, so the
+#   day's 24 hours are 00:00…23:00 and a daily mean (GB 3095-2012 Table 4) takes the
+#   right ones. A reading not on the hour is quarantined, or floored (``off_grid``).
+# * traffic: the detector interval, by its start (08:05 = 08:05-08:10), as the
+#   departments' 5-minute tables are keyed.
+# * tourism: ``present`` is a count at the instant ``time``; entries and exits are the
+#   interval ending there (what the gate system reports with the count).
+# * hotline: ``created_at`` is the instant the call or message arrived.
+# * economy: a reporting period (month or quarter), no hour.
+
 Kind = Literal["code", "entity", "district", "indicator", "text", "time", "float", "int", "bool", "period"]
 
 
@@ -90,3 +104,30 @@ KEYS: dict[str, tuple[str, ...]] = {
 #: the field whose newest value is the domain's "data as of" time
 DATA_TIME = {"environment": "time", "traffic": "time", "tourism": "time",
              "economy": "period_start", "hotline": "created_at"}
+
+#: fields whose value identifies or is the row: missing or unusable, the row is
+#: quarantined whole (issue 19); every other field is nulled on its own and its problem
+#: recorded in ``field_issues``
+HARD: dict[str, frozenset[str]] = {
+    "environment": frozenset({"station", "time"}),
+    "traffic": frozenset({"segment", "time"}),
+    "tourism": frozenset({"site", "time", "present"}),  # present is what crowding is (LB/T 034)
+    "economy": frozenset({"indicator", "period", "value", "district", "revision"}),
+    "hotline": frozenset({"ticket", "created_at", "category", "district"}),
+}
+
+#: the measured fields of the time series: a row none of whose measured fields is usable
+#: carries nothing and is quarantined (its reason names each field and why)
+MEASURED: dict[str, tuple[str, ...]] = {
+    "environment": ("pm25", "pm10", "so2", "no2", "co", "o3"),
+    "traffic": ("speed", "volume", "occupancy"),
+    "tourism": ("present", "entries", "exits"),
+}
+
+#: the canonical satisfaction values (``metrics.hotline.SATISFACTION_VALUES``): a ticket with
+#: any other keeps its row, its satisfaction nulled and recorded
+SATISFACTION = ("satisfied", "basically_satisfied", "dissatisfied")
+
+#: issue kinds a field can have (``field_issues.rule``)
+RULES = ("missing", "unparseable", "range", "unknown", "inconsistent", "future", "implausible")
+

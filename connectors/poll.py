@@ -37,7 +37,7 @@ from connectors import watermark as wm
 from connectors.fields import DATA_TIME, ENTITY_KIND
 from connectors.mapping import Batch, Mapper
 from connectors.source import Rows, SourceEngines, SourceReader
-from connectors.writer import quarantine_rows, write_observations
+from connectors.writer import quarantine_rows, record_field_issues, write_observations
 from store.schema import entities, source_status
 
 log = logging.getLogger(__name__)
@@ -201,7 +201,7 @@ def _poll_once(settings: Settings, engine: Engine, source: Source, engines: Sour
         with _store(engine) as conn:
             stored = status_rows.ensure(conn, source, at).get("watermark")
         progress.watermark = progress.watermark or stored
-        cursor = wm.bind_value(wm.shifted(stored, source.lookback), reader.dialect) if stored else None
+        cursor = wm.bind_value(wm.shifted(stored, source.lookback), reader.compares_as) if stored else None
         column, size = source.watermark_column, source.batch_size
         with _Pipeline(engine, source, mapper, at, progress) as pipeline:
             while True:
@@ -274,6 +274,7 @@ def _write_batch(engine: Engine, source: Source, batch: Batch, read: int, times:
     def write(conn: Any) -> tuple[int, int]:  # the rows, their rejects and the watermark commit together
         written = write_observations(conn, source.domain, batch)
         fresh = quarantine_rows(conn, source.name, source.domain, batch.rejected, at)
+        record_field_issues(conn, source.name, source.domain, batch, (min(times), max(times)) if times else None, at)
         status_rows.advance(conn, source.name, watermark=mark, data_time=max(times, default=None),
                             read_rows=read, written=written, quarantined=fresh, now=at)
         return written, fresh

@@ -181,13 +181,26 @@ class SourceReader:
         self.wm = self.relation.c[self.names[source.watermark_column]]
 
     def probe(self) -> list[str]:
-        """The column names the source has now (``SELECT * … LIMIT 0``: no rows read)."""
+        """The column names the source has now (``SELECT * … LIMIT 0``: no rows read).
+
+        Also notes which columns the server types as text (``self.textual``): a watermark
+        kept as text ('2015-12-01 08:00:00' in a VARCHAR) is compared as text, as SQLite's
+        are — PostgreSQL refuses to compare a VARCHAR with a bound timestamp.
+        """
         if self.source.table is not None:
             rel: Any = _table(self.source.table)
         else:
             rel = text(_query_text(self.source.query or "")).columns().subquery("src")
         result = self.conn.execute(select(literal_column("*")).select_from(rel).limit(0))
+        description = getattr(result.cursor, "description", None) or []
+        codes = _TEXT_TYPES.get(self.dialect, frozenset())
+        self.textual = {d[0] for d in description if d[1] in codes}
         return list(result.keys())
+
+    @property
+    def compares_as(self) -> str:
+        """The dialect whose rules bind the watermark: "sqlite" (as text) for a text column."""
+        return "sqlite" if self.names[self.source.watermark_column] in self.textual else self.dialect
 
     def _actual(self, name: str) -> str | None:
         if name in self.available:
@@ -231,6 +244,12 @@ class SourceReader:
         finally:
             result.close()
         return Rows(self.names, tuples if isinstance(tuples, list) else list(tuples))
+
+
+#: driver type codes of text columns: PostgreSQL OIDs (text, varchar, bpchar), MySQL field
+#: types (VARCHAR, VAR_STRING, STRING, BLOB — the TEXT types)
+_TEXT_TYPES = {"postgresql": frozenset({25, 1043, 1042}), "mysql": frozenset({15, 253, 254, 252}),
+               "mariadb": frozenset({15, 253, 254, 252})}
 
 
 def drift_message(source: Source, missing: list[str], available: list[str]) -> str:

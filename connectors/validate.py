@@ -22,10 +22,12 @@ _FALSE = {"0", "false", "f", "no", "n", "否", "未接通"}
 
 
 class Invalid(ValueError):
-    """One field of one row is unusable; ``field`` names the canonical field."""
+    """One field of one row is unusable; ``field`` names the canonical field and ``rule``
+    the kind of problem (``connectors.fields.RULES``: missing, unparseable, range …)."""
 
-    def __init__(self, field: str, reason: str):
+    def __init__(self, field: str, reason: str, rule: str = "unparseable"):
         self.field = field
+        self.rule = rule
         super().__init__(reason)
 
 
@@ -50,7 +52,7 @@ def as_text(name: str, value: Any) -> str:
             raise Invalid(name, f"{name} is binary data that is not UTF-8 text") from None
     text = str(value).strip()
     if len(text) > 200:
-        raise Invalid(name, f"{name} is {len(text)} characters long; at most 200 are kept")
+        raise Invalid(name, f"{name} is {len(text)} characters long; at most 200 are kept", "range")
     return text
 
 
@@ -71,9 +73,9 @@ def as_number(name: str, value: Any, spec: Field, convert: Any = None) -> float:
         number = convert(number)
     unit = f" {spec.unit}" if spec.unit else ""
     if spec.low is not None and number < spec.low:
-        raise Invalid(name, f"{name} {_fmt(number)}{unit} is below {_fmt(spec.low)}{unit}, the least an instrument reports")
+        raise Invalid(name, f"{name} {_fmt(number)}{unit} is below {_fmt(spec.low)}{unit}, the least an instrument reports", "range")
     if spec.high is not None and number > spec.high:
-        raise Invalid(name, f"{name} {_fmt(number)}{unit} is above {_fmt(spec.high)}{unit}, the most an instrument reports")
+        raise Invalid(name, f"{name} {_fmt(number)}{unit} is above {_fmt(spec.high)}{unit}, the most an instrument reports", "range")
     return number
 
 
@@ -116,7 +118,7 @@ def as_instant(name: str, value: Any, tz: ZoneInfo) -> dt.datetime:
         moment = moment.replace(tzinfo=tz)
     moment = moment.astimezone(UTC)
     if not 1970 <= moment.year <= 2200:
-        raise Invalid(name, f"{name} {value!r} lies outside 1970–2200")
+        raise Invalid(name, f"{name} {value!r} lies outside 1970–2200", "range")
     return moment
 
 

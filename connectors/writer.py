@@ -23,12 +23,13 @@ from datetime import datetime, timezone
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table, and_, column, literal, or_, select, table as lightweight_table
+from sqlalchemy import Table, and_, bindparam, column, literal, or_, select, table as lightweight_table
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
-from connectors.mapping import Batch, Rejected
-from store.schema import OBSERVATIONS, obs_economy, obs_economy_revisions, quarantine
+from connectors.fields import KEYS
+from connectors.mapping import Batch, FieldIssue, Rejected, key_text
+from store.schema import OBSERVATIONS, field_issues, obs_economy, obs_economy_revisions, quarantine
 from store.types import UTCDateTime
 from store.upsert import insert_for
 from store.upsert import upsert as store_upsert
@@ -218,4 +219,53 @@ def quarantine_rows(conn: Connection, source: str, domain: str, rejected: Sequen
         stmt = insert_for(conn, quarantine).on_conflict_do_nothing(index_elements=["source", "fingerprint"])
         conn.execute(stmt, fresh)
     return len(fresh)
+
+
+def record_field_issues(conn: Connection, source: str, domain: str, batch: Batch,
+                        span: tuple[datetime, datetime] | None, received_at: datetime,
+                        skip: set[str] | frozenset[str] = frozenset()) -> int:
+    """Keep the unusable fields of the batch's stored rows (issue 19); returns how many.
+
+    Each (source, row, field) is one record: a re-read inside the lookback replaces it,
+    and a re-read in which the department has filled the field deletes it — the stored
+    row was replaced by the filled one in the same transaction. ``span`` is the batch's
+    data-time range, where earlier issues of its rows can lie; ``skip`` holds the row keys
+    whose incoming version was refused (their stored version and its issues stand).
+    """
+    issues = [i for i in batch.issues if i.row_key not in skip] if skip else batch.issues
+    if span is not None:
+        _drop_filled(conn, source, domain, batch, span, {(i.row_key, i.field) for i in issues}, skip)
+    if not issues:
+        return 0
+    rows = {(i.row_key, i.field): _issue_row(source, domain, i, received_at) for i in issues}
+    store_upsert(conn, field_issues, list(rows.values()))
+    return len(rows)
+
+
+def _issue_row(source: str, domain: str, issue: FieldIssue, received_at: datetime) -> dict[str, Any]:
+    return {"source": source, "row_key": issue.row_key, "field": issue.field, "domain": domain, "time": issue.time,
+            "rule": issue.rule, "value": issue.value, "reason": issue.reason, "received_at": received_at}
+
+
+def _drop_filled(conn: Connection, source: str, domain: str, batch: Batch, span: tuple[datetime, datetime],
+                 current: set[tuple[str, str]], skip: set[str] | frozenset[str]) -> None:
+    """Delete the earlier issues of rows this batch re-wrote whose field is usable now.
+
+    The usual batch has no earlier issues in its time range: one indexed read, nothing else.
+    """
+    c = field_issues.c
+    stored = conn.execute(select(c.row_key, c.field).where(c.source == source, c.time >= span[0],
+                                                           c.time <= span[1])).all()
+    if not stored:
+        return
+    names = KEYS[domain]
+    if batch.tuples is not None and batch.names is not None:
+        at = [batch.names.index(k) for k in names]
+        written = {key_text(tuple(t[j] for j in at)) for t in batch.tuples}
+    else:
+        written = {key_text(tuple(r[k] for k in names)) for r in batch.rows}
+    stale = [{"k": k, "f": f} for k, f in stored if k in written and k not in skip and (k, f) not in current]
+    if stale:
+        conn.execute(field_issues.delete().where(c.source == source, c.row_key == bindparam("k"),
+                                                 c.field == bindparam("f")), stale)
 

@@ -26,8 +26,12 @@ from components.sources.job_runs import job_runs_table
 from components.sources.quarantine import quarantine_panel
 from components.sources.sources_table import sources_table
 from components.sources.summary import source_counts, sources_summary
+from components.center.fmt import local_time
+from components.table import table
+from citybrain.i18n import format_number
 from store.queries.sources import (
     RUN_STATUSES,
+    field_issue_counts,
     quarantine_counts,
     quarantine_samples,
     recent_job_runs,
@@ -96,11 +100,28 @@ def sources_view(engine: Engine, settings: Settings, source: str | None, run: st
     return (
         sources_summary(source_counts(rows), lang),
         sources_table(rows, lang, tz, selected=source),
-        quarantine_panel(quarantine_samples(engine, source=source),
-                         {k: v for k, v in held.items() if not source or k == source}, lang, tz),
+        html.Div([quarantine_panel(quarantine_samples(engine, source=source),
+                                   {k: v for k, v in held.items() if not source or k == source}, lang, tz),
+                  _field_issues(field_issue_counts(engine, source=source), lang, tz)]),
         job_runs_table(recent_job_runs(engine, source=source, status=run), lang, tz),
         heartbeats_table(wall_heartbeat_list(engine, now=now), lang, tz),
     )
+
+
+def _field_issues(counts: list[dict[str, Any]], lang: str, tz: Any) -> Any:
+    """Stored rows with an unusable field, per source, field and rule (issue 19)."""
+    title = [dmc.Title(t("sources.fields.title", lang), order=5, mt="md"),
+             dmc.Text(t("sources.fields.help", lang), size="xs", c="dimmed")]
+    if not counts:
+        return dmc.Stack([*title, dmc.Text(t("sources.fields.none", lang), c="dimmed", size="sm")], gap=4,
+                         className="cb-field-issues")
+    head = [t(k, lang) for k in ("source.name", "sources.fields.field", "sources.fields.rule", "sources.fields.count",
+                                 "sources.fields.value", "sources.fields.last")]
+    body = [[r["source"], r["field"], t(f"sources.fields.rule.{r['rule']}", lang), format_number(r["n"], lang),
+             html.Code("NULL" if r["value"] is None else repr(r["value"])[:60]), local_time(r["last_received"], tz)]
+            for r in counts]
+    return dmc.Stack([*title, table(head, body, className="cb-field-issues-table", fz="sm")], gap=4,
+                     className="cb-field-issues")
 
 
 @declare.callback(Output(ids.SUMMARY, "children"), Output(ids.TABLE, "children"), Output(ids.QUARANTINE, "children"),

@@ -344,6 +344,24 @@ quarantine = Table(
     UniqueConstraint("source", "fingerprint", name="uq_quarantine_source_fingerprint"),
 )
 
+#: Unusable fields of stored rows (issue 19): the row was kept with the field NULL, and
+#: this says which field, the value as received and the rule it failed. One row per
+#: (source, row, field): re-reading the row inside the lookback changes nothing, and a
+#: re-read in which the department has filled the field deletes its issue.
+field_issues = Table(
+    "field_issues", metadata,
+    Column("source", String(64), primary_key=True),
+    Column("row_key", String(200), primary_key=True),  # the shape's key as text (station|time …)
+    Column("field", String(64), primary_key=True),
+    Column("domain", String(16), nullable=False),
+    Column("time", UTCDateTime),  # the row's data time
+    Column("rule", String(16), nullable=False),  # missing | unparseable | range | unknown | future | grid …
+    Column("value", String(200)),  # as received, as text; NULL for a database NULL
+    Column("reason", Text, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Index("ix_field_issues_source_time", "source", "time"),
+)
+
 job_runs = Table(
     "job_runs", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),

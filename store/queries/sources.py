@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from citybrain.settings import Settings
-from store.schema import job_runs, quarantine, source_status, wall_heartbeats
+from store.schema import field_issues, job_runs, quarantine, source_status, wall_heartbeats
 
 UTC = dt.timezone.utc
 RUN_STATUSES = ("running", "ok", "failed", "abandoned")
@@ -61,6 +61,42 @@ def quarantine_counts(engine: Engine) -> dict[str, int]:
     with engine.connect() as conn:
         rows = conn.execute(select(quarantine.c.source, func.count().label("n")).group_by(quarantine.c.source)).all()
     return {r.source: r.n for r in rows}
+
+
+def field_issue_counts(engine: Engine, *, source: str | None = None) -> list[dict[str, Any]]:
+    """Unusable fields of stored rows per source, field and rule (issue 19).
+
+    Each row: ``source``, ``field``, ``rule``, ``n`` (stored rows with that field NULL for
+    that reason), ``last_received`` and ``value`` (one value as received, for the owner
+    department to recognise). Ordered by source, then most frequent first.
+    """
+    c = field_issues.c
+    q = select(c.source, c.field, c.rule, func.count().label("n"), func.max(c.received_at).label("last_received"),
+               func.max(c.value).label("value")).group_by(c.source, c.field, c.rule)
+    if source:
+        q = q.where(c.source == source)
+    with engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(q)]
+    for r in rows:
+        r["last_received"] = _aware(r["last_received"])
+    rows.sort(key=lambda r: (r["source"], -r["n"], r["field"], r["rule"]))
+    return rows
+
+
+def field_issue_samples(engine: Engine, *, source: str | None = None, field: str | None = None,
+                        limit: int = 50) -> list[dict[str, Any]]:
+    """The newest field issues (optionally of one source and field): row key, field, value, rule, reason."""
+    c = field_issues.c
+    q = select(c.source, c.row_key, c.field, c.time, c.rule, c.value, c.reason, c.received_at)
+    if source:
+        q = q.where(c.source == source)
+    if field:
+        q = q.where(c.field == field)
+    with engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(q.order_by(c.received_at.desc(), c.time.desc()).limit(limit))]
+    for r in rows:
+        r["received_at"], r["time"] = _aware(r["received_at"]), _aware(r["time"])
+    return rows
 
 
 def quarantine_samples(engine: Engine, *, source: str | None = None, limit: int = 20) -> list[dict[str, Any]]:

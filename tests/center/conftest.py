@@ -43,10 +43,11 @@ make_server("127.0.0.1", int(sys.argv[2]), create_app(s, open_demo=True).server,
 
 
 def _bad_detector_rows(settings) -> None:
-    """Two readings of 250 km/h (above what a detector reports), newer than the watermark."""
+    """Two readings of 250 km/h (above what a detector reports), newer than the watermark —
+    with no usable volume or occupancy either, so the rows are quarantined whole (issue 19)."""
     path = settings.departments_dir / "traffic.db"
     with sqlite3.connect(path) as db:
-        db.execute("""UPDATE t_link_flow_5min SET avg_speed = 250,
+        db.execute("""UPDATE t_link_flow_5min SET avg_speed = 250, flow_cnt = -1, occ_rate = -1,
                       upd_time = datetime((SELECT max(upd_time) FROM t_link_flow_5min), '+1 minute')
                       WHERE rowid IN (SELECT rowid FROM t_link_flow_5min ORDER BY upd_time DESC LIMIT 2)""")
 

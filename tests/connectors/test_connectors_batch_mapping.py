@@ -33,22 +33,24 @@ TIMES = [T, T + dt.timedelta(minutes=5), "2026-10-01 08:10:00", "2026/10/01 08:1
 
 def per_row(mapper: Mapper, raws: list[dict[str, Any]]) -> Batch:
     """The per-row rules, written out as they were before the batch path (the reference)."""
-    kept: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, Any]]] = {}
+    kept: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, Any], list[Any]]] = {}
     rejected: list[Rejected] = []
     for raw in raws:
+        issues: list[Any] = []
         try:
-            row = mapper.map_row(raw, NOW)
+            row = mapper.map_row(raw, NOW, issues)
         except v.Invalid as exc:
             rejected.append(Rejected(str(exc), exc.field, mapper._raw_key(raw), jsonable(raw)))
             continue
         key = tuple(row[k] for k in KEYS[mapper.domain])
         if key in kept:
-            _, earlier = kept.pop(key)
+            _, earlier, _ = kept.pop(key)
             rejected.append(Rejected(
                 f"duplicate of a later row with the same key ({key_text(key)}) in the same batch; "
                 "the later row was kept", None, key_text(key), jsonable(earlier)))
-        kept[key] = (row, raw)
-    return Batch([row for row, _ in kept.values()], rejected)
+        kept[key] = (row, raw, issues)
+    return Batch([row for row, _, _ in kept.values()], rejected,
+                 issues=[x for _, _, found in kept.values() for x in found])
 
 
 @pytest.fixture(scope="module")
@@ -141,6 +143,7 @@ def same(batch: Batch, reference: Batch) -> None:
     # repr compares values and their types (-0.0, int vs float, naive vs aware) and the order
     assert repr([list(r.items()) for r in batch.rows]) == repr([list(r.items()) for r in reference.rows])
     assert repr(batch.rejected) == repr(reference.rejected)
+    assert repr(batch.issues) == repr(reference.issues)
 
 
 SOURCES = {"traffic": "traffic_detectors", "environment": "env_monitor", "tourism": "scenic_gates",
@@ -190,9 +193,9 @@ def test_duplicates_keep_the_later_row_and_quarantine_the_earlier(settings):
     batch = fast.map_batch(raws, NOW)
     same(batch, per_row(slow, raws))
     assert [r["speed"] for r in batch.rows] == [40.0, 42.0]  # R002, then the last R001 (its time spelled as text)
-    assert [r.reason.split(" (")[0] for r in batch.rejected] == [
-        "duplicate of a later row with the same key", "speed 999 km/h is above 200 km/h, the most an instrument reports",
-        "duplicate of a later row with the same key"]
+    # speed 999 nulls that row's speed only (issue 19): the row is kept, then replaced by the later one
+    assert [r.reason.split(" (")[0] for r in batch.rejected] == ["duplicate of a later row with the same key"] * 3
+    assert batch.issues == []  # the kept rows are clean; the replaced row's issue went with it
 
 
 def test_unit_conversion_and_its_bounds_match(settings):

@@ -34,12 +34,13 @@ def test_first_poll_reads_everything_and_naive_local_time_lands_as_utc(store, sq
 
 def test_a_poll_reads_only_new_rows_not_the_table(store, sqlite_dept, sqlite_settings, h):
     settings = sqlite_settings(traffic_detectors={"lookback": "0s"})
-    sqlite_dept.insert("t_link_flow_5min", h.traffic_rows(h.T0, 200))
-    connectors.poll(settings, store, ["traffic_detectors"], now=NOW)
-    [idle] = connectors.poll(settings, store, ["traffic_detectors"], now=NOW)
+    sqlite_dept.insert("t_link_flow_5min", h.traffic_rows(h.T0, 200))  # 16 h 40 min of readings
+    later = NOW + dt.timedelta(days=1)
+    connectors.poll(settings, store, ["traffic_detectors"], now=later)
+    [idle] = connectors.poll(settings, store, ["traffic_detectors"], now=later)
     assert idle.rows_read == 0
     sqlite_dept.insert("t_link_flow_5min", h.traffic_rows(h.T0 + dt.timedelta(days=1), 1))
-    [report] = connectors.poll(settings, store, ["traffic_detectors"], now=NOW)
+    [report] = connectors.poll(settings, store, ["traffic_detectors"], now=later)
     assert report.rows_read == 3 and report.rows_written == 3
     assert h.count(store, obs_traffic) == 603
 
@@ -88,7 +89,8 @@ def test_status_keeps_last_poll_and_cumulative_counts(store, sqlite_dept, sqlite
     settings = sqlite_settings(traffic_detectors={"lookback": "0s"})
     sqlite_dept.insert("t_link_flow_5min", h.traffic_rows(h.T0, 2))
     connectors.poll(settings, store, ["traffic_detectors"], now=NOW)
-    sqlite_dept.insert("t_link_flow_5min", h.traffic_rows(h.T0 + dt.timedelta(hours=2), 1, speed=-3))
+    # unknown segments: what identifies the rows is bad, so they are quarantined whole
+    sqlite_dept.insert("t_link_flow_5min", h.traffic_rows(h.T0 + dt.timedelta(hours=2), 1, segments=("X1", "X2", "X3")))
     later = NOW + dt.timedelta(minutes=1)
     connectors.poll(settings, store, ["traffic_detectors"], now=later)
     st = status_of(store, "traffic_detectors")
@@ -105,7 +107,7 @@ def test_source_timezone_is_the_sources_own(store, sqlite_dept, sqlite_settings,
         *h.traffic_rows(dt.datetime(2026, 7, 1, 12, 0), 1, segments=("R001",)),  # CEST, UTC+2
         *h.traffic_rows(dt.datetime(2026, 12, 1, 12, 0), 1, segments=("R001",)),  # CET, UTC+1
     ])
-    connectors.poll(settings, store, ["traffic_detectors"], now=NOW)
+    connectors.poll(settings, store, ["traffic_detectors"], now=dt.datetime(2027, 1, 1, tzinfo=UTC))
     times = sorted(r["time"] for r in h.rows_of(store, obs_traffic))
     assert times == [dt.datetime(2026, 7, 1, 10, 0, tzinfo=UTC), dt.datetime(2026, 12, 1, 11, 0, tzinfo=UTC)]
 

@@ -9,7 +9,8 @@ import sqlalchemy as sa
 
 import connectors
 from connectors.periods import parse_period
-from store.schema import obs_air, obs_economy, obs_economy_revisions, obs_hotline, obs_traffic, quarantine
+from store.schema import (field_issues, obs_air, obs_economy, obs_economy_revisions, obs_hotline, obs_traffic,
+                          quarantine)
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2026, 11, 1, 0, 0, tzinfo=UTC)
@@ -120,27 +121,38 @@ def test_garbage_rows_are_quarantined_with_reason_and_source_values(store, sqlit
                                     stat("GDP", "202609", 1.0)])
     reports = {r.name: r for r in connectors.poll(settings, store, ["env_monitor", "traffic_detectors",
                                                                      "stats_bureau"], now=NOW)}
-    assert (reports["env_monitor"].rows_written, reports["env_monitor"].rows_quarantined) == (1, 5)
-    assert (reports["traffic_detectors"].rows_written, reports["traffic_detectors"].rows_quarantined) == (1, 2)
+    # issue 19: a bad measured field is NULL in a kept row; a bad station or time quarantines the row
+    assert (reports["env_monitor"].rows_written, reports["env_monitor"].rows_quarantined) == (4, 2)
+    assert (reports["traffic_detectors"].rows_written, reports["traffic_detectors"].rows_quarantined) == (3, 0)
     assert (reports["stats_bureau"].rows_written, reports["stats_bureau"].rows_quarantined) == (1, 2)
-    [air] = _all(store, obs_air)
-    assert air["co"] == pytest.approx(0.8)  # µg/m³ at the source, mg/m³ in the store
+    air = {r["station"]: r for r in _all(store, obs_air)}
+    assert air["XC01"]["co"] == pytest.approx(0.8)  # µg/m³ at the source, mg/m³ in the store
+    assert air["XC02"]["pm25"] is None and air["XC02"]["pm10"] == 60.0 and air["XC02"]["no2"] == 30.0
+    assert air["XC03"]["co"] is None and air["XC03"]["pm25"] == 35.0
+    assert air["XC04"]["pm10"] is None and air["XC04"]["o3"] == 90.0
+    issues = {(r["row_key"].split("|")[0], r["field"]): r for r in _all(store, field_issues)}
+    assert "pm25 -5" in issues["XC02", "pm25"]["reason"] and issues["XC02", "pm25"]["rule"] == "range"
+    assert issues["XC02", "pm25"]["value"] == "-5.0"
+    assert "co 900 mg/m3 is above 150" in issues["XC03", "co"]["reason"]
+    assert "'n/a' is not a number" in issues["XC04", "pm10"]["reason"] and issues["XC04", "pm10"]["rule"] == "unparseable"
+    assert "speed 250 km/h is above 200 km/h" in issues["R002", "speed"]["reason"]
+    assert "volume -4" in issues["R003", "volume"]["reason"]
+    traffic = {r["segment"]: r for r in _all(store, obs_traffic)}
+    assert traffic["R002"]["speed"] is None and traffic["R002"]["volume"] == 100
+    assert traffic["R003"]["volume"] is None and traffic["R003"]["speed"] == 40.0
     reasons = {r["row_key"].split("|")[0]: r for r in _all(store, quarantine) if r["source"] == "env_monitor"}
-    assert "pm25 -5" in reasons["XC02"]["reason"] and reasons["XC02"]["field"] == "pm25"
-    assert "co 900 mg/m3 is above 150" in reasons["XC03"]["reason"]
+    assert set(reasons) == {"XX99", "XC05"}
     assert reasons["XX99"]["reason"].startswith("unknown station 'XX99'")
-    assert "'n/a' is not a number" in reasons["XC04"]["reason"]
     assert "'yesterday' is not a date and time" in reasons["XC05"]["reason"]
-    assert reasons["XC02"]["row"]["pm2_5"] == -5.0 and reasons["XC02"]["row"]["station_code"] == "XC02"
-    traffic = {r["field"]: r["reason"] for r in _all(store, quarantine) if r["source"] == "traffic_detectors"}
-    assert "speed 250 km/h is above 200 km/h" in traffic["speed"] and "volume -4" in traffic["volume"]
+    assert reasons["XX99"]["row"]["pm2_5"] == 35.0 and reasons["XX99"]["row"]["station_code"] == "XX99"
     economy = [r["reason"] for r in _all(store, quarantine) if r["source"] == "stats_bureau"]
     assert any("'上季度' is not a month or quarter" in r for r in economy)
     assert any("is a month but GDP is reported by quarter" in r for r in economy)
-    # re-read inside the lookback: counted in the poll, but quarantined once
+    # re-read inside the lookback: counted in the poll, but quarantined and recorded once
     again = {r.name: r for r in connectors.poll(settings, store, ["env_monitor"], now=NOW)}
-    assert again["env_monitor"].rows_quarantined == 5
-    assert h.count(store, quarantine, quarantine.c.source == "env_monitor") == 5
+    assert again["env_monitor"].rows_quarantined == 2
+    assert h.count(store, quarantine, quarantine.c.source == "env_monitor") == 2
+    assert h.count(store, field_issues, field_issues.c.source == "env_monitor") == 3
 
 
 def test_duplicates_within_a_batch_keep_the_later_row(store, sqlite_dept, sqlite_settings, h):
@@ -157,12 +169,13 @@ def test_duplicates_within_a_batch_keep_the_later_row(store, sqlite_dept, sqlite
     assert speeds == {"R001": 41.0, "R002": 40.0}
 
 
-def test_units_config_that_cannot_convert_is_reported_not_raised(store, sqlite_dept, sqlite_settings, h):
-    settings = sqlite_settings(env_monitor={"units": {"co": "furlongs"}})
-    [report] = connectors.poll(settings, store, ["env_monitor"], now=NOW)
-    assert report.status == "failing" and "unit 'furlongs' for co cannot be converted" in report.error
-    [chk] = [c for c in connectors.check(settings) if c.name == "env_monitor"]
-    assert not chk.ok and "furlongs" in chk.message
+def test_units_config_that_cannot_convert_is_refused_at_load(store, sqlite_dept, sqlite_settings, h):
+    from citybrain.errors import ConfigError
+
+    # issue 19 item 11: known before the first poll, so the config is refused at start
+    with pytest.raises(ConfigError, match="unit 'furlongs' for co cannot be converted into mg/m3") as info:
+        sqlite_settings(env_monitor={"units": {"co": "furlongs"}})
+    assert "write one of mg/m3, ppb, ppm, ug/m3" in str(info.value)
 
 
 def _all(store, table):
