@@ -287,3 +287,103 @@ def test_a_row_with_k_good_and_m_bad_fields_stores_exactly_the_k_values(mem, row
                 want = float(str(raw[col]).strip()) * (0.001 if col == "co" else 1)
                 assert row[field] == want, (col, raw[col], row[field])
                 assert (f"XC01|{t.isoformat()}", field) not in issues
+
+
+# ------------------------------------------------ the issue's real case, end to end
+
+BEIJING = ["Aotizhongxin", "Changping", "Dingling", "Dongsi", "Guanyuan", "Gucheng", "Huairou", "Nongzhanguan",
+           "Shunyi", "Tiantan", "Wanliu", "Wanshouxigong"]
+
+
+def december(seed: int = 2015) -> tuple[list[dict[str, Any]], "Any"]:
+    """12 stations × 10 December days of hourly text rows with NA and a single space.
+
+    Returns the department's rows and the truth as a frame (NaN where the department had
+    no reading): what a reference computes from. Some station-days lose a pollutant for
+    5 hours running (fewer than 20 valid hours: that pollutant drops out of the day).
+    """
+    import numpy as np
+    import pandas as pd
+
+    rng = random.Random(seed)
+    start = dt.datetime(2015, 12, 1, 0, 0)  # naive Beijing time, hour start
+    rows, truth = [], []
+    for station in BEIJING:
+        gaps = {(rng.randrange(10), rng.choice(POLLUTANTS)) for _ in range(3)}  # (day, pollutant) with a long gap
+        for h in range(24 * 10):
+            t = start + dt.timedelta(hours=h)
+            episode = 3.0 if t.day in (1, 7, 8) else 1.0  # two red-alert-like episodes
+            value = {"pm2_5": rng.uniform(5, 160) * episode, "pm10": rng.uniform(10, 200) * episode,
+                     "so2": rng.uniform(2, 60), "no2": rng.uniform(10, 120), "co": rng.uniform(300, 4000) * episode,
+                     "o3": rng.uniform(2, 180)}
+            text, real = {}, {}
+            for col in POLLUTANTS:
+                r = rng.random()
+                gap = (h // 24, col) in gaps and 6 <= h % 24 < 11
+                if gap or r < 0.06:
+                    text[col], real[col] = "NA", np.nan
+                elif r < 0.08:
+                    text[col], real[col] = " ", np.nan
+                else:
+                    v = round(value[col], 1)
+                    text[col], real[col] = f"{v}", v
+            rows.append({"station_code": station, "obs_time": t.isoformat(sep=" "), **text,
+                         "updated_at": (t + dt.timedelta(minutes=40)).isoformat(sep=" ")})
+            truth.append({"station": station, "time": pd.Timestamp(t, tz="Asia/Shanghai").tz_convert("UTC"),
+                          "pm25": real["pm2_5"], "pm10": real["pm10"], "so2": real["so2"], "no2": real["no2"],
+                          "co": real["co"] / 1000, "o3": real["o3"]})
+    return rows, pd.DataFrame(truth)
+
+
+def test_the_issues_case_twelve_stations_daily_aqi_matches_the_reference(tmp_path, store, pg_url, settings_factory):
+    """The issue's data set in miniature: PostgreSQL text columns, NA and ' ', co in µg/m³.
+
+    Before issue 19 a row with any NA was quarantined whole, so a day lost the other
+    pollutants' hours too: the daily AQI moved, or collapsed when the pollutant that set
+    it fell below 20 valid hours. Now the served daily AQI equals HJ 633 computed from
+    every reading the department has (``metrics.air.daily_aqi`` on the truth).
+    """
+    import pandas as pd
+
+    from jobs.indicators import compute
+    from metrics.air import daily_aqi
+    from store.schema import indicators
+
+    engine = sa.create_engine(pg_url)
+    md = sa.MetaData()
+    table = text_table(md)
+    md.create_all(engine)
+    rows, truth = december()
+    with engine.begin() as conn:
+        conn.execute(table.insert(), rows)
+    engine.dispose()
+    stations = [{"code": code, "name_zh": code, "name_en": code, "district": "411002", "lat": 34.0, "lon": 113.8}
+                for code in BEIJING]
+    settings = settings_factory(sources=[{**text_source(pg_url), "lookback": "0s", "batch_size": 1000}],
+                                stations=stations)
+    now = dt.datetime(2016, 1, 1, tzinfo=UTC)
+    [report] = connectors.poll(settings, store, ["env_text"], now=now)
+    assert (report.status, report.rows_written, report.rows_quarantined) == ("ok", len(rows), 0)
+    start, end = dt.datetime(2015, 11, 30, 16, tzinfo=UTC), dt.datetime(2015, 12, 10, 16, tzinfo=UTC)
+    compute(settings, store, start=start, end=end, domains=["environment"], now=now)
+    with store.connect() as conn:
+        served = {(r.scope, pd.Timestamp(r.time).tz_convert("UTC") if pd.Timestamp(r.time).tzinfo else
+                   pd.Timestamp(r.time, tz="UTC")): r.value
+                  for r in conn.execute(sa.select(indicators).where(indicators.c.name == "aqi",
+                                                                    indicators.c.grain == "day",
+                                                                    indicators.c.scope_kind == "station"))}
+    reference = daily_aqi(truth, tz="Asia/Shanghai")
+    reference = reference[(reference["scope_kind"] == "station") & reference["aqi"].notna()]
+    expected = {(r.scope, r.time): float(r.aqi) for r in reference.itertuples()}
+    assert len(expected) == 12 * 10
+    assert served == expected
+    # the loss the issue measured: whole rows dropped for one NA change many of these days
+    complete = truth.dropna()
+    old = daily_aqi(complete, tz="Asia/Shanghai")
+    old = {(r.scope, r.time): r.aqi for r in old[old["scope_kind"] == "station"].itertuples()}
+    changed = sum(1 for k, v in expected.items() if old.get(k) is pd.NA or old.get(k) != v)
+    assert changed > 12, changed
+    # every NA and ' ' is counted per field on /sources
+    n_missing = int(truth[["pm25", "pm10", "so2", "no2", "co", "o3"]].isna().sum().sum())
+    counts = field_issue_counts(store, source="env_text")
+    assert sum(c["n"] for c in counts) == n_missing and {c["rule"] for c in counts} == {"missing"}
