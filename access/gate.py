@@ -120,7 +120,10 @@ def _item(node: Any, dep: DashDependency, where: str, *, with_value: bool = True
     extra = set(node) - {"id", "property", "value"}
     if extra:
         raise Malformed(f"{where}: unexpected keys {sorted(extra)}")
-    if node["property"] != dep.component_property or not _id_matches(node["id"], _dep_id(dep)):
+    prop = node["property"]
+    if not with_value and isinstance(prop, str):
+        prop = prop.split("@", 1)[0]  # an output with allow_duplicate is named prop@<hash>
+    if prop != dep.component_property or not _id_matches(node["id"], _dep_id(dep)):
         raise Malformed(f"{where}: expected {dep}, got {str(node.get('id'))[:80]}.{str(node.get('property'))[:40]}")
     return node.get("value") if with_value else None
 

@@ -91,11 +91,15 @@ def body_for(key: str, decl: Any, values: dict[str, Any], outputs: list | None =
                     for v in (value or [])]
         return {"id": _concrete(dep.component_id), "property": dep.component_property, "value": value}
 
-    def out(dep: Any) -> Any:
-        return [] if _is_all(dep) else {"id": _concrete(dep.component_id), "property": dep.component_property}
+    # Dash names an output with allow_duplicate prop@<hash>, in the key and in the request
+    parts = key[2:-2].split("...") if key.startswith("..") else [key]
+    props = [part.rpartition(".")[2] for part in parts]
+
+    def out(dep: Any, prop: str) -> Any:
+        return [] if _is_all(dep) else {"id": _concrete(dep.component_id), "property": prop}
 
     inputs = [item(d) for d in decl.inputs]
-    outs = outputs if outputs is not None else [out(d) for d in decl.outputs]
+    outs = outputs if outputs is not None else [out(d, p) for d, p in zip(decl.outputs, props)]
     first = inputs[0] if inputs and not isinstance(inputs[0], list) else None
     trig = trigger or (f"{first['id']}.{first['property']}" if first and isinstance(first["id"], str) else None)
     return {"output": key, "outputs": outs if key.startswith("..") else outs[0],
