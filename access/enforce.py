@@ -30,7 +30,7 @@ from access import audit
 from access.declare import declarations
 from access.gate import Malformed, check_path, decide, parse_body
 from access.identity import address, session_principal
-from access.pages import page_for_path, page_resource
+from access.pages import normalise_path, page_for_path, page_resource
 from access.roles import allowed
 from access.web import forbidden_page
 from citybrain import context
@@ -42,6 +42,8 @@ UTC = dt.timezone.utc
 PUBLIC_PREFIXES = ("/_dash-component-suites/", "/assets/", "/set-lang/", "/static/")
 PUBLIC_PATHS = ("/login", "/logout", "/healthz", "/_favicon.ico", "/favicon.ico", "/_reload-hash")
 DASH_CALLBACK = "/_dash-update-component"
+#: the routes through which Dash serves its index for any page path
+DASH_PAGE_RULES = ("/", "/<path:path>")
 #: a callback request larger than this is refused unread (the largest real one, a grid's
 #: rows sent for export, is a few hundred KB)
 MAX_CALLBACK_BYTES = 8 * 1024 * 1024
@@ -77,12 +79,15 @@ def guard() -> Any:
         if principal.district and resource in DOMAINS and req.args.get("district") != principal.district \
                 and allowed(principal, "view", resource):
             args = {**req.args.to_dict(), "district": principal.district}
-            return flask.redirect(f"{path}?{urlencode(args)}")
+            # the normalised path: "//traffic?…" in a Location header is another host
+            return flask.redirect(f"{normalise_path(path)}?{urlencode(args)}")
         verdict = check_path(principal, path, req.query_string.decode("latin-1"), context.settings(), context.engine())
         if verdict:
             log.info("access: %s denied %s (%s)", principal.name, path, verdict)
             return forbidden_page(principal)
         return None
+    if req.url_rule is not None and req.url_rule.rule in DASH_PAGE_RULES:
+        return not_found_page()  # no page has this path: an honest 404, not Dash's index with a 200
     if principal.via == "wall-token":
         return _deny_json(403, "a wall token opens its wall screen only")
     return None

@@ -186,3 +186,32 @@ def test_department_head_warnings_list_is_limited_to_their_domain(harness, clien
         assert ok.status_code == 200
         text = json.dumps(ok.get_json()["response"], ensure_ascii=False)
         assert "traffic_here" in text and "env_here" not in text
+
+
+def test_every_callback_is_declared_and_nothing_reads_dash_s_registries(harness):
+    """access.declare is the only way in: every server callback of the app is declared or is
+    Dash's own router; no module outside the tests touches Dash's private callback state."""
+    from pathlib import Path
+
+    decls = declarations(harness.server)
+    for key, entry in harness.app.callback_map.items():
+        assert key in decls or "_pages_content" in key or "_pages_dummy" in key, f"undeclared callback {key}"
+    import re
+
+    private = re.compile(r"GLOBAL_CALLBACK|dash\._callback(?!\w)|from dash import .*\b_callback\b")
+    root = Path(__file__).resolve().parents[2]
+    offenders = [str(p.relative_to(root)) for p in root.rglob("*.py")
+                 if "tests" not in p.relative_to(root).parts and ".git" not in p.parts
+                 and private.search(p.read_text(encoding="utf-8"))]
+    assert offenders == [], offenders
+
+
+def test_page_urls_are_found_as_the_router_finds_them(harness):
+    """//x, /x/ and ///x// are the page /x (and checked as it); a path no page has is a 404."""
+    c = harness.client("u_traffic")
+    for path, status in (("/nothing", 404), ("/a//b", 404), ("//audit", 403), ("///audit//", 403),
+                         ("/audit/", 403), ("//traffic", 200), ("/traffic/", 200), ("/warnings/1", 200)):
+        assert c.get("/", environ_overrides={"PATH_INFO": path}).status_code == status, path
+    d = harness.client("u_traffic_d")
+    r = d.get("/", environ_overrides={"PATH_INFO": "//traffic"})
+    assert r.status_code == 302 and r.headers["Location"].startswith("/traffic?")  # never "//traffic": another host
