@@ -95,12 +95,15 @@ def guard() -> Any:
 
 def _api_routing(req: flask.Request) -> Any:
     """API paths the API does not serve answer JSON, not the Dash page shell."""
-    from werkzeug.exceptions import MethodNotAllowed
+    from api import allowed_methods
 
     if req.blueprint == "api_v1":
         return None
-    if isinstance(req.routing_exception, MethodNotAllowed):
-        return _deny_json(405, f"{req.method} is not allowed here; see /api/v1/openapi.json")
+    methods = allowed_methods(req.path)  # the API's own routes: Dash's catch-all GET is no API resource
+    if methods:
+        response = _deny_json(405, f"{req.method} is not allowed here; see /api/v1/openapi.json")
+        response.headers["Allow"] = ", ".join(methods)  # RFC 9110 §15.5.6
+        return response
     return _deny_json(404, f"no API route {req.path}; see /api/v1/openapi.json")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from alerts.levels import LEVEL_NAMES
+from api.params import CODE_MAX, CODE_PATTERN, DEFAULT_LIMIT, MAX_BODY, MAX_LIMIT, MAX_OFFSET, TIME_PATTERN
 from citybrain.settings import DOMAINS
 
 NULL_STR = {"type": ["string", "null"]}
@@ -13,6 +14,8 @@ NULL_NUM = {"type": ["number", "null"]}
 ERRORS = {s: {"description": d, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
           for s, d in (("400", "a parameter is wrong (the message names it)"), ("401", "no live token"),
                        ("403", "outside the token's role, domains or district"), ("404", "no such thing"),
+                       ("413", f"the body is larger than {MAX_BODY} bytes"),
+                       ("415", "the body is not application/json"),
                        ("429", "rate limit reached (see Retry-After)"))}
 
 
@@ -21,12 +24,19 @@ def _param(name: str, schema: dict[str, Any], description: str, where: str = "qu
             "description": description}
 
 
-PAGE = [_param("limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}, "rows per page"),
-        _param("offset", {"type": "integer", "minimum": 0, "maximum": 1000000000, "default": 0}, "rows to skip")]
-TIMES = [_param("from", {"type": "string", "format": "date-time"}, "start (inclusive), ISO 8601, UTC if no offset"),
-         _param("to", {"type": "string", "format": "date-time"}, "end (exclusive), ISO 8601")]
-DISTRICT = _param("district", {"type": "string", "maxLength": 64}, "district code")
-ENTITY = _param("entity", {"type": "string", "maxLength": 64}, "station / segment / site / indicator / category code")
+PAGE = [_param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+               "rows per page"),
+        _param("offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0}, "rows to skip")]
+#: a calendar date or a date and time (to the minute or second, an optional fraction and
+#: offset): what :func:`api.params.instant` reads, as a pattern so that the document
+#: allows exactly what the API accepts
+TIME = {"type": "string", "pattern": TIME_PATTERN}
+TIMES = [_param("from", TIME, "start (inclusive): ISO 8601 / RFC 3339 date or time, e.g. 2026-11-01, "
+                              "2026-11-01T08:00:00+08:00, 2026-11-01T00:00:00Z; UTC if no offset"),
+         _param("to", TIME, "end (exclusive), as from")]
+CODE = {"type": "string", "minLength": 1, "maxLength": CODE_MAX, "pattern": CODE_PATTERN}
+DISTRICT = _param("district", CODE, "district code (leave out for all)")
+ENTITY = _param("entity", CODE, "station / segment / site / indicator / category code (leave out for all)")
 
 
 def _list_of(item_ref: str) -> dict[str, Any]:
@@ -42,7 +52,7 @@ def _get(summary: str, parameters: list[dict], schema: dict, errors: tuple[str, 
 
 
 def openapi_document(settings: Any) -> dict[str, Any]:
-    from api.routes import GRAINS, HANDLINGS, INDICATORS, STATES
+    from api.routes import GRAINS, HANDLINGS, INDICATORS, MAX_ID, NOTE_MAX, STATES
 
     schemas = {
         "Error": {"type": "object", "required": ["message", "status"],
@@ -80,7 +90,7 @@ def openapi_document(settings: Any) -> dict[str, Any]:
     for name in ("Source", "Observation", "IndicatorRow", "Warning"):
         schemas[f"{name}Page"] = _list_of(f"#/components/schemas/{name}")
     ref = lambda n: {"$ref": f"#/components/schemas/{n}"}  # noqa: E731
-    wid = _param("id", {"type": "integer", "minimum": 1, "maximum": 2147483647}, "warning id", "path")
+    wid = _param("id", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "warning id", "path")
     paths = {
         "/sources": _get("Every configured source with status, watermark, lag and cumulative counts", PAGE,
                          ref("SourcePage")),
@@ -105,11 +115,12 @@ def openapi_document(settings: Any) -> dict[str, Any]:
             "summary": "Acknowledge a warning with a note",
             "parameters": [wid],
             "requestBody": {"required": False, "content": {"application/json": {"schema": {
-                "type": "object", "properties": {"note": {"type": "string", "maxLength": 2000}}}}}},
+                "type": "object", "additionalProperties": False,
+                "properties": {"note": {"type": "string", "maxLength": NOTE_MAX, "pattern": "^[^\\x00]*$"}}}}}},
             "responses": {"200": {"description": "acknowledged", "content": {"application/json": {"schema": ref("Warning")}}},
                           "409": {"description": "already acknowledged or closed",
                                   "content": {"application/json": {"schema": ref("Error")}}},
-                          **{e: ERRORS[e] for e in ("400", "401", "403", "404", "429")}}}},
+                          **{e: ERRORS[e] for e in ("400", "401", "403", "404", "413", "415", "429")}}}},
     }
     return {
         "openapi": "3.1.0",

@@ -12,7 +12,6 @@ from typing import Any
 import flask
 from sqlalchemy import Select, and_, func, or_, select
 
-from access import audit
 from access.identity import address
 from access.roles import Principal, allowed
 from alerts import handling
@@ -50,6 +49,22 @@ GRAINS = ("hour", "day", "month", "quarter")
 STATES = ("pending", "firing", "recovering", "resolved")
 HANDLINGS = ("unacknowledged", "acknowledged", "assigned", "closed")
 ENTITY_KINDS = ("station", "segment", "site")
+#: ids are the store's INTEGER keys (PostgreSQL int4): a larger one names no warning (404),
+#: and must not reach the database, where binding it overflows (issue 17: ids ≥ 2⁶³ were 500s)
+MAX_ID = 2**31 - 1
+NOTE_MAX = handling.NOTE_MAX  # what the handling functions keep
+
+
+@bp.before_request
+def _options() -> Any:
+    """``OPTIONS`` lists this resource's methods (Flask's own answer adds Dash's catch-all GET)."""
+    if flask.request.method == "OPTIONS":
+        from api import allowed_methods
+
+        response = flask.current_app.response_class(status=200)
+        response.headers["Allow"] = ", ".join(allowed_methods(flask.request.path))
+        return response
+    return None
 
 
 def _page(q: Select, order: list[Any]) -> tuple[list[dict[str, Any]], int, int, int]:
@@ -248,6 +263,8 @@ def warnings_list() -> Any:
 
 
 def _one(p: Principal, warning_id: int) -> dict[str, Any]:
+    if not 1 <= warning_id <= MAX_ID:
+        raise ApiError(404, f"warning {warning_id} does not exist")
     with context.engine().connect() as conn:
         r = conn.execute(select(warnings).where(warnings.c.id == warning_id, *_visible(p))).first()
     if r is None:
@@ -265,17 +282,16 @@ def warning_detail(warning_id: int) -> Any:
 @bp.post("/warnings/<int:warning_id>/ack")
 def warning_ack(warning_id: int) -> Any:
     p = require("warnings")
-    body = flask.request.get_json(silent=True)
-    if body is None:
-        body = {}
-    if not isinstance(body, dict) or not isinstance(body.get("note", ""), str) or len(body.get("note", "")) > 2000:
-        raise ApiError(400, 'send JSON like {"note": "…"} (note: text, at most 2000 characters)')
+    body = params.json_object()
+    note = body.get("note", "")
+    if set(body) - {"note"} or not isinstance(note, str) or len(note) > NOTE_MAX or "\x00" in note:
+        raise ApiError(400, f'send JSON like {{"note": "…"}} (note: text without NUL, at most {NOTE_MAX} characters)')
     r = _one(p, warning_id)
     if not allowed(p, "handle", r["domain"]):
         raise ApiError(403, f"this token ({p.role}) may not acknowledge {r['domain']} warnings")
     engine = context.engine()
     try:  # checks the token's principal again and writes the audit row with the change
-        handling.acknowledge(engine, warning_id, actor=p, note=body.get("note", ""), address=address())
+        handling.acknowledge(engine, warning_id, actor=p, note=note, address=address())
     except AccessRefused as exc:
         raise ApiError(403, str(exc)) from None
     except handling.HandlingError as exc:

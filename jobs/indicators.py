@@ -11,7 +11,7 @@ What it writes — the contract the warnings engine, the pages and the API read
 =======================  ==============  =====================================  ========================================
 name                     grain           scope_kind                             value / category / detail
 =======================  ==============  =====================================  ========================================
-aqi                      hour, day       station, district, city                AQI; level 1–6; category 优…; iaqi, primary, standard
+aqi                      hour, day       station, district, city                AQI; level 1–6; category 优…; iaqi, primary, standard, missing
 tpi                      hour            city, district                         0–10; grade; tti, dtp, segments
 speed_ratio              hour            segment                                v / v_free; link grade; speed, free_flow
 crowding                 hour            site                                   peak present / capacity; state; present, capacity
@@ -35,6 +35,7 @@ import datetime as dt
 import functools
 import itertools
 import json
+import logging
 import math
 import queue
 import threading
@@ -52,6 +53,7 @@ from metrics import air, composite, economy, hotline, tourism, traffic
 from store.schema import entities, indicators, obs_air, obs_economy, obs_hotline, obs_tourism, obs_traffic
 from store.upsert import upsert
 
+log = logging.getLogger(__name__)
 UTC = dt.timezone.utc
 HOUR = pd.Timedelta("1h")
 DAY = dt.timedelta(days=1)
@@ -513,6 +515,14 @@ def _air(settings: Settings, engine: Engine, start: dt.datetime, end: dt.datetim
     tz = settings.city.timezone
     district_of = {s.code: s.district for s in settings.stations}
     readings = readings[readings["station"].isin(district_of)]
+    off = readings["time"] != readings["time"].dt.floor("h")
+    if off.any():
+        # stored before ingestion refused them (issue 19): one such row must not stop the
+        # day's AQI (metrics.air refuses a frame holding it), so it is left out and said
+        first = readings.loc[off].iloc[0]
+        log.warning("AQI: %d stored air readings are not on the hour (e.g. %s at %s) and are left out; "
+                    "delete them or re-poll the source", int(off.sum()), first["station"], first["time"])
+        readings = readings.loc[~off]
     by_district = (readings.assign(station=readings["station"].map(district_of))
                    .groupby(["station", "time"], as_index=False)[["pm25", "pm10", "so2", "no2", "co", "o3"]].mean())
     out = []
@@ -542,10 +552,11 @@ def _aqi_details(frame: pd.DataFrame) -> list[str]:
         return texts[v]
 
     primary = [text(("primary", str(v)), lambda k: [p for p in k[1].split(",") if p]) for v in frame["primary"].tolist()]
+    missing = [text(("missing", str(v)), lambda k: [p for p in k[1].split(",") if p]) for v in frame["missing"].tolist()]
     return _json_objects(iaqi=["{" + ", ".join(p for p in parts if p is not None) + "}" for parts in zip(*iaqi)]
                          if iaqi else ["{}"] * len(frame),
                          primary=primary, standard=[text(v) for v in frame["standard"].tolist()],
-                         color=[text(v) for v in frame["color"].tolist()])
+                         color=[text(v) for v in frame["color"].tolist()], missing=missing)
 
 
 def _traffic(settings: Settings, engine: Engine, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:

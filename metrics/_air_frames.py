@@ -7,12 +7,19 @@ by :data:`metrics._exact.QUANTUM`, so both agree exactly (a test checks this).
 Data-validity (GB 3095-2012 Table 4, as listed in STANDARDS.md):
 
 * a 24-hour mean needs ≥ 20 valid hourly values, otherwise it is missing;
-* an 8-hour O3 moving mean needs ≥ 6 of its 8 hours, otherwise it is missing.
+* an 8-hour O3 moving mean needs ≥ 6 of its 8 hours, otherwise it is missing;
+* the day's maximum 8-hour O3 needs ≥ 14 valid 8-hour means among the day's 17
+  windows, unless the maximum found exceeds the GB 3095-2012 grade II limit
+  (160 µg/m³), in which case it stands (HJ 663-2013 §6.1.2).
 
 The day's maximum 8-hour O3 takes the 17 windows that lie inside the local day
 (ending 08:00 … 24:00, the HJ 663 convention); the day's maximum 1-hour O3 is the
 highest valid hourly value.  Negative or infinite readings are treated as missing:
 they are instrument faults, not concentrations.
+
+Each row says which pollutants it lacks (``missing``, e.g. "CO,O3"): a daily AQI
+computed without a pollutant is not the same statement as one with all six (HJ 633-2026
+cl. 5.3.1 publishes "NA" for some of them; HJ 633-2012 publishes the AQI of the rest).
 
 City-wide rows use the mean over stations of each concentration the report uses
 (城市点位浓度均值), over the stations that have a valid value, and then the AQI
@@ -28,11 +35,15 @@ import pandas as pd
 
 from metrics._air_tables import (
     BREAKPOINTS,
+    DAILY_MIN_HOURS,
     EDITION_2026_FROM,
     HJ633_2012,
     HJ633_2026,
     IAQI_STEPS,
     LEVELS,
+    O3_8H_LIMIT,
+    O3_8H_MIN_HOURS,
+    O3_8H_MIN_WINDOWS,
     POLLUTANTS,
 )
 from metrics._exact import QUANTUM
@@ -123,9 +134,12 @@ def _report_columns(
     band = np.searchsorted(np.array([b[0] for b in LEVELS[:-1]]), np.nan_to_num(value), side="left")
     pick = lambda j: np.where(has, np.array([b[j] for b in LEVELS], dtype=object)[band], None)  # noqa: E731
     primary = np.full(n, "", dtype=object)
+    missing = np.full(n, "", dtype=object)
     for p in POLLUTANTS:
         hit = has & (value > 50) & (subs[p] == value)
         primary = np.where(hit, np.where(primary == "", p, primary + "," + p), primary)
+        gone = np.isnan(subs[p])
+        missing = np.where(gone, np.where(missing == "", p, missing + "," + p), missing)
 
     out = {
         "scope_kind": pd.array(kind, dtype="str"),
@@ -137,6 +151,7 @@ def _report_columns(
         "category_en": pd.array(pick(3), dtype="str"),
         "color": pd.array(pick(4), dtype="str"),
         "primary": pd.array(primary, dtype="str"),
+        "missing": pd.array(missing, dtype="str"),
         "standard": pd.array(np.where(is_2026, HJ633_2026, HJ633_2012), dtype="str"),
     }
     for p in POLLUTANTS:
@@ -246,7 +261,7 @@ def hourly_aqi(readings: pd.DataFrame, *, tz: str = "Asia/Shanghai", standard: s
     Columns: ``scope_kind`` ("station"/"city"), ``scope`` (station or ""), ``time``
     (the hour, UTC), ``aqi`` (Int64, <NA> for "NA"/no data), ``level`` (Int64),
     ``category``, ``category_en``, ``color``, ``primary`` ("PM2.5,O3" or ""),
-    ``standard``, ``iaqi_so2 … iaqi_o3`` (Int64), and the concentrations used:
+    ``missing`` (the pollutants without a value, "CO,O3" or ""), ``standard``, ``iaqi_so2 … iaqi_o3`` (Int64), and the concentrations used:
     ``so2_1h, no2_1h, pm10_1h, pm25_1h, co_1h, o3_1h`` and ``so2_24h`` (trailing 24-h
     mean, ≥ 20 valid hours; used only as the HJ 633-2012 substitute when SO2 1h > 800 —
     if it is missing then, SO2 counts as missing).  The edition follows the local date
@@ -258,10 +273,30 @@ def hourly_aqi(readings: pd.DataFrame, *, tz: str = "Asia/Shanghai", standard: s
     arrays = {
         "so2_1h": v["so2"], "no2_1h": v["no2"], "pm10_1h": v["pm10"],
         "pm25_1h": v["pm25"], "co_1h": v["co"], "o3_1h": v["o3"],
-        "so2_24h": _rolling_mean(v["so2"], 24, 20),
+        "so2_24h": _rolling_mean(v["so2"], 24, DAILY_MIN_HOURS),
     }
     return _long(grid.row, grid.col, grid.stations, grid.hours, arrays,
                  np.unique(grid.row), tz, "hourly", standard)
+
+
+def _to_day_end(grid: _Grid, tz: str) -> tuple[dict[str, np.ndarray], pd.DatetimeIndex]:
+    """The grid's values and hours padded with empty hours to the end of its last local day.
+
+    The 8-hour windows ending after the last reading still exist: readings that stop at
+    18:00 leave valid windows ending at 19:00…21:00 (6 of 8 hours), which count towards
+    the day's 14 (HJ 663-2013 §6.1.2) and may hold its maximum.
+    """
+    if grid.empty:
+        return grid.values, grid.hours
+    last = grid.hours[-1].tz_convert(tz)
+    day_end = (pd.Timestamp(last.date()) + pd.Timedelta(days=1)).tz_localize(tz, ambiguous=False,
+                                                                             nonexistent="shift_forward")
+    extra = int((day_end.tz_convert("UTC") - grid.hours[-1]) // _HOUR) - 1
+    if extra <= 0:
+        return grid.values, grid.hours
+    pad = np.full((extra, len(grid.stations)), np.nan)
+    values = {name: np.vstack([arr, pad]) for name, arr in grid.values.items()}
+    return values, pd.date_range(grid.start, periods=len(grid.hours) + extra, freq="h", tz="UTC")
 
 
 def daily_aqi(readings: pd.DataFrame, *, tz: str = "Asia/Shanghai", standard: str | None = None) -> pd.DataFrame:
@@ -271,13 +306,15 @@ def daily_aqi(readings: pd.DataFrame, *, tz: str = "Asia/Shanghai", standard: st
     UTC timestamp (Asia/Shanghai 2026-03-01 → 2026-02-28 16:00 UTC).  Concentration
     columns: ``so2_24h, no2_24h, pm10_24h, pm25_24h, co_24h`` (≥ 20 valid hours of the
     day), ``o3_1h_max`` (highest valid hour) and ``o3_8h_max`` (highest valid 8-h moving
-    mean inside the day, each needing ≥ 6 of 8 hours).  Other columns as in
-    :func:`hourly_aqi`.  The edition follows the local date.
+    mean inside the day, each needing ≥ 6 of 8 hours; the day needs ≥ 14 valid windows
+    of its 17 unless the maximum exceeds 160 µg/m³ — HJ 663-2013 §6.1.2).  ``missing``
+    names the pollutants the day's AQI lacks.  Other columns as in :func:`hourly_aqi`.
+    The edition follows the local date.
     """
     tz = _check_tz(tz)
     grid = _Grid(readings)
-    v = grid.values
-    local = grid.hours.tz_convert(tz)
+    v, hours = _to_day_end(grid, tz)
+    local = hours.tz_convert(tz)
     day_of_hour = local.normalize()
     day_code, days = pd.factorize(day_of_hour.tz_convert("UTC"), sort=True)
 
@@ -287,11 +324,14 @@ def daily_aqi(readings: pd.DataFrame, *, tz: str = "Asia/Shanghai", standard: st
         out = out.to_numpy()
         return np.where(grouped.count().to_numpy() >= min_valid, out, np.nan)
 
-    o3_8h = _rolling_mean(v["o3"], 8, 6)
+    o3_8h = _rolling_mean(v["o3"], 8, O3_8H_MIN_HOURS)
     o3_8h[np.asarray(local.hour) < 7] = np.nan  # keep windows ending 08:00…24:00 local
-    arrays = {f"{name}_24h": per_day(v[name], "mean", 20) for name in ("so2", "no2", "pm10", "pm25", "co")}
+    arrays = {f"{name}_24h": per_day(v[name], "mean", DAILY_MIN_HOURS) for name in ("so2", "no2", "pm10", "pm25", "co")}
     arrays["o3_1h_max"] = per_day(v["o3"], "max")
-    arrays["o3_8h_max"] = per_day(o3_8h, "max")
+    # HJ 663-2013 §6.1.2: ≥ 14 valid windows, or a maximum above the limit, which stands
+    o3_8h_max = per_day(o3_8h, "max")
+    windows = pd.DataFrame(o3_8h).groupby(day_code).count().to_numpy()
+    arrays["o3_8h_max"] = np.where((windows >= O3_8H_MIN_WINDOWS) | _above(o3_8h_max, O3_8H_LIMIT), o3_8h_max, np.nan)
 
     pairs = np.unique(np.column_stack([day_code[grid.row], grid.col]), axis=0) if not grid.empty \
         else np.empty((0, 2), dtype=np.int64)

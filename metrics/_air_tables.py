@@ -45,6 +45,17 @@ BREAKPOINTS = MappingProxyType({
 })
 del _COMMON  # only a building block; the read-only BREAKPOINTS is the table
 
+#: GB 3095-2012 Table 1, grade II (二级) limit of the O3 daily maximum 8-hour mean, µg/m³.
+O3_8H_LIMIT = 160
+#: HJ 663-2013 §6.1.2 (as the issue quotes it): the daily maximum 8-hour O3 needs ≥ 14
+#: valid 8-hour means among the day's 17 windows ending 08:00…24:00 — unless the maximum
+#: found exceeds the limit, in which case it stands (fewer data cannot make it lower).
+O3_8H_MIN_WINDOWS = 14
+#: GB 3095-2012 Table 4 data validity: a 24-hour mean needs ≥ 20 valid hours; an 8-hour
+#: mean ≥ 6 of its 8 hours.
+DAILY_MIN_HOURS = 20
+O3_8H_MIN_HOURS = 6
+
 #: Pollutants in reporting order (also the order of tied primary pollutants).
 POLLUTANTS = ("SO2", "NO2", "PM10", "PM2.5", "CO", "O3")
 

@@ -122,3 +122,73 @@ def test_rate_limit_per_token_in_the_cache(harness, tmp_path):
         cache_mod.cache = real
         auth.cache = real
         harness.server.extensions["cache"] = backup
+
+
+def _head(harness, user: str = "u_admin") -> dict[str, str]:
+    return {"Authorization": f"Bearer {harness.tokens[user]}"}
+
+
+def test_what_the_document_forbids_is_a_400_never_a_500(harness):
+    """Issue 17: empty ``to=``/``limit=``, repeated parameters, ids ≥ 2⁶³, NUL in a code."""
+    for path, status in (("/api/v1/warnings?to=", 400), ("/api/v1/warnings?from=", 400),
+                         ("/api/v1/sources?limit=", 400), ("/api/v1/sources?offset=", 400),
+                         ("/api/v1/warnings?state=", 400), ("/api/v1/indicators/aqi?grain=", 400),
+                         ("/api/v1/indicators/aqi?entity=", 400), ("/api/v1/warnings?district=", 400),
+                         ("/api/v1/sources?limit=1&limit=2", 400), ("/api/v1/warnings?level=red&level=blue", 400),
+                         ("/api/v1/sources?limit=%EF%BC%91", 400), ("/api/v1/sources?limit=1_0", 400),
+                         ("/api/v1/sources?limit=+5", 400), ("/api/v1/warnings?district=41%0002", 400),
+                         ("/api/v1/warnings?from=2026-02-30", 400), ("/api/v1/warnings?from=2026-11-01T24:00:00Z", 400),
+                         ("/api/v1/warnings?from=2026-11-01%2008:00", 400), ("/api/v1/warnings?from=20261101", 400),
+                         ("/api/v1/warnings?to=2026-11-01T08:00:00%2B24:00", 400),
+                         ("/api/v1/warnings/248570830555696336994304", 404), ("/api/v1/warnings/2147483648", 404),
+                         ("/api/v1/warnings/0", 404), ("/api/v1/warnings/-1", 404)):
+        r = harness.server.test_client().get(path, headers=_head(harness))
+        assert r.status_code == status and r.get_json()["message"], (path, r.status_code)
+    r = harness.server.test_client().post("/api/v1/warnings/248570830555696336994304/ack", json={},
+                                          headers=_head(harness, "u_duty"))
+    assert r.status_code == 404
+
+
+def test_times_the_document_allows_are_read(harness):
+    """Every form the document's pattern allows is accepted, including the edges of the calendar."""
+    for value in ("2026-11-01", "2024-02-29", "2000-02-29", "2026-11-01T08:00", "2026-11-01t08:00:00z",
+                  "2026-11-01T08:00:00.123456789+08:00", "0001-01-01T00:00:00+23:59", "9999-12-31T23:59:59-23:59",
+                  "0000-02-29"):
+        r = harness.server.test_client().get("/api/v1/warnings", query_string={"from": value}, headers=_head(harness))
+        assert r.status_code == 200, (value, r.get_json())
+    for value in ("2100-02-29", "1900-02-29", "2026-04-31"):
+        r = harness.server.test_client().get("/api/v1/warnings", query_string={"from": value}, headers=_head(harness))
+        assert r.status_code == 400, value
+
+
+def test_ack_bodies_the_document_forbids(harness):
+    """``null``, non-JSON, non-objects, unknown or repeated names, NUL, deep nesting: 400; other media: 415."""
+    client = harness.server.test_client()
+    wid = harness.warnings["env_ack"]
+    url = f"/api/v1/warnings/{wid}/ack"
+    json_type = {**_head(harness, "u_duty"), "Content-Type": "application/json"}
+    for body in ("null", "[]", "5", '"note"', "{", "not json", '{"note": 5}', '{"note": null}', '{"x": 1}',
+                 '{"note": "a", "note": "b"}', '{"note": "a\\u0000b"}', '{"note": NaN}', "[" * 30_000 + "]" * 30_000,
+                 '{"a":' * 10_000 + "1" + "}" * 10_000, '{"note": "' + "x" * 2001 + '"}'):
+        r = client.post(url, data=body, headers=json_type)
+        assert r.status_code == 400 and r.get_json()["message"], (body[:40], r.status_code)
+    r = client.post(url, data=b'{"note": "\xff"}', headers=json_type)
+    assert r.status_code == 400
+    r = client.post(url, data='{"note": "x"}', headers={**_head(harness, "u_duty"), "Content-Type": "text/plain"})
+    assert r.status_code == 415
+    r = client.post(url, data="x" * 70_000, headers=json_type)
+    assert r.status_code == 413
+    assert client.get(f"/api/v1/warnings/{wid}", headers=_head(harness)).get_json()["handling"] == "unacknowledged"
+
+
+def test_405_names_the_allowed_methods(harness):
+    client = harness.server.test_client()
+    for method, path, allow in (("TRACE", "/api/v1/sources", "GET, HEAD, OPTIONS"),
+                                ("DELETE", "/api/v1/warnings/1", "GET, HEAD, OPTIONS"),
+                                ("GET", "/api/v1/warnings/1/ack", "OPTIONS, POST"),
+                                ("PUT", "/api/v1/warnings/1/ack", "OPTIONS, POST")):
+        r = client.open(path, method=method, headers=_head(harness))
+        assert r.status_code == 405 and r.headers["Allow"] == allow and r.get_json()["status"] == 405, (method, path)
+    r = client.options("/api/v1/warnings/1/ack")
+    assert r.headers["Allow"] == "OPTIONS, POST"  # not Dash's catch-all GET
+    assert client.open("/api/v1/nothing", method="PUT", headers=_head(harness)).status_code == 404

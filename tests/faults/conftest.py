@@ -127,11 +127,11 @@ class Department:
                              "upd_time": t + dt.timedelta(minutes=1)})
                 self.good.add((seg.code, t))
             self.slot += 1
-        for i in range(bad):  # an unknown detector, or a reading no road can produce
+        for i in range(bad):  # an unknown detector, or readings no detector can produce in any measure
             t = T0 + dt.timedelta(minutes=5 * (self.slot - 1) + 1 + i % 4, seconds=i // 4)
             seg = "R999" if i % 2 else rng.choice(self.segments).code
-            speed = 40.0 if seg == "R999" else 250.0
-            rows.append({"link_id": seg, "collect_time": t, "avg_speed": speed, "flow_cnt": 1, "occ_rate": 1.0,
+            speed, flow, occ = (40.0, 1, 1.0) if seg == "R999" else (250.0, -1, 101.0)
+            rows.append({"link_id": seg, "collect_time": t, "avg_speed": speed, "flow_cnt": flow, "occ_rate": occ,
                          "upd_time": t + dt.timedelta(minutes=1)})
             self.bad.add((seg, t))
         with self.engine.begin() as conn:

@@ -48,7 +48,8 @@ def _air_one_by_one(settings, engine, start, end) -> list[dict[str, Any]]:
                             category=r["category"],
                             detail={"iaqi": {c[5:]: _int(r[c]) for c in iaqi_cols if _int(r[c]) is not None},
                                     "primary": [p for p in str(r["primary"]).split(",") if p],
-                                    "standard": r["standard"], "color": r["color"]}))
+                                    "standard": r["standard"], "color": r["color"],
+                                    "missing": [p for p in str(r["missing"]).split(",") if p]}))
     return out
 
 

@@ -311,6 +311,38 @@ def test_o3_8h_needs_6_of_8_hours(n_hours, expected):
         assert day["iaqi_o3"] == 105  # 8h 165: 100 + 50/55 × 5 = 104.5 → 105 beats the 1h 88
 
 
+@pytest.mark.parametrize(("hours", "o3", "o3_8h_max", "iaqi_o3"), [
+    (19, 150, 150.0, 92),    # hours 00-18 valid: 14 windows (ending 08:00-21:00) → 50 + 50/60 × 50 = 91.7 → 92
+    (18, 150, None, 47),     # 13 windows: no daily max 8h; O3 1h 150 → 46.9 → 47 stands alone
+    (19, 160, 160.0, 100),   # 14 windows at the limit
+    (18, 160, None, 50),     # 13 windows, maximum equal to the limit (not above it): missing; 1h 160 → 50
+    (18, 170, 170.0, 110),   # 13 windows but above 160 µg/m³: it stands (100 + 50/55 × 10 = 109.1 → 110)
+    (8, 170, 170.0, 110),    # 3 windows above the limit: still stands
+])
+def test_daily_max_o3_8h_needs_14_of_17_windows_unless_above_the_limit(hours, o3, o3_8h_max, iaqi_o3):
+    """HJ 663-2013 §6.1.2: the daily maximum 8-hour O3 needs ≥ 14 valid 8-hour means among
+    the 17 windows ending 08:00…24:00, unless the maximum exceeds the limit (GB 3095-2012
+    grade II, 160 µg/m³). Hours 00:00…(hours-1) valid give hours − 5 valid windows."""
+    day = air.daily_aqi(_frame(_local_day("2025-06-01", range(hours), o3=o3))).query("scope_kind == 'station'").iloc[0]
+    if o3_8h_max is None:
+        assert np.isnan(day["o3_8h_max"])
+    else:
+        assert day["o3_8h_max"] == pytest.approx(o3_8h_max)
+    assert day["o3_1h_max"] == o3 and day["iaqi_o3"] == iaqi_o3
+
+
+def test_a_daily_aqi_says_which_pollutants_it_lacks():
+    full = dict(pm25=35, pm10=50, so2=10, no2=20, co=0.5, o3=80)
+    rows = _local_day("2025-06-01", range(24), station="A", **full)
+    rows += _local_day("2025-06-01", range(24), station="B", **{**full, "co": np.nan})
+    rows += _local_day("2025-06-01", range(19), station="C", **full)  # 19 valid hours: only O3 1h is left
+    out = air.daily_aqi(_frame(rows)).query("scope_kind == 'station'").set_index("scope")
+    assert out.loc["A", "missing"] == "" and out.loc["B", "missing"] == "CO"
+    assert out.loc["C", "missing"] == "SO2,NO2,PM10,PM2.5,CO"  # O3 has its 1-hour maximum
+    hourly = air.hourly_aqi(_frame(_local_day("2025-06-01", [0], station="B", **{**full, "co": np.nan, "o3": np.nan})))
+    assert hourly.query("scope_kind == 'station'")["missing"].iloc[0] == "CO,O3"
+
+
 def test_o3_8h_windows_stay_inside_the_local_day():
     # 8 valid hours 20:00–03:00 across midnight: no window of either day has 6 of its hours.
     rows = _local_day("2025-06-01", range(20, 24), o3=200) + _local_day("2025-06-02", range(0, 4), o3=200)
