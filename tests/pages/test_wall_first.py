@@ -250,11 +250,11 @@ def test_a_reader_without_the_wall_gets_the_full_index_and_a_reload(pages_app, m
     """Access decides before leanness: a reader who may not open the wall gets the whole
     index (the frame's bundles), and a layout request tagged lean meanwhile (rights taken
     away between the index and the layout) is sent to the full index, not the frame."""
-    import access.callbacks
+    import access.gate
 
     c = pages_app.server.test_client()
     assert c.get(WALL).status_code == 200
-    monkeypatch.setattr(access.callbacks, "check_path", lambda *a, **k: "forbidden")
+    monkeypatch.setattr(access.gate, "check_path", lambda *a, **k: "forbidden")
     html = c.get(WALL).get_data(as_text=True)
     assert any("dash_mantine_components" in s for s in _scripts(html))
     reload = next(n for n in _nodes(tagged_layout(c, WALL)) if n["props"].get("id") == "cb-full-reload")
