@@ -113,6 +113,9 @@ def _coerce(key: str, value: Any) -> Any:
         return value.strip().lower() in {"1", "true", "yes", "on"}
     if kind == "int":
         return int(value)
-    if kind == "tuple[str, ...]" and isinstance(value, str):
-        return tuple(p for p in re.split(r"[,\s]+", value) if p)  # commas or spaces
-    return tuple(value) if kind == "tuple[str, ...]" else value
+    if kind == "tuple[str, ...]":
+        items = tuple(p for p in re.split(r"[,\s]+", value) if p) if isinstance(value, str) else tuple(value)
+        if key == "wall_frame_ancestors":  # self/none without CSP's quotes (an env file may strip them)
+            items = tuple(f"'{p}'" if p in ("self", "none") else p for p in items)
+        return items
+    return value

@@ -109,7 +109,7 @@ def script_hashes(dash_app: Any) -> list[str]:
     except ImportError:  # access installed on an app other than citybrain's (a test's bare Flask)
         return hashes
     hashes.extend(_sha256(inner) for inner in _SCRIPT.findall(TAG_LAYOUT_JS))
-    return hashes
+    return list(dict.fromkeys(hashes))  # two callbacks with the same clientside code: one hash
 
 
 def _tile_origin() -> str:

@@ -114,8 +114,14 @@ class ResilientRedisCache(RedisCache):
     _OPS = ("get", "get_many", "set", "set_many", "add", "delete", "delete_many", "has", "clear", "inc", "dec")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
         kwargs.setdefault("socket_timeout", 0.5)
         kwargs.setdefault("socket_connect_timeout", 0.5)
+        # redis-py 6+ retries a refused connection three times with backoff by default (4 s
+        # per call here); a cache that is down should cost one attempt, not stall requests
+        kwargs.setdefault("retry", Retry(NoBackoff(), 0))
         super().__init__(*args, **kwargs)
         self._warned_at = 0.0  # per worker process; only throttles a log line
 

@@ -35,11 +35,15 @@ def test_sign_in_then_forbidden_page_then_sign_out(base_url, browser):
     page.fill("#password", PASSWORD)
     page.click("#login-submit")
     page.wait_for_url(f"{base_url}/traffic")
-    page.wait_for_function("(document.querySelector('#traffic-kpis') || {}).textContent", timeout=20_000)
+    # a function, not an expression: Playwright eval()s an expression, which the CSP refuses
+    page.wait_for_function("() => (document.querySelector('#traffic-kpis') || {}).textContent", timeout=20_000)
     cookie = next(c for c in page.context.cookies() if c["name"] == "citybrain_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
     response = page.goto(f"{base_url}/environment")
     assert response.status == 403 and "无权访问" in page.content()
-    page.goto(f"{base_url}/logout")
-    assert "/login" in page.url
+    page.goto(f"{base_url}/logout")  # a GET only asks: the sign-out is the form's POST
+    page.click("#logout-submit")
+    page.wait_for_url(f"{base_url}/login?out=1*")
+    page.goto(f"{base_url}/traffic")
+    assert "/login" in page.url, "signed out"
     context.close()
