@@ -48,7 +48,7 @@ _INSTANT = re.compile(
 _TIME_CHECK = re.compile(TIME_PATTERN[1:-1])
 
 
-def _raw(name: str) -> str | None:
+def raw(name: str) -> str | None:
     """The parameter's one value; None if absent; 400 if given more than once."""
     values = flask.request.args.getlist(name)
     if not values:
@@ -60,7 +60,7 @@ def _raw(name: str) -> str | None:
 
 def text(name: str, *, max_len: int = CODE_MAX) -> str | None:
     """A code: 1 to ``max_len`` printable characters. Absent: None; empty: 400."""
-    value = _raw(name)
+    value = raw(name)
     if value is None:
         return None
     if not 0 < len(value) <= max_len or not _CODE.fullmatch(value):
@@ -69,7 +69,7 @@ def text(name: str, *, max_len: int = CODE_MAX) -> str | None:
 
 
 def choice(name: str, allowed: Sequence[str], default: str | None = None) -> str | None:
-    value = _raw(name)
+    value = raw(name)
     if value is None:
         return default
     if value not in allowed:
@@ -77,44 +77,51 @@ def choice(name: str, allowed: Sequence[str], default: str | None = None) -> str
     return value
 
 
-def instant(name: str) -> dt.datetime | None:
+def instant(name: str, tz: dt.tzinfo = UTC) -> dt.datetime | None:
     """A time as an aware UTC datetime: ``2026-11-01``, ``2026-11-01T08:00``, ``…T08:00:00Z``,
-    ``…T08:00:00+08:00``; no offset means UTC.
+    ``…T08:00:00+08:00``.
 
+    A bare date or a time without an offset is the city's local time in ``tz`` (issue 19:
+    ``from=2015-12-01`` of a Chinese city starts at its midnight, 2015-11-30T16:00Z); an
+    offset, ``Z`` included, is honoured (RFC 3339 §4.2), so explicit-UTC queries mean what
+    they always meant. A local time that a zone's clock change skips or repeats is read as
+    Python's zoneinfo reads it with ``fold=0`` (PEP 495: the offset before the change).
     Times beyond what a datetime holds (year 1 with a positive offset, year 9999 with a
     negative one: valid RFC 3339) are clamped to the earliest or latest instant, which
     bound a query the same way.
     """
-    value = _raw(name)
+    value = raw(name)
     if value is None:
         return None
     if len(value) > 40 or not _TIME_CHECK.fullmatch(value):
-        raise ApiError(400, f"{name}={value[:40]!r} is not an ISO 8601 date or time; write e.g. 2026-11-01, "
-                            "2026-11-01T08:00:00+08:00 or 2026-11-01T00:00:00Z")
+        raise ApiError(400, f"{name}={value[:40]!r} is not an ISO 8601 date or time; write e.g. 2026-11-01 "
+                            "(the city's day), 2026-11-01T08:00:00+08:00 or 2026-11-01T00:00:00Z")
     m = _INSTANT.fullmatch(value)
     assert m is not None  # the same grammar, read into its parts
-    offset = dt.timedelta(0)
     if m["sign"]:
-        offset = dt.timedelta(hours=int(m["oh"]), minutes=int(m["om"])) * (1 if m["sign"] == "+" else -1)
+        sign = 1 if m["sign"] == "+" else -1
+        zone: dt.tzinfo = dt.timezone(sign * dt.timedelta(hours=int(m["oh"]), minutes=int(m["om"])))
+    else:
+        zone = UTC if m["z"] else tz
     try:
-        naive = dt.datetime(int(m["y"]), int(m["mo"]), int(m["d"]), int(m["h"] or 0), int(m["mi"] or 0),
-                            int(m["s"] or 0), int((m["f"] or "0")[:6].ljust(6, "0")))
+        local = dt.datetime(int(m["y"]), int(m["mo"]), int(m["d"]), int(m["h"] or 0), int(m["mi"] or 0),
+                            int(m["s"] or 0), int((m["f"] or "0")[:6].ljust(6, "0")), tzinfo=zone)
     except ValueError:  # year 0000
         return dt.datetime.min.replace(tzinfo=UTC)
     try:
-        return (naive - offset).replace(tzinfo=UTC)
-    except OverflowError:
-        return (dt.datetime.min if offset > dt.timedelta(0) else dt.datetime.max).replace(tzinfo=UTC)
+        return local.astimezone(UTC)
+    except (OverflowError, ValueError):  # an instant before year 1 or after 9999 in UTC
+        return (dt.datetime.min if local.year < 5000 else dt.datetime.max).replace(tzinfo=UTC)
 
 
 def whole(name: str, default: int, lo: int, hi: int) -> int:
     """An integer parameter within [lo, hi] (ASCII digits, an optional minus)."""
-    raw = _raw(name)
-    if raw is None:
+    given = raw(name)
+    if given is None:
         return default
-    if not _WHOLE.fullmatch(raw):
-        raise ApiError(400, f"{name}={raw[:40]!r} is not a whole number")
-    value = int(raw)
+    if not _WHOLE.fullmatch(given):
+        raise ApiError(400, f"{name}={given[:40]!r} is not a whole number")
+    value = int(given)
     if not lo <= value <= hi:
         raise ApiError(400, f"{name} must lie between {lo} and {hi}")
     return value
@@ -152,16 +159,16 @@ def json_object() -> dict:
     req = flask.request
     if req.content_length is not None and req.content_length > MAX_BODY:
         raise ApiError(413, f"the body is larger than {MAX_BODY} bytes")
-    raw = req.stream.read(MAX_BODY + 1)
-    if len(raw) > MAX_BODY:
+    data = req.stream.read(MAX_BODY + 1)
+    if len(data) > MAX_BODY:
         raise ApiError(413, f"the body is larger than {MAX_BODY} bytes")
-    if not raw:
+    if not data:
         return {}
     if req.mimetype != "application/json":
         raise ApiError(415, 'send the body as Content-Type: application/json, e.g. {"note": "…"}')
 
     try:
-        body = json.loads(raw.decode("utf-8"), object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+        body = json.loads(data.decode("utf-8"), object_pairs_hook=_unique_keys, parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise ApiError(400, 'the body is not JSON; send e.g. {"note": "…"}') from None
     if not isinstance(body, dict):

@@ -10,16 +10,18 @@ from __future__ import annotations
 from typing import Any
 
 import flask
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Date, Integer, Select, and_, or_, select
 
 from access.identity import address
 from access.roles import Principal, allowed
 from alerts import handling
 from alerts.levels import LEVEL_NAMES
-from api import params
+from api import paging, params
 from api.auth import require
 from api.errors import ApiError, register_handlers
 from api.openapi import openapi_document
+from api.paging import Key
+from api.serialize import period_fields
 from api.serialize import row as ser
 from api.serialize import value as ser_value
 from citybrain import context
@@ -27,6 +29,7 @@ from citybrain.errors import AccessRefused
 from citybrain.settings import DOMAINS
 from store.queries.sources import source_overview
 from store.schema import entities, indicators, source_status, warning_events, warnings
+from store.types import UTCDateTime
 
 bp = flask.Blueprint("api_v1", __name__, url_prefix="/api/v1")
 register_handlers(bp)  # at definition: a blueprint is set up once, then registered on every app
@@ -67,12 +70,24 @@ def _options() -> Any:
     return None
 
 
-def _page(q: Select, order: list[Any]) -> tuple[list[dict[str, Any]], int, int, int]:
-    limit, offset = params.page()
+def _page(q: Select, keys: list[Key]) -> paging.Page:
     with context.engine().connect() as conn:
-        total = conn.execute(select(func.count()).select_from(q.order_by(None).subquery())).scalar_one()
-        rows = [dict(r._mapping) for r in conn.execute(q.order_by(*order).limit(limit).offset(offset))]
-    return rows, total, limit, offset
+        return paging.fetch(conn, q, keys)
+
+
+def _window() -> tuple[Any, Any]:
+    """``from`` and ``to`` as UTC instants; a bare date or a time without offset is the city's clock."""
+    tz = context.settings().tz
+    return params.instant("from", tz), params.instant("to", tz)
+
+
+def _kind(column: Any) -> str:
+    """How a key column travels in a cursor (:class:`api.paging.Key`)."""
+    if isinstance(column.type, UTCDateTime):
+        return "time"
+    if isinstance(column.type, Date):
+        return "date"
+    return "int" if isinstance(column.type, Integer) else "text"
 
 
 def _district_of(p: Principal) -> str | None:
@@ -100,6 +115,7 @@ def sources() -> Any:
     with context.engine().connect() as conn:
         stored = {r.name: r._asdict() for r in conn.execute(select(source_status))}
     overview = source_overview(context.engine(), context.settings())
+    tz = context.settings().tz
     items = []
     for src in overview:
         st = stored.get(src["name"], {})
@@ -108,7 +124,7 @@ def sources() -> Any:
             "last_attempt": src["last_attempt"], "last_success": src["last_success"],
             "watermark": st.get("watermark"), "lag_seconds": src["lag_seconds"],
             "rows_read": st.get("rows_read_total") or 0, "rows_written": st.get("rows_written_total") or 0,
-            "rows_quarantined": st.get("rows_quarantined_total") or 0, "last_error": src["last_error"]}))
+            "rows_quarantined": st.get("rows_quarantined_total") or 0, "last_error": src["last_error"]}, tz))
     return flask.jsonify(params.envelope(items[offset:offset + limit], len(items), limit, offset))
 
 
@@ -123,7 +139,8 @@ def observations(domain: str) -> Any:
     entity_col, time_col, kind = OBSERVATION_SHAPES[domain]
     entity, district = params.text("entity"), _district_of(p)
     _check_district(district)
-    start, end = params.instant("from"), params.instant("to")
+    start, end = _window()
+    tz = context.settings().tz
     cols = [c for c in table.c if c.name != "ingested_at"]
     if kind is not None:
         q = select(*cols, entities.c.district).select_from(table.outerjoin(
@@ -137,20 +154,22 @@ def observations(domain: str) -> Any:
     if district:
         q = q.where(district_col == district)
     tcol = table.c[time_col]
-    if domain == "economy":
-        start, end = (start.date() if start else None), (end.date() if end else None)
+    if domain == "economy":  # periods start on the city's calendar days
+        start, end = (start.astimezone(tz).date() if start else None), (end.astimezone(tz).date() if end else None)
     if start is not None:
         q = q.where(tcol >= start)
     if end is not None:
         q = q.where(tcol < end)
-    rows, total, limit, offset = _page(q, [tcol, table.c[entity_col]] + [c for c in table.primary_key.columns])
-    return flask.jsonify(params.envelope([ser(r) for r in rows], total, limit, offset))
+    order = list(dict.fromkeys([tcol, table.c[entity_col], *table.primary_key.columns]))  # ends with the key: strict
+    page = _page(q, [Key(c, c.name, _kind(c)) for c in order])
+    return flask.jsonify(page.envelope([ser(r, tz) for r in page.rows]))
 
 
 def _indicator_rows(name: str, p: Principal, *, grain: str, entity_kind: str) -> Any:
     entity, district = params.text("entity"), _district_of(p)
     _check_district(district)
-    start, end = params.instant("from"), params.instant("to")
+    start, end = _window()
+    tz = context.settings().tz
     q = select(indicators).where(indicators.c.name == name, indicators.c.grain == grain)
     if entity:
         kinds = (entity_kind,) if name != "aqi" else ("station",)
@@ -168,22 +187,25 @@ def _indicator_rows(name: str, p: Principal, *, grain: str, entity_kind: str) ->
         q = q.where(indicators.c.time >= start)
     if end is not None:
         q = q.where(indicators.c.time < end)
-    rows, total, limit, offset = _page(q, [indicators.c.time, indicators.c.scope_kind, indicators.c.scope])
+    # (name, grain) are fixed above, so (time, scope_kind, scope) is the rest of the primary key: strict
+    page = _page(q, [Key(indicators.c.time, "time", "time"), Key(indicators.c.scope_kind, "scope_kind"),
+                     Key(indicators.c.scope, "scope")])
     items = []
-    for r in rows:
+    for r in page.rows:
         detail = r.get("detail") if isinstance(r.get("detail"), dict) else {}
-        item = {k: ser_value(v) for k, v in detail.items()
-                if k not in ("time", "entity", "district", "value", "level", "category", "grain")}
+        item = {k: ser_value(v, tz) for k, v in detail.items()
+                if k not in ("time", "entity", "district", "value", "level", "category", "grain", "date", "period")}
         if name == "aqi":
             item.setdefault("iaqi", {})
             item.setdefault("primary", [])
             item.setdefault("standard", None)
-        item.update({"time": ser_value(r["time"]), "grain": r["grain"], "scope_kind": r["scope_kind"],
+        item.update({"time": ser_value(r["time"], tz), "grain": r["grain"], "scope_kind": r["scope_kind"],
                      "entity": r["scope"] if r["scope_kind"] not in ("city", "district") else None,
                      "district": r["scope"] if r["scope_kind"] == "district" else district,
-                     "value": ser_value(r["value"]), "level": r["level"], "category": r["category"]})
+                     "value": ser_value(r["value"]), "level": r["level"], "category": r["category"],
+                     **period_fields(r["time"], r["grain"], tz)})
         items.append(item)
-    return flask.jsonify(params.envelope(items, total, limit, offset))
+    return flask.jsonify(page.envelope(items))
 
 
 @bp.get("/indicators/<name>")
@@ -216,7 +238,7 @@ def _warning_item(r: dict[str, Any], history: list[dict[str, Any]]) -> dict[str,
         "resolved_at": r["resolved_at"], "acknowledged_by": r["acknowledged_by"],
         "acknowledged_at": r["acknowledged_at"], "assigned_to": r["assigned_to"],
         "history": [{"at": h["at"], "kind": h["kind"], "from": h["from_value"], "to": h["to_value"],
-                     "actor": h["actor"], "note": h["note"]} for h in history]})
+                     "actor": h["actor"], "note": h["note"]} for h in history]}, context.settings().tz)
 
 
 def _histories(ids: list[int]) -> dict[int, list[dict[str, Any]]]:
@@ -248,7 +270,7 @@ def warnings_list() -> Any:
     state, level = params.choice("state", STATES), params.choice("level", LEVEL_NAMES)
     domain, district = params.choice("domain", DOMAINS), _district_of(p)
     _check_district(district)
-    start, end = params.instant("from"), params.instant("to")
+    start, end = _window()
     for col, v in ((warnings.c.state, state), (warnings.c.level, level), (warnings.c.domain, domain),
                    (warnings.c.district, district)):
         if v is not None:
@@ -257,9 +279,10 @@ def warnings_list() -> Any:
         q = q.where(warnings.c.started_at >= start)
     if end is not None:
         q = q.where(warnings.c.started_at < end)
-    rows, total, limit, offset = _page(q, [warnings.c.started_at.desc(), warnings.c.id.desc()])
-    hist = _histories([r["id"] for r in rows])
-    return flask.jsonify(params.envelope([_warning_item(r, hist[r["id"]]) for r in rows], total, limit, offset))
+    page = _page(q, [Key(warnings.c.started_at, "started_at", "time", descending=True),
+                     Key(warnings.c.id, "id", "int", descending=True)])  # newest first
+    hist = _histories([r["id"] for r in page.rows])
+    return flask.jsonify(page.envelope([_warning_item(r, hist[r["id"]]) for r in page.rows]))
 
 
 def _one(p: Principal, warning_id: int) -> dict[str, Any]:

@@ -23,13 +23,14 @@ def test_sources_shape(harness):
                                      "lag_seconds", "rows_read", "rows_written", "rows_quarantined", "last_error"}
 
 
-def test_aqi_rows_carry_iaqi_primary_standard_and_utc_times(harness):
+def test_aqi_rows_carry_iaqi_primary_standard_and_city_times(harness):
     station = harness.settings.stations[0].code
     items = get(harness, f"/api/v1/indicators/aqi?entity={station}").get_json()["items"]
     assert len(items) == 3
     row = items[0]
     assert row["entity"] == station and row["primary"] == ["pm25"] and row["standard"] == "HJ 633-2012"
-    assert row["iaqi"] == {"pm25": 80} and row["time"].endswith("Z")
+    assert row["iaqi"] == {"pm25": 80} and row["time"].endswith("+08:00")  # the city's clock (issue 19)
+    assert "date" not in row and "period" not in row  # an hour row has no day or period name
     assert get(harness, "/api/v1/indicators/aqi").get_json()["items"] == []  # city-wide: none seeded
 
 
@@ -41,9 +42,12 @@ def test_vital_signs_with_contributions(harness):
 def test_pagination(harness):
     station = harness.settings.stations[0].code
     first = get(harness, f"/api/v1/indicators/aqi?entity={station}&limit=2").get_json()
-    assert len(first["items"]) == 2 and first["total"] == 3 and "offset=2" in first["next"]
+    assert len(first["items"]) == 2 and first["total"] == 3 and "cursor=" in first["next"]
     second = get(harness, first["next"]).get_json()
     assert len(second["items"]) == 1 and second["next"] is None
+    assert second["total"] is None and second["offset"] is None  # not counted again: a page costs one range read
+    legacy = get(harness, f"/api/v1/indicators/aqi?entity={station}&limit=2&offset=2").get_json()
+    assert legacy["items"] == second["items"] and legacy["total"] == 3 and legacy["offset"] == 2
 
 
 def test_errors_are_json_with_a_message(harness):
