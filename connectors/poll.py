@@ -37,7 +37,7 @@ from connectors import watermark as wm
 from connectors.fields import DATA_TIME, ENTITY_KIND
 from connectors.mapping import Batch, Mapper
 from connectors.source import Rows, SourceEngines, SourceReader
-from connectors.writer import quarantine_rows, record_field_issues, write_observations
+from connectors.writer import quarantine_rows, record_field_issues, screen_versions, write_observations
 from store.schema import entities, source_status
 
 log = logging.getLogger(__name__)
@@ -172,7 +172,7 @@ def poll_source(settings: Settings, engine: Engine, source: Source, *, engines: 
         status_rows.ensure(conn, source, at)
         status_rows.finish(conn, source.name, status=status, now=at, read_rows=progress.read,
                            written=progress.written, quarantined=progress.quarantined,
-                           lag_seconds=lag, error=error)
+                           lag_seconds=lag, error=error, data_time=status_rows.stored_data_time(conn, source, at))
         if progress.watermark is None:
             row = status_rows.read(conn, source.name) or {}
             progress.watermark = row.get("watermark")
@@ -199,7 +199,8 @@ def _poll_once(settings: Settings, engine: Engine, source: Source, engines: Sour
     with engines.get(source).connect() as sconn:
         reader = SourceReader(source, sconn)
         with _store(engine) as conn:
-            stored = status_rows.ensure(conn, source, at).get("watermark")
+            # a watermark stored ahead of now (before issue 19 capped it) is read from now
+            stored = wm.capped(status_rows.ensure(conn, source, at).get("watermark"), at, mapper.tz)
         progress.watermark = progress.watermark or stored
         cursor = wm.bind_value(wm.shifted(stored, source.lookback), reader.compares_as) if stored else None
         column, size = source.watermark_column, source.batch_size
@@ -240,7 +241,8 @@ class _Pipeline:
         times = _data_times(batch, self.source, self.mapper.tz)
         # the same chain of watermarks as writing batch by batch: each batch's is the later of
         # the one before and its own last value
-        self.mark = wm.later(self.mark, wm.to_text(rows[-1][self.source.watermark_column]))
+        self.mark = wm.capped(wm.later(self.mark, wm.to_text(rows[-1][self.source.watermark_column])), self.at,
+                              self.mapper.tz)
         self.wait()
         self.pending = self.pool.submit(_write_batch, self.engine, self.source, batch, len(rows), times, self.mark,
                                         self.at, self.progress)
@@ -272,20 +274,24 @@ class _Pipeline:
 def _write_batch(engine: Engine, source: Source, batch: Batch, read: int, times: list[dt.datetime], mark: str,
                  at: dt.datetime, progress: _Progress) -> None:
     def write(conn: Any) -> tuple[int, int]:  # the rows, their rejects and the watermark commit together
-        written = write_observations(conn, source.domain, batch)
-        fresh = quarantine_rows(conn, source.name, source.domain, batch.rejected, at)
-        record_field_issues(conn, source.name, source.domain, batch, (min(times), max(times)) if times else None, at)
-        status_rows.advance(conn, source.name, watermark=mark, data_time=max(times, default=None),
+        kept, refused = screen_versions(conn, source.domain, batch)
+        written = write_observations(conn, source.domain, kept)
+        fresh = quarantine_rows(conn, source.name, source.domain, [*batch.rejected, *refused], at)
+        record_field_issues(conn, source.name, source.domain, kept, (min(times), max(times)) if times else None, at)
+        rejected[:] = refused
+        status_rows.advance(conn, source.name, watermark=mark,
+                            data_time=status_rows.stored_data_time(conn, source, at),
                             read_rows=read, written=written, quarantined=fresh, now=at)
         return written, fresh
 
+    rejected: list[Any] = []
     try:
         written, fresh = in_store(engine, write, what=f"{source.name}: writing {read} rows")
     except DBAPIError as exc:
         raise _StoreFailed(f"cannot write to the store: {_first_line(exc.orig)}") from exc
     progress.read += read
     progress.written += written
-    progress.quarantined += len(batch.rejected)
+    progress.quarantined += len(batch.rejected) + len(rejected)
     progress.watermark = mark
     progress.touch(times)
 

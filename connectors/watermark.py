@@ -66,17 +66,41 @@ def shifted(text: str, lookback: dt.timedelta) -> str:
     instant = parse_instant(text)
     if instant is None or not lookback:
         return text
-    earlier = instant - lookback
-    stripped = text.strip()
+    return _render(instant - lookback, text)
+
+
+def capped(text: str | None, limit: dt.datetime, tz: ZoneInfo) -> str | None:
+    """``text``, or ``limit`` written in its style when ``text`` spells a later time.
+
+    Issue 19: one row stamped 75 minutes ahead moved the watermark ahead, and the rows
+    stamped "now" after it were never read. The watermark is therefore never later than
+    the poll's own time: a row stamped ahead is read again by each poll (an idempotent
+    upsert) until the clock reaches it. Naive texts are the source's local time.
+    """
+    if not text:
+        return text
+    instant = parse_instant(text)
+    if instant is None:
+        return text
+    zone = instant.tzinfo or tz
+    if (instant if instant.tzinfo else instant.replace(tzinfo=tz)) <= limit:
+        return text
+    target = limit.astimezone(zone)
+    return _render(target if instant.tzinfo else target.replace(tzinfo=None), text)
+
+
+def _render(instant: dt.datetime, like: str) -> str:
+    """``instant`` written in the style of the watermark text ``like`` (date, separator, fraction, offset)."""
+    stripped = like.strip()
     if len(stripped) == 10:  # a date
-        return earlier.date().isoformat()
+        return instant.date().isoformat()
     sep = stripped[10] if len(stripped) > 10 else " "
     frac = re.search(r"\.(\d+)", stripped[19:26] if len(stripped) > 19 else "")
-    out = earlier.replace(tzinfo=None).strftime(f"%Y-%m-%d{sep}%H:%M:%S")
+    out = instant.replace(tzinfo=None).strftime(f"%Y-%m-%d{sep}%H:%M:%S")
     if frac:
-        out += "." + f"{earlier.microsecond:06d}"[: len(frac.group(1))].ljust(len(frac.group(1)), "0")
-    if earlier.tzinfo is not None:
-        offset = earlier.strftime("%z")
+        out += "." + f"{instant.microsecond:06d}"[: len(frac.group(1))].ljust(len(frac.group(1)), "0")
+    if instant.tzinfo is not None:
+        offset = instant.strftime("%z")
         out += offset[:3] + ":" + offset[3:]
     return out
 

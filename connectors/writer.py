@@ -29,7 +29,7 @@ from sqlalchemy.engine import Connection
 
 from connectors.fields import KEYS
 from connectors.mapping import Batch, FieldIssue, Rejected, key_text
-from store.schema import OBSERVATIONS, field_issues, obs_economy, obs_economy_revisions, quarantine
+from store.schema import OBSERVATIONS, field_issues, obs_economy, obs_economy_revisions, obs_hotline, quarantine
 from store.types import UTCDateTime
 from store.upsert import insert_for
 from store.upsert import upsert as store_upsert
@@ -222,19 +222,18 @@ def quarantine_rows(conn: Connection, source: str, domain: str, rejected: Sequen
 
 
 def record_field_issues(conn: Connection, source: str, domain: str, batch: Batch,
-                        span: tuple[datetime, datetime] | None, received_at: datetime,
-                        skip: set[str] | frozenset[str] = frozenset()) -> int:
+                        span: tuple[datetime, datetime] | None, received_at: datetime) -> int:
     """Keep the unusable fields of the batch's stored rows (issue 19); returns how many.
 
     Each (source, row, field) is one record: a re-read inside the lookback replaces it,
     and a re-read in which the department has filled the field deletes it — the stored
     row was replaced by the filled one in the same transaction. ``span`` is the batch's
-    data-time range, where earlier issues of its rows can lie; ``skip`` holds the row keys
-    whose incoming version was refused (their stored version and its issues stand).
+    data-time range, where earlier issues of its rows can lie. ``batch`` holds the rows
+    written (a refused correction is not: its stored version and issues stand).
     """
-    issues = [i for i in batch.issues if i.row_key not in skip] if skip else batch.issues
+    issues = batch.issues
     if span is not None:
-        _drop_filled(conn, source, domain, batch, span, {(i.row_key, i.field) for i in issues}, skip)
+        _drop_filled(conn, source, domain, batch, span, {(i.row_key, i.field) for i in issues})
     if not issues:
         return 0
     rows = {(i.row_key, i.field): _issue_row(source, domain, i, received_at) for i in issues}
@@ -248,7 +247,7 @@ def _issue_row(source: str, domain: str, issue: FieldIssue, received_at: datetim
 
 
 def _drop_filled(conn: Connection, source: str, domain: str, batch: Batch, span: tuple[datetime, datetime],
-                 current: set[tuple[str, str]], skip: set[str] | frozenset[str]) -> None:
+                 current: set[tuple[str, str]]) -> None:
     """Delete the earlier issues of rows this batch re-wrote whose field is usable now.
 
     The usual batch has no earlier issues in its time range: one indexed read, nothing else.
@@ -264,8 +263,117 @@ def _drop_filled(conn: Connection, source: str, domain: str, batch: Batch, span:
         written = {key_text(tuple(t[j] for j in at)) for t in batch.tuples}
     else:
         written = {key_text(tuple(r[k] for k in names)) for r in batch.rows}
-    stale = [{"k": k, "f": f} for k, f in stored if k in written and k not in skip and (k, f) not in current]
+    stale = [{"k": k, "f": f} for k, f in stored if k in written and (k, f) not in current]
     if stale:
         conn.execute(field_issues.delete().where(c.source == source, c.row_key == bindparam("k"),
                                                  c.field == bindparam("f")), stale)
 
+
+
+# ------------------------------------------------------------ corrections with older stamps
+
+_SERIES_TABLES = {"environment": ("station", "time"), "traffic": ("segment", "time"), "tourism": ("site", "time")}
+
+
+def screen_versions(conn: Connection, domain: str, batch: Batch) -> tuple[Batch, list[Rejected]]:
+    """The batch without the rows the store holds a newer version of, and those rows as rejects.
+
+    Issue 19 item 8: a re-published row stamped older than the stored version is refused
+    (the upsert's "never older" guard), and was refused silently; it is now returned
+    as a reject naming both stamps, for the quarantine and the source's counts.
+
+    Item 7: a hotline ticket is one row whatever its creation time. PostgreSQL partitions
+    ``obs_hotline`` by ``created_at``, so its key must contain it and cannot be the ticket
+    alone (a unique index on a partitioned table must include the partition key); the
+    ticket's uniqueness is therefore kept here, on every backend: when a ticket arrives
+    with another ``created_at`` than the stored one, the stored version is deleted in the
+    same transaction as the new one is written (or, if the stored one is newer, the
+    incoming one is refused). Only this writer writes the table, one batch at a time per
+    source (the scheduler's lock), so no other writer can interleave.
+    """
+    if domain == "hotline":
+        return _screen_tickets(conn, batch)
+    if domain not in _SERIES_TABLES:
+        return batch, []
+    entity, time_name = _SERIES_TABLES[domain]
+    names = (entity, time_name, "source_updated_at")
+    if batch.tuples is not None and batch.names is not None:
+        at = [batch.names.index(k) for k in names]
+        incoming = [tuple(t[j] for j in at) for t in batch.tuples]
+    else:
+        incoming = [tuple(r[k] for k in names) for r in batch.rows]
+    stamps = [s for _, _, s in incoming if s is not None]
+    if not stamps:
+        return batch, []
+    table = OBSERVATIONS[domain]
+    times = [t for _, t, _ in incoming]
+    stored = {(e, _utc(t)): _utc(s) for e, t, s in conn.execute(
+        select(table.c[entity], table.c[time_name], table.c.source_updated_at).where(
+            table.c[time_name] >= min(times), table.c[time_name] <= max(times),
+            table.c.source_updated_at > min(stamps)))}
+    if not stored:
+        return batch, []
+    refused = {i for i, (e, t, s) in enumerate(incoming)
+               if s is not None and (newer := stored.get((e, t))) is not None and s < newer}
+    if not refused:
+        return batch, []
+    rejects = [_refused(domain, batch, i, stored[incoming[i][0], incoming[i][1]]) for i in sorted(refused)]
+    return _without(batch, refused, {r.row_key for r in rejects}), rejects
+
+
+def _screen_tickets(conn: Connection, batch: Batch) -> tuple[Batch, list[Rejected]]:
+    rows = batch.rows
+    if not rows:
+        return batch, []
+    versions: dict[str, list[tuple[datetime, datetime | None]]] = {}
+    tickets = list({r["ticket"] for r in rows})
+    c = obs_hotline.c
+    for i in range(0, len(tickets), 1000):
+        for ticket, created, stamp in conn.execute(select(c.ticket, c.created_at, c.source_updated_at)
+                                                   .where(c.ticket.in_(tickets[i:i + 1000]))):
+            versions.setdefault(ticket, []).append((_utc(created), _utc(stamp)))
+    if not versions:
+        return batch, []
+    refused: set[int] = set()
+    rejects: list[Rejected] = []
+    moved: list[dict[str, Any]] = []
+    for i, row in enumerate(rows):
+        held = versions.get(row["ticket"])
+        if not held:
+            continue
+        stamp = row["source_updated_at"]
+        newest = max((s for _, s in held if s is not None), default=None)
+        if stamp is not None and newest is not None and stamp < newest:
+            refused.add(i)
+            rejects.append(_refused("hotline", batch, i, newest))
+            continue
+        moved += [{"t": row["ticket"], "c": created} for created, _ in held if created != row["created_at"]]
+    if moved:  # the ticket's creation time was corrected: its one row moves
+        conn.execute(obs_hotline.delete().where(c.ticket == bindparam("t"), c.created_at == bindparam("c")), moved)
+    return (_without(batch, refused, {r.row_key for r in rejects}) if refused else batch), rejects
+
+
+def _refused(domain: str, batch: Batch, i: int, newer: datetime) -> Rejected:
+    row = batch.rows[i]
+    key = key_text(tuple(row[k] for k in KEYS[domain]))
+    return Rejected(f"refused correction: the store holds a newer version of this row (updated "
+                    f"{newer.isoformat()}; this one {row['source_updated_at'].isoformat()}); the department "
+                    "re-published it with an older update stamp", "updated_at", key,
+                    {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()
+                     if k not in ("ingested_at", "source")})
+
+
+def _without(batch: Batch, drop: set[int], keys: set[str]) -> Batch:
+    """``batch`` less the rows at ``drop`` (and their field issues)."""
+    issues = [x for x in batch.issues if x.row_key not in keys]
+    if batch.tuples is not None and batch.names is not None:
+        return Batch(None, batch.rejected, names=batch.names,
+                     tuples=[t for i, t in enumerate(batch.tuples) if i not in drop], issues=issues)
+    return Batch([r for i, r in enumerate(batch.rows) if i not in drop], batch.rejected, issues=issues)
+
+
+def _utc(t: datetime | None) -> datetime | None:
+    """Stored times as aware UTC (SQLite hands back naive UTC)."""
+    if t is None:
+        return None
+    return t.replace(tzinfo=_UTC) if t.tzinfo is None else t.astimezone(_UTC)

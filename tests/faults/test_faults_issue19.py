@@ -1,0 +1,233 @@
+"""Issue 19's numbered faults, one test each, on what a department really sends.
+
+Each test states the item it covers and fails on the code before issue 19: a row dated
+2199 (1), an air reading at 10:30 (2), a source kept "fresh" by a future row (3), a
+future update stamp hiding later rows (4), a ticket stored twice after its creation time
+was corrected (7), corrections with an older stamp dropped silently (8), and the hour
+label of a source that stamps an hourly mean by its end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+import connectors
+from store.engine import make_engine, upgrade
+from store.queries.sources import quarantine_counts, source_overview
+from store.schema import field_issues, indicators, obs_air, obs_hotline, obs_traffic, quarantine, source_status
+from tests.connectors.conftest import Department, sqlite_dept, sqlite_settings, store, traffic_rows  # noqa: F401
+
+# store, sqlite_dept, sqlite_settings: the connector tests' fixtures (SQLite store and department)
+
+UTC = dt.timezone.utc
+#: "now" for the polls: 2026-10-01 12:00 in Xuchang
+NOW = dt.datetime(2026, 10, 1, 4, 0, tzinfo=UTC)
+LOCAL_NOW = dt.datetime(2026, 10, 1, 12, 0)
+
+
+@pytest.fixture
+def dept(sqlite_dept: Department) -> Department:
+    return sqlite_dept
+
+
+@pytest.fixture
+def settings(sqlite_settings: Any) -> Any:
+    return sqlite_settings
+
+
+def rows(engine: sa.Engine, stmt: Any) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def status(engine: sa.Engine, name: str) -> dict[str, Any]:
+    [row] = rows(engine, sa.select(source_status).where(source_status.c.name == name))
+    return row
+
+
+def test_item1_a_row_stamped_2199_is_quarantined_and_bounds_nothing(store, dept, settings):
+    """Validation's upper bound is now + the source's future_tolerance, not the year 2200."""
+    start = LOCAL_NOW - dt.timedelta(hours=1)
+    dept.insert("t_link_flow_5min", traffic_rows(start, 12, segments=("R001",)))
+    far = dt.datetime(2199, 1, 1, 8, 0)
+    dept.insert("t_link_flow_5min", [{"link_id": "R002", "collect_time": far, "avg_speed": 40.0, "flow_cnt": 5,
+                                      "occ_rate": 1.0, "upd_time": LOCAL_NOW - dt.timedelta(minutes=3)},
+                                     {"link_id": "R003", "collect_time": LOCAL_NOW + dt.timedelta(minutes=10),
+                                      "avg_speed": 40.0, "flow_cnt": 5, "occ_rate": 1.0,
+                                      "upd_time": LOCAL_NOW - dt.timedelta(minutes=2)}])
+    [report] = connectors.poll(settings(), store, ["traffic_detectors"], now=NOW)
+    assert (report.rows_written, report.rows_quarantined) == (13, 1)  # 10 min ahead is inside the 15 min tolerance
+    assert report.touched[1] <= NOW + dt.timedelta(minutes=15), "the after-poll computation must not reach 2199"
+    [held] = rows(store, sa.select(quarantine))
+    assert "时间超前" in held["reason"] and held["field"] == "time" and held["row"]["link_id"] == "R002"
+    newest = rows(store, sa.select(sa.func.max(obs_traffic.c.time).label("t")))[0]["t"]
+    assert newest == NOW + dt.timedelta(minutes=10)
+    assert status(store, "traffic_detectors")["data_time"] <= NOW + dt.timedelta(minutes=15)
+
+
+def test_item2_an_air_reading_off_the_hour_is_quarantined_or_floored_and_never_stops_compute(store, dept, settings):
+    from jobs.indicators import compute
+
+    def aq(hour: int, minute: int = 0, station: str = "XC01", pm25: float = 35.0) -> dict[str, Any]:
+        t = dt.datetime(2026, 9, 30, hour, minute)
+        return {"station_code": station, "obs_time": t, "pm2_5": pm25, "pm10": 60.0, "so2": 8.0, "no2": 30.0,
+                "o3": 90.0, "co": 800.0, "updated_at": t + dt.timedelta(minutes=20)}
+
+    dept.insert("aq_hourly", [aq(h) for h in range(24) if h != 10] + [aq(10, 30)])
+    [report] = connectors.poll(settings(), store, ["env_monitor"], now=NOW)
+    assert (report.rows_written, report.rows_quarantined) == (23, 1)
+    [held] = rows(store, sa.select(quarantine))
+    assert "not on the hour" in held["reason"] and 'off_grid = "floor"' in held["reason"]
+    # a source that declares it: the 10:30 reading is the 10:00 hour
+    dept.execute("DELETE FROM aq_hourly")
+    dept.insert("aq_hourly", [aq(10, 30, station="XC02", pm25=50.0)])
+    [report] = connectors.poll(settings(env_monitor={"off_grid": "floor", "lookback": "1d"}), store,
+                               ["env_monitor"], now=NOW)
+    [floored] = rows(store, sa.select(obs_air).where(obs_air.c.station == "XC02"))
+    assert floored["time"] == dt.datetime(2026, 9, 30, 2, 0, tzinfo=UTC) and floored["pm25"] == 50.0
+    # a reading stored off the hour before this check existed: the day's AQI is still computed
+    with store.begin() as conn:
+        conn.execute(obs_air.insert().values(station="XC01", time=dt.datetime(2026, 9, 30, 2, 30, tzinfo=UTC),
+                                             pm25=500.0, source="env_monitor", ingested_at=NOW))
+    start = dt.datetime(2026, 9, 29, 16, tzinfo=UTC)
+    compute(settings(), store, start=start, end=start + dt.timedelta(days=1), domains=["environment"], now=NOW)
+    [day] = rows(store, sa.select(indicators).where(indicators.c.name == "aqi", indicators.c.grain == "day",
+                                                    indicators.c.scope == "XC01"))
+    # 23 hours of PM2.5 35 (IAQI 50), the 500 left out; PM10 60 under HJ 633-2026 → 57.1 → 58
+    assert day["detail"]["iaqi"]["pm25"] == 50 and day["value"] == 58 and day["detail"]["missing"] == []
+
+
+def test_item3_data_age_is_computed_from_what_is_stored(store, dept, settings):
+    s = settings()
+    dept.insert("t_link_flow_5min", traffic_rows(LOCAL_NOW - dt.timedelta(hours=2), 6, segments=("R001",)))
+    connectors.poll(s, store, ["traffic_detectors"], now=NOW)
+    newest = NOW - dt.timedelta(hours=2) + dt.timedelta(minutes=25)
+    assert status(store, "traffic_detectors")["data_time"] == newest
+    # a row dated 2198 got into the store (before issue 19) and the status remembered it
+    with store.begin() as conn:
+        conn.execute(obs_traffic.insert().values(segment="R002", time=dt.datetime(2198, 1, 1, tzinfo=UTC), speed=40.0,
+                                                 source="traffic_detectors", ingested_at=NOW))
+        conn.execute(source_status.update().values(data_time=dt.datetime(2198, 1, 1, tzinfo=UTC)))
+    connectors.poll(s, store, ["traffic_detectors"], now=NOW)
+    assert status(store, "traffic_detectors")["data_time"] == newest  # what is stored, up to now + tolerance
+    [row] = [r for r in source_overview(store, s, now=NOW) if r["name"] == "traffic_detectors"]
+    assert row["age_seconds"] == pytest.approx((NOW - newest).total_seconds()) and row["stale"]
+    # the newest rows are withdrawn by the department and deleted: the age follows on the next poll
+    t = dept.table("t_link_flow_5min")
+    with dept.engine.begin() as conn:
+        conn.execute(t.delete().where(t.c.collect_time > LOCAL_NOW - dt.timedelta(hours=2)))
+    with store.begin() as conn:
+        conn.execute(obs_traffic.delete().where(obs_traffic.c.time > NOW - dt.timedelta(hours=2)))
+    connectors.poll(s, store, ["traffic_detectors"], now=NOW)
+    assert status(store, "traffic_detectors")["data_time"] == NOW - dt.timedelta(hours=2)
+
+
+def ticket(no: str, created: dt.datetime, stamp: dt.datetime, **kw: Any) -> dict[str, Any]:
+    return {"gdbh": no, "ldsj": created, "jtsj": created + dt.timedelta(seconds=30), "ddsc": 30, "qd": "1",
+            "sqlb": "01", "ssqx": "411002", "blsx": created + dt.timedelta(days=5), "bjsj": None, "hfmyd": None,
+            "gdzt": "10", "gxsj": stamp} | kw
+
+
+def test_item4_the_watermark_never_advances_past_now(store, dept, settings):
+    s = settings()
+    dept.insert("dm_sqlb", [{"dm": "01", "mc": "城乡建设"}])
+    ahead = LOCAL_NOW + dt.timedelta(minutes=75)
+    dept.insert("gd_info", [ticket("T0", LOCAL_NOW - dt.timedelta(minutes=30), ahead)])
+    [first] = connectors.poll(s, store, ["hotline_12345"], now=NOW)
+    assert first.watermark <= LOCAL_NOW.isoformat(sep=" "), first.watermark
+    # five tickets stamped now, committed after that poll
+    dept.insert("gd_info", [ticket(f"T{i}", LOCAL_NOW - dt.timedelta(minutes=5), LOCAL_NOW) for i in range(1, 6)])
+    [second] = connectors.poll(s, store, ["hotline_12345"], now=NOW + dt.timedelta(minutes=2))
+    stored = {r["ticket"] for r in rows(store, sa.select(obs_hotline))}
+    assert stored == {"T0", "T1", "T2", "T3", "T4", "T5"}
+    # the future stamp itself is unusable: the ticket is kept, its stamp recorded as 时间超前
+    [issue] = rows(store, sa.select(field_issues).where(field_issues.c.row_key == "T0"))
+    assert issue["field"] == "updated_at" and issue["rule"] == "future" and "时间超前" in issue["reason"]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_item7_a_ticket_is_one_row_when_its_created_time_is_corrected(backend, tmp_path, dept, settings, request):
+    if backend == "postgresql":  # obs_hotline partitioned by created_at: its key must hold created_at
+        url = request.getfixturevalue("pg_url")
+        upgrade(url)
+        store = make_engine(url)
+    else:
+        store = request.getfixturevalue("store")
+    s = settings()
+    dept.insert("dm_sqlb", [{"dm": "01", "mc": "城乡建设"}])
+    created = dt.datetime(2026, 9, 30, 9, 0)
+    dept.insert("gd_info", [ticket("T1", created, created + dt.timedelta(minutes=1)),
+                            ticket("T2", created, created + dt.timedelta(minutes=1))])
+    connectors.poll(s, store, ["hotline_12345"], now=NOW)
+    t = dept.table("gd_info")
+    # the call centre corrects T1's time into the previous month (another partition on PostgreSQL)
+    dept.update("gd_info", t.c.gdbh == "T1", ldsj=dt.datetime(2026, 8, 31, 23, 50),
+                gxsj=created + dt.timedelta(hours=2))
+    connectors.poll(s, store, ["hotline_12345"], now=NOW)
+    got = sorted((r["ticket"], r["created_at"]) for r in rows(store, sa.select(obs_hotline)))
+    assert got == [("T1", dt.datetime(2026, 8, 31, 15, 50, tzinfo=UTC)), ("T2", dt.datetime(2026, 9, 30, 1, 0, tzinfo=UTC))]
+    # an older version of T1 re-read later (its old time, its old stamp) does not bring the old row back
+    dept.update("gd_info", t.c.gdbh == "T1", ldsj=created, gxsj=created + dt.timedelta(hours=1, minutes=30))
+    connectors.poll(settings(hotline_12345={"lookback": "1d"}), store, ["hotline_12345"], now=NOW)
+    assert sorted(r["ticket"] for r in rows(store, sa.select(obs_hotline))) == ["T1", "T2"]
+    held = [r for r in rows(store, sa.select(quarantine)) if r["row_key"] == "T1"]
+    assert len(held) == 1 and held[0]["reason"].startswith("refused correction")
+    if backend == "postgresql":
+        store.dispose()
+
+
+def test_item8_refused_corrections_are_recorded_and_counted(store, dept, settings):
+    s = settings()
+    start = LOCAL_NOW - dt.timedelta(hours=1)
+    dept.insert("t_link_flow_5min", traffic_rows(start, 6, upd=LOCAL_NOW - dt.timedelta(minutes=10)))
+    connectors.poll(s, store, ["traffic_detectors"], now=NOW)
+    # the department re-publishes 18 rows with new speeds but an update stamp older than the stored one
+    t = dept.table("t_link_flow_5min")
+    dept.update("t_link_flow_5min", t.c.link_id.in_(["R001", "R002", "R003"]), avg_speed=11.0,
+                upd_time=LOCAL_NOW - dt.timedelta(minutes=20))
+    [report] = connectors.poll(s, store, ["traffic_detectors"], now=NOW)
+    assert report.rows_read == 18 and report.rows_quarantined == 18 and report.rows_written == 0
+    speeds = {r["speed"] for r in rows(store, sa.select(obs_traffic))}
+    assert 11.0 not in speeds, "the stored (newer) versions stand"
+    held = rows(store, sa.select(quarantine))
+    assert len(held) == 18 and all(r["reason"].startswith("refused correction") and r["field"] == "updated_at"
+                                   for r in held)
+    assert held[0]["row"]["speed"] == 11.0
+    assert quarantine_counts(store)["traffic_detectors"] == 18
+    connectors.poll(s, store, ["traffic_detectors"], now=NOW)  # read again in the lookback: recorded once
+    assert quarantine_counts(store)["traffic_detectors"] == 18
+
+
+def test_an_hour_labelled_by_its_end_is_stored_as_its_start(store, dept, settings):
+    """CNEMC stamps an hourly mean by the end of its hour: 01:00 … 24:00 (the next 00:00) is one day."""
+    from jobs.indicators import compute
+
+    def aq(t: dt.datetime, pm25: float) -> dict[str, Any]:
+        return {"station_code": "XC01", "obs_time": t, "pm2_5": pm25, "pm10": 40.0, "so2": 8.0, "no2": 20.0,
+                "o3": 60.0, "co": 500.0, "updated_at": t + dt.timedelta(minutes=20)}
+
+    day = dt.datetime(2026, 9, 29)
+    # hours of the 29th labelled by their end: 01:00 … the 30th 00:00; 75 µg/m³ in its last hour
+    dept.insert("aq_hourly", [aq(day + dt.timedelta(hours=h), 75.0 if h == 24 else 35.0) for h in range(1, 25)])
+    [report] = connectors.poll(settings(env_monitor={"hour_label": "end"}), store, ["env_monitor"], now=NOW)
+    assert report.rows_written == 24
+    times = sorted(r["time"] for r in rows(store, sa.select(obs_air)))
+    assert times[0] == dt.datetime(2026, 9, 28, 16, tzinfo=UTC) and times[-1] == dt.datetime(2026, 9, 29, 15, tzinfo=UTC)
+    start = dt.datetime(2026, 9, 28, 16, tzinfo=UTC)
+    compute(settings(), store, start=start, end=start + dt.timedelta(days=1), domains=["environment"], now=NOW)
+    days = rows(store, sa.select(indicators).where(indicators.c.name == "aqi", indicators.c.grain == "day",
+                                                   indicators.c.scope == "XC01"))
+    # all 24 hours in the one day: mean PM2.5 (23 × 35 + 75) / 24 = 36.67 → HJ 633-2026 50 + 2 × 1.67 → 54
+    # (started-labelled, the 75 would fall into the next day and this one would lack an hour)
+    assert [(d["time"], d["value"]) for d in days] == [(start, 54)]
+
+
+def test_hour_label_and_off_grid_are_refused_outside_the_environment(settings):
+    from citybrain.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="hour_label and off_grid apply to environment sources"):
+        settings(traffic_detectors={"hour_label": "end"})
