@@ -231,3 +231,24 @@ def test_hour_label_and_off_grid_are_refused_outside_the_environment(settings):
 
     with pytest.raises(ConfigError, match="hour_label and off_grid apply to environment sources"):
         settings(traffic_detectors={"hour_label": "end"})
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_item7_migration_0009_keeps_the_newest_version_of_each_ticket(backend, tmp_path, request):
+    url = request.getfixturevalue("pg_url") if backend == "postgresql" else f"sqlite:///{tmp_path / 'm.db'}"
+    upgrade(url, "0008")
+    engine = make_engine(url)
+    base = {"category": "城乡建设", "district": "411002", "source": "hotline_12345", "ingested_at": NOW}
+    sep, aug = dt.datetime(2026, 9, 30, 1, tzinfo=UTC), dt.datetime(2026, 8, 31, 15, 50, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(obs_hotline.insert(), [
+            {**base, "ticket": "T1", "created_at": sep, "source_updated_at": sep},
+            {**base, "ticket": "T1", "created_at": aug, "source_updated_at": sep + dt.timedelta(hours=2)},
+            {**base, "ticket": "T2", "created_at": sep, "source_updated_at": None},
+            {**base, "ticket": "T2", "created_at": aug, "source_updated_at": sep},
+            {**base, "ticket": "T3", "created_at": sep, "source_updated_at": None},
+        ])
+    upgrade(url)
+    got = sorted((r["ticket"], r["created_at"]) for r in rows(engine, sa.select(obs_hotline)))
+    assert got == [("T1", aug), ("T2", aug), ("T3", sep)]
+    engine.dispose()
