@@ -230,7 +230,7 @@ def _condition(row: Any) -> Condition:
 def _persist(conn: Connection, rule: Any, scope_kind: str, scope: str, row: Any, obs: Observation | None,
              tr: Transition, now: datetime, report: EvaluationReport, directory: ScopeDirectory,
              webhooks: Sequence[Webhook], active_silences: list[Any], domains: Mapping[str, str]) -> None:
-    detail = dict(obs.detail) if obs is not None else None
+    detail = dict(obs.detail) | extremes(rule, row, obs, tr.condition) if obs is not None else None
     if tr.discard:
         report.discarded += 1
         if row.handling == "unacknowledged":  # a blip shorter than `for` leaves no warning behind
@@ -285,6 +285,25 @@ def _persist(conn: Connection, rule: Any, scope_kind: str, scope: str, row: Any,
                      "started_at": _iso(cond.started_at), "fired_at": _iso(cond.fired_at),
                      "resolved_at": _iso(cond.resolved_at), "data_time": _iso(cond.data_time)}
         _notify(conn, warning_id, snapshot, now, report, webhooks, active_silences, domains)
+
+
+def worse(rule: Any) -> Any:
+    """``max`` when a higher value is worse for ``rule`` (≥ thresholds, rates, anomalies,
+    staleness), ``min`` when a lower one is (an upper bound like 接通率 < 85 %)."""
+    return min if getattr(rule, "op", ">") in ("<", "<=") else max
+
+
+def extremes(rule: Any, row: Any, obs: Observation, cond: Condition | None) -> dict[str, Any]:
+    """What the duty officer reads beside the current value: the value that fired the
+    warning (``trigger``) and the worst value seen while it was open (``worst``), carried
+    from evaluation to evaluation in the warning's detail."""
+    before = dict(getattr(row, "detail", None) or {}) if row is not None else {}
+    trigger, worst = before.get("trigger"), before.get("worst")
+    if cond is not None and obs.value is not None and cond.state != "resolved":
+        worst = obs.value if worst is None else worse(rule)(worst, obs.value)
+        if trigger is None and cond.state in ("firing", "recovering"):
+            trigger = cond.value if cond.value is not None else obs.value
+    return {"trigger": trigger, "worst": worst}
 
 
 def _condition_values(cond: Condition, now: datetime) -> dict[str, Any]:

@@ -78,6 +78,8 @@ def test_one_warning_escalates_keeps_handling_and_survives_restart(put, settings
         ("yellow", "orange", T0 + H + M), ("orange", "yellow", T0 + 2 * H + M)]
     assert [(h["kind"], h["to"], h["actor"]) for h in full["handling_history"]] == [
         ("ack", "acknowledged", "zhang"), ("assign", "assigned", "zhang")]
+    # what the duty officer reads beside the value: what fired it and the worst while open
+    assert (full["detail"]["trigger"], full["detail"]["worst"]) == (0.85, 0.95)
     assert [(h["from"], h["to"]) for h in full["history"] if h["kind"] == "state"] == [
         (None, "pending"), ("pending", "firing"), ("firing", "recovering"), ("recovering", "resolved")]
     assert full["level_info"]["label_zh"] == "黄色预警（III级）"
@@ -186,3 +188,24 @@ def test_lifecycle_on_postgresql(put, settings, pg_url):
             assert conn.execute(select(func.count()).select_from(warning_events)).scalar() == 4  # pending, firing, level, ack
     finally:
         engine.dispose()
+
+
+def test_worst_value_follows_the_rule_s_direction():
+    """接通率 below a floor: the worst is the lowest value; crowding above a ceiling: the highest.
+    The trigger is the value that fired it, kept once set; a resolved warning stops counting."""
+    from types import SimpleNamespace as NS
+
+    from alerts.conditions import Observation
+    from alerts.engine import extremes
+    from alerts.lifecycle import Condition
+
+    floor, ceiling = NS(op="<"), NS(op=">=")
+    firing = Condition("firing", "yellow", T0, T0, value=0.80)
+    seen = NS(detail={"trigger": 0.80, "worst": 0.78})
+    obs = Observation("district", "411002", "breach", "yellow", 0.75)
+    assert extremes(floor, seen, obs, firing) == {"trigger": 0.80, "worst": 0.75}
+    assert extremes(ceiling, seen, obs, firing) == {"trigger": 0.80, "worst": 0.78}
+    assert extremes(floor, None, obs, Condition("pending", "yellow", T0, value=0.75)) == {"trigger": None, "worst": 0.75}
+    resolved = Condition("resolved", "yellow", T0, T0, resolved_at=T0, value=0.9)
+    assert extremes(floor, seen, Observation("district", "411002", "ok", None, 0.9), resolved) == \
+        {"trigger": 0.80, "worst": 0.78}
