@@ -378,6 +378,32 @@ class Wall(_Strict):
         return self
 
 
+class MapSettings(_Strict):
+    """The city map (``[map]``): real district boundaries and an optional tile layer.
+
+    Nothing is fetched from the internet at run time: ``boundaries`` is a GeoJSON file
+    shipped with the deployment (``assets/geo/<city code>.geojson`` when empty), and
+    tiles draw only when ``tile_url`` names a (normally intranet) tile server.
+    """
+
+    #: GeoJSON FeatureCollection of the districts, relative to the project root or absolute;
+    #: "" = assets/geo/<city code>.geojson, else an approximation from the district centres
+    boundaries: str = ""
+    #: the feature property holding the district code (used when a feature has no ``id``)
+    code_property: Annotated[str, Field(min_length=1, max_length=64)] = "code"
+    #: an XYZ tile URL such as "http://tiles.intranet/{z}/{x}/{y}.png" ("" = no tiles, offline)
+    tile_url: str = ""
+    tile_attribution: str = ""
+    tile_max_zoom: Annotated[int, Field(ge=1, le=22)] = 18
+
+    @field_validator("tile_url")
+    @classmethod
+    def _tile_url(cls, v: str) -> str:
+        if v and not (v.startswith(("http://", "https://", "/")) and "{z}" in v and "{x}" in v and "{y}" in v):
+            raise ValueError(f"{v!r} is not a tile URL; write e.g. \"http://tiles.intranet/{{z}}/{{x}}/{{y}}.png\"")
+        return v
+
+
 class Access(_Strict):
     """Sign-in, sessions, single sign-on and API limits (access/ reads these)."""
 
@@ -466,6 +492,7 @@ class Settings(_Strict):
     #: the 城市体征指数 spec (OECD/JRC): goalposts, weights, directions; None = documented defaults
     vital_signs: dict[str, Any] | None = None
     wall: Wall = Field(default_factory=Wall)
+    map: MapSettings = Field(default_factory=MapSettings)
     access: Access = Field(default_factory=Access)
     briefing: Briefing = Field(default_factory=Briefing)
     retention: Retention = Field(default_factory=Retention)
