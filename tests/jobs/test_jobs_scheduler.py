@@ -114,3 +114,24 @@ def test_kill_9_mid_poll_and_restart_loses_and_duplicates_nothing(env):
     assert env.scalar(sa.select(sa.func.sum(obs_traffic.c.volume))) == sum(i % 300 for i in range(total))
     abandoned = env.rows(sa.select(job_runs).where(job_runs.c.status == "abandoned"))
     assert [r["pid"] for r in abandoned] == [first.pid]
+
+
+def test_sigterm_lets_the_running_poll_finish(env):
+    """Issue 19 item 10: SIGTERM mid-poll — the poll and its computation finish, then the process exits.
+
+    Before, the main thread returned while the poll was still running and the interpreter's
+    exit refused its next batch ("cannot schedule new futures after interpreter shutdown").
+    """
+    total = 14 * 6000  # 84,000 rows in 1,000-row batches: several seconds of polling
+    env.generate(total)
+    s = env.scheduler(batch_size=1000)
+    env.wait(lambda: (env.scalar(sa.select(source_status.c.rows_written_total)) or 0) >= 10_000, 60,
+             "the backfill to be under way")
+    s.proc.terminate()
+    assert s.proc.wait(120) == 0
+    log = s.log.read_text(errors="replace")
+    assert "cannot schedule new futures" not in log and "Traceback" not in log, log[-3000:]
+    [run] = env.rows(sa.select(job_runs).where(job_runs.c.job == "poll:traffic_detectors"))
+    assert run["status"] == "ok" and run["rows"] == total, run
+    assert env.scalar(sa.select(sa.func.count()).select_from(obs_traffic)) == total
+    assert "scheduler stopped" in log
