@@ -23,7 +23,7 @@ schemathesis = pytest.importorskip("schemathesis")
 
 UTC = dt.timezone.utc
 TOKENS = ("u_admin", "u_traffic", "u_traffic_d")
-MAX_EXAMPLES = 40
+MAX_EXAMPLES = 30
 
 
 @pytest.fixture(scope="module")
