@@ -2,7 +2,9 @@
 
 Every route reads the store through SQLAlchemy Core with bound parameters, filters by the
 token's scope (a department token sees its domains, a district token its district) and
-answers JSON; lists are paginated (``limit``/``offset``, ``next`` link).
+answers JSON in the city's clock (:mod:`api.serialize`; ``from``/``to`` without an
+offset are local, :func:`api.params.instant`); lists page by a signed keyset cursor in
+their ``next`` link (:mod:`api.paging`), ``offset`` kept for old clients.
 """
 
 from __future__ import annotations
