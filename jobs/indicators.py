@@ -784,7 +784,7 @@ def _vital_signs(settings: Settings, engine: Engine, start: dt.datetime, end: dt
     frame["economy_yoy"] = _headline_yoy(settings, econ, frame["time"])
     frame, carried = _carry_forward(settings, frame)
     spec = settings.vital_signs_spec
-    result = composite.index(frame.drop(columns=["day"]), spec)
+    result = composite.index(frame.drop(columns=["day"]), spec, applicable=applicable_inputs(settings, frame))
     scores, contrib = result.scores, result.contributions
     sub_names = [c for c in scores.columns if c not in ("time", "scope_kind", "scope", "score", "coverage",
                                                         "imputed_weight")]
@@ -805,6 +805,15 @@ def _vital_signs(settings: Settings, engine: Engine, start: dt.datetime, end: dt
                                  "carried": sorted(n for n in ind_names if was_carried.get(n, False)),
                                  "coverage": _num(r["coverage"]), "imputed_weight": _num(r["imputed_weight"])}))
     return {"vital_signs": rows}
+
+
+def applicable_inputs(settings: Settings, frame: pd.DataFrame) -> pd.DataFrame:
+    """Which hourly inputs can exist per row: a district with no monitored road, air station
+    or scenic site has no TPI, AQI or crowding — a structural absence, not missing data, so
+    the index's coverage rule is taken over what applies (metrics.composite.index)."""
+    has = composite.inputs_by_district(settings)
+    district = frame["scope_kind"] == "district"
+    return pd.DataFrame({col: ~district | frame["scope"].isin(codes) for col, codes in has.items()}, index=frame.index)
 
 
 #: which domain's freshness limit governs each hourly input of the index

@@ -23,6 +23,7 @@ the docstring that follows its definition.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -48,7 +49,10 @@ __all__ = [
     "IndexSpec",
     "IndicatorSpec",
     "SubIndexSpec",
+    "applicable_mask",
     "index",
+    "inputs_by_district",
+    "missing_sub_indices",
     "normalise",
 ]
 
@@ -112,13 +116,20 @@ def _impute(raw: pd.DataFrame, frame: pd.DataFrame, spec: IndexSpec, keys: list[
     return raw
 
 
-def index(frame: pd.DataFrame, spec: IndexSpec) -> CompositeResult:
+def index(frame: pd.DataFrame, spec: IndexSpec, applicable: pd.DataFrame | None = None) -> CompositeResult:
     """Score every row of ``frame`` (e.g. one per time × district) on ``spec``.
 
     ``frame`` holds one column per indicator (``IndicatorSpec.source``) and any key
     columns.  See the module docstring for the method.  A row whose coverage falls
     below ``spec.min_coverage`` (or has no value at all) gets a missing score and
     missing contributions.
+
+    ``applicable`` (optional, row-aligned, one boolean column per indicator source, absent
+    columns = applicable) says which indicators *can* exist for a row: a district with no
+    monitored road has no TPI, which is not missing data but a structural absence. The
+    coverage rule is then taken over the applicable weight only (Handbook §4: a value that
+    cannot exist is not imputed or counted as missing) — the one coverage rule every
+    surface (wall, home, briefing) reads through the stored scores.
     """
     indicators = spec.indicators
     require_columns(frame, [i.source for i in indicators], "frame")
@@ -148,7 +159,9 @@ def index(frame: pd.DataFrame, spec: IndexSpec) -> CompositeResult:
     eff = sub_eff[:, group] * within  # each indicator's weight in the index, per row
 
     nominal = big_w[group] / big_w.sum() * w / np.array([w[group == g].sum() for g in group])
-    coverage = (present * nominal).sum(axis=1)
+    can = applicable_mask(frame, spec, applicable)
+    possible = (can * nominal).sum(axis=1)
+    coverage = np.where(possible > 0, (present * can * nominal).sum(axis=1) / np.where(possible > 0, possible, 1.0), 0.0)
 
     safe = np.where(present, scores, 0.0)
     if spec.aggregation == "arithmetic":
@@ -190,6 +203,47 @@ def index(frame: pd.DataFrame, spec: IndexSpec) -> CompositeResult:
         imputed_share=float(imputed.sum() / cells) if cells else 0.0,
         spec=spec,
     )
+
+
+def applicable_mask(frame: pd.DataFrame, spec: IndexSpec, applicable: pd.DataFrame | None) -> np.ndarray:
+    """rows × indicators booleans: which indicators can exist for each row (all, by default)."""
+    n = len(frame)
+    if applicable is None:
+        return np.ones((n, len(spec.indicators)), dtype=bool)
+    if len(applicable) != n:
+        raise ValueError(f"applicable has {len(applicable)} rows; the frame has {n}")
+    cols = []
+    for i in spec.indicators:
+        col = applicable[i.source] if i.source in applicable else None
+        cols.append(np.ones(n, dtype=bool) if col is None else col.fillna(True).to_numpy(dtype=bool))
+    return np.column_stack(cols) if cols else np.ones((n, 0), dtype=bool)
+
+
+#: hourly inputs that exist only where the city monitors something: input column → the
+#: config's list of those things (each names its district)
+SPATIAL_INPUTS = {"tpi": "segments", "aqi": "stations", "crowding_max": "sites"}
+
+
+def inputs_by_district(settings: Any) -> dict[str, set[str]]:
+    """input column → the districts where it can exist (``settings``: anything with the
+    config's ``segments``/``stations``/``sites`` lists). The compute job's ``applicable``
+    and the wall's "what is missing" both read this one rule."""
+    return {col: {x.district for x in getattr(settings, kind)} for col, kind in SPATIAL_INPUTS.items()}
+
+
+def missing_sub_indices(spec: IndexSpec, present: dict[str, bool], applicable: dict[str, bool] | None = None) -> list[str]:
+    """The sub-indices with no value although they apply — what a "数据不足" tile names.
+
+    ``present``/``applicable`` are keyed by indicator source; absent keys count as
+    missing / applicable.
+    """
+    applicable = applicable or {}
+    out = []
+    for sub in spec.sub_indices:
+        can = [i for i in sub.indicators if applicable.get(i.source, True)]
+        if can and not any(present.get(i.source, False) for i in can):
+            out.append(sub.name)
+    return out
 
 
 def _vital_signs() -> IndexSpec:

@@ -25,7 +25,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "wall.vital.good": ("良好", "Good"),
     "wall.vital.fair": ("一般", "Fair"),
     "wall.vital.poor": ("较差", "Poor"),
+    "wall.no_congestion": ("无拥堵路段", "No congested roads"),
     "wall.vital.insufficient": ("数据不足", "Too little data"),
+    "wall.vital.lacks": ("：缺{what}", ": no {what}"),
     # domain tiles
     "wall.tile.environment": ("空气质量", "Air quality"),
     "wall.tile.traffic": ("交通拥堵指数", "Traffic index"),
@@ -53,7 +55,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "wall.stations": ("监测站点AQI", "Stations by AQI"),
     "wall.tpi_trend": ("交通指数 近24小时", "TPI, last 24 h"),
     "wall.tpi_districts": ("各区县交通指数", "Districts by TPI"),
-    "wall.slow_segments": ("拥堵路段（速度/自由流）", "Slowest segments (speed / free flow)"),
+    "wall.slow_segments": ("拥堵路段（速度/自由流）", "Congested segments (speed / free flow)"),
     "wall.tourism_trend": ("在园人数 近24小时", "Visitors, last 24 h"),
     "wall.sites": ("景区承载率", "Sites by crowding"),
     "wall.economy_trend": ("近13期", "Last 13 periods"),

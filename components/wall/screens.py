@@ -15,13 +15,13 @@ from dash import html
 
 from citybrain.i18n import format_number, pick, t
 from citybrain.settings import DOMAINS, Settings, WallScreen
-from components.citymap import aqi_color, crowding_color, grade_color, index_color
+from components.citymap import GRADES, aqi_color, crowding_color, grade_color, index_color
 from components.wall.fmt import number, pct, signed_pct
 from components.wall.ids import Fill
 from components.wall.ranking import Row, ranking, ranking_fill
 from components.wall.tile import domain_tile, tile_fill
 from components.wall.trend import trend_fill, trend_panel
-from components.wall.vital import vital_fill, vital_panel
+from components.wall.vital import district_missing, vital_fill, vital_panel
 from figures.trend import trend_data
 
 SEGMENT_SLOTS = 5
@@ -77,7 +77,8 @@ def screen_fill(screen: WallScreen, data: Mapping[str, Any], *, settings: Settin
     fresh = data.get("freshness") or {}
     source = {"environment": "air", "traffic": "traffic", "tourism": "tourism", "economy": "economy", "hotline": "hotline"}
     if kind == "overview":
-        fill = vital_fill(f"{n}.vital", data.get("vital"), settings=settings, lang=lang, now=now)
+        fill = vital_fill(f"{n}.vital", data.get("vital"), settings=settings, lang=lang, now=now,
+                          missing=district_missing(settings, data))
         for d in DOMAINS:
             fill |= tile_fill(f"{n}.{d}", d, data.get(source[d]), settings=settings, asof=fresh.get(d), lang=lang, now=now)
         return fill
@@ -94,8 +95,12 @@ def screen_fill(screen: WallScreen, data: Mapping[str, Any], *, settings: Settin
         rows = [Row(names["districts"].get(x["code"], x["code"]), f"{x['value']:.1f}", x["value"] / 10,
                     grade_color(x.get("grade"))) for x in d.get("districts", [])]
         fill |= ranking_fill(f"{n}.districts", rows, _slots(len(settings.districts)))
-        segs = [Row(names["segments"].get(x["code"], x["code"]), pct(x["ratio"]), x["ratio"], grade_color(x.get("grade")))
-                for x in d.get("segments", [])[:SEGMENT_SLOTS]]
+        segs = [Row(names["segments"].get(x["code"], x["code"]),
+                    f"{pct(x['ratio'])} {t('wall.grade.' + str(GRADES.index(x['grade'])), lang)}", x["ratio"],
+                    grade_color(x.get("grade")))
+                for x in congested(d.get("segments", []))[:SEGMENT_SLOTS]]
+        # nothing congested is news too: say so instead of listing the slowest free-flowing roads
+        segs = segs or [Row(t("wall.no_congestion", lang), "", None)]
         fill |= ranking_fill(f"{n}.segments", segs, SEGMENT_SLOTS)
     elif kind == "tourism":
         fill |= trend_fill(f"{n}.trend", trend_data(d.get("series") or [], tz=tz))
@@ -122,6 +127,13 @@ def screen_fill(screen: WallScreen, data: Mapping[str, Any], *, settings: Settin
         fill |= ranking_fill(f"{n}.districts", [Row(names["districts"].get(c, c), f"{v:.0f}", v / top if top else 0,
                                                     "#22b8cf") for c, v in dists], _slots(len(settings.districts)))
     return fill
+
+
+def congested(segments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The segments whose GB/T 33171 grade is 轻度拥堵 or worse (speed ratio below 0.7),
+    worst first — 89 % of free flow is 畅通 and does not belong in a congestion list."""
+    bad = [s for s in segments if s.get("grade") in GRADES[2:]]
+    return sorted(bad, key=lambda s: (-GRADES.index(s["grade"]), s.get("ratio") if s.get("ratio") is not None else 1))
 
 
 def _names(settings: Settings, lang: str) -> dict[str, dict[str, str]]:

@@ -45,7 +45,38 @@ def vital_panel(key: str, settings: Settings, lang: str, *, font_px: int) -> htm
     ], className="cb-vital")
 
 
-def vital_fill(key: str, data: Mapping[str, Any] | None, *, settings: Settings, lang: str, now: dt.datetime) -> Fill:
+def district_missing(settings: Settings, data: Mapping[str, Any]) -> dict[str, list[str]]:
+    """district code → the index's sub-indices it has no current value for although they
+    apply (the coverage rule of ``metrics.composite``): what a "数据不足" row names."""
+    from metrics.composite import inputs_by_district, missing_sub_indices
+
+    spec = settings.vital_signs_spec
+    where = inputs_by_district(settings)
+    station_d = {s.code: s.district for s in settings.stations}
+    segment_d = {s.code: s.district for s in settings.segments}
+    site_d = {s.code: s.district for s in settings.sites}
+    have = {
+        "aqi": {station_d.get(s["code"]) for s in (data.get("air") or {}).get("stations", [])},
+        "tpi": {segment_d.get(s["code"]) for s in (data.get("traffic") or {}).get("segments", [])}
+        | {d["code"] for d in (data.get("traffic") or {}).get("districts", [])},
+        "crowding_max": {site_d.get(s["code"]) for s in (data.get("tourism") or {}).get("sites", [])},
+    }
+    calls = {c for c, _n in (data.get("hotline") or {}).get("districts", [])}
+    economy = bool((data.get("economy") or {}).get("headline"))
+    out = {}
+    for d in settings.districts:
+        present = {col: d.code in codes for col, codes in have.items()}
+        applicable = {col: d.code in codes for col, codes in where.items()}
+        for sub in spec.sub_indices:
+            for i in sub.indicators:
+                if i.source not in present:
+                    present[i.source] = economy if sub.name == "economy" else d.code in calls
+        out[d.code] = missing_sub_indices(spec, present, applicable)
+    return out
+
+
+def vital_fill(key: str, data: Mapping[str, Any] | None, *, settings: Settings, lang: str, now: dt.datetime,
+               missing: Mapping[str, list[str]] | None = None) -> Fill:
     data = data or {}
     tz = settings.tz
     value = data.get("value")
@@ -69,7 +100,11 @@ def vital_fill(key: str, data: Mapping[str, Any] | None, *, settings: Settings, 
     # a district whose sources cover too little of the index's weight has no index
     # (the composite's declared min_coverage); it is listed last as such, not left out
     have = {d["code"] for d in ranked}
-    rows += [Row(names[d.code], t("wall.vital.insufficient", lang), None)
+    missing = missing or {}
+    sep = "、" if lang != "en" else ", "
+    rows += [Row(names[d.code], t("wall.vital.insufficient", lang) + (
+                 t("wall.vital.lacks", lang, what=sep.join(t(f"wall.sub.{m}", lang) if m in DOMAINS else m for m in missing[d.code]))
+                 if missing.get(d.code) else ""), None)
              for d in settings.districts if d.code not in have]
     fill |= ranking_fill(f"{key}.rank", rows, min(len(settings.districts), 10))
     return fill
