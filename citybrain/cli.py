@@ -106,7 +106,7 @@ def check(config: ConfigOpt = None) -> None:
         missing = ", ".join(r.missing_columns) if r.missing_columns else "ok"
         table.add_row(r.name, by_name[r.name].domain if r.name in by_name else "",
                       "yes" if r.reachable else "[red]no[/]", missing if not r.missing_columns else f"[red]missing {missing}[/]",
-                      "ok" if r.sample_ok else "[red]no[/]", r.message or "")
+                      "ok" if r.sample_ok else "[red]no[/]", escape(r.message or ""))
     _console().print(table)
     failed = [r.name for r in reports if not r.ok]
     if failed:
@@ -134,13 +134,18 @@ def poll(names: Annotated[Optional[list[str]], typer.Argument(help="Sources to p
         engine.dispose()
     table = Table(title="poll")
     for col in ("source", "status", "read", "written", "quarantined", "watermark", "lag", "seconds", "error"):
-        table.add_column(col)
+        table.add_column(col, no_wrap=col != "error")
+    failed = [r for r in reports if r.error]
     for r in reports:
+        # the error itself goes under the table: in a column it wraps one word per line
         table.add_row(r.name, r.status, str(r.rows_read), str(r.rows_written), str(r.rows_quarantined),
                       str(r.watermark or ""), format_age(r.lag_seconds, "en").removesuffix(" ago"),
-                      f"{r.duration_s:.2f}", r.error or "")
-    _console().print(table)
-    if any(r.error for r in reports):
+                      f"{r.duration_s:.2f}", f"[red]see ({failed.index(r) + 1}) below[/]" if r.error else "")
+    console = _console()
+    console.print(table)
+    for i, r in enumerate(failed, 1):
+        console.print(f"[red]({i}) {escape(r.name)}:[/] {escape(r.error or '')}", soft_wrap=True)
+    if failed:
         raise typer.Exit(1)
 
 
@@ -160,13 +165,14 @@ def scheduler(config: ConfigOpt = None) -> None:
 def serve(config: ConfigOpt = None,
           host: Annotated[Optional[str], typer.Option(help="Address to listen on.")] = None,
           port: Annotated[Optional[int], typer.Option(help="Port to listen on.")] = None) -> None:
-    """Serve the web app with the built-in server (production: gunicorn app:server)."""
+    """Serve the web app in one process with waitress (several hosts/workers: gunicorn app:server)."""
     from app import create_app
+    from citybrain.demo import serve_wsgi
 
     settings = _settings(config, host=host, port=port)
     dash_app = create_app(settings)
     _console().print(f"citybrain serving {settings.city.name_zh} at http://{settings.host}:{settings.port}/")
-    dash_app.run(host=settings.host, port=settings.port, debug=False)
+    serve_wsgi(dash_app.server, settings.host, settings.port)
 
 
 @app.command()

@@ -229,9 +229,9 @@ class SourceReader:
         while rows := result.fetchmany(chunk):
             yield Rows(self.names, [tuple(r) for r in rows])
 
-    def newest(self) -> dict[str, Any] | None:
-        rows = self._rows(self._select().where(self.wm.is_not(None)).order_by(self.wm.desc()).limit(1))
-        return rows[0] if rows else None
+    def newest(self, n: int = 1) -> Rows:
+        """The ``n`` rows with the latest watermark, newest first (``citybrain check``'s sample)."""
+        return self._rows(self._select().where(self.wm.is_not(None)).order_by(self.wm.desc()).limit(n))
 
     def _rows(self, stmt: Any) -> Rows:
         # The selected columns are untyped (``column(name)``), so SQLAlchemy has nothing to

@@ -32,7 +32,9 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import Engine
 
+from citybrain.errors import ConfigError
 from citybrain.settings import Settings
+from connectors.check import config_problems
 from connectors.poll import poll_source
 from connectors.source import SourceEngines
 from jobs.lock import Lock, make_lock
@@ -215,10 +217,17 @@ def build(scheduler: BaseScheduler, settings: Settings, engine: Engine, *, extra
 def run_scheduler(settings: Settings, *, lock_ttl: dt.timedelta = LOCK_TTL,
                   heartbeat: dt.timedelta = HEARTBEAT, retries: int = 3, backoff: float = 1.0,
                   steps: Sequence[str | Step] | None = None) -> None:
-    """``citybrain scheduler``: run the jobs until SIGINT/SIGTERM (blocking)."""
+    """``citybrain scheduler``: run the jobs until SIGINT/SIGTERM (blocking).
+
+    Refuses to start (:class:`ConfigError`) when an enabled source's table, columns or
+    watermark column do not exist at the source; an unreachable source does not stop it.
+    """
     if not logging.getLogger().handlers:  # the journal (systemd) must show takeovers and failures
         logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    problems = config_problems(settings)
+    if problems:  # a table, column or watermark the source lacks: known now, refused now (issue 19)
+        raise ConfigError(problems, str(settings.config_path))
     url = settings.resolved_store_url
     upgrade(url)
     engine = make_engine(url)

@@ -169,3 +169,41 @@ def test_vital_signs_spec_in_config_equals_documented_defaults(tmp_path):
 def test_vital_signs_mistake_names_the_dotted_key(tmp_path):
     msg = error_for(tmp_path, XUCHANG.replace('direction = "lower"', 'direction = "down"', 1))
     assert "vital_signs: sub_indices.traffic.indicators.tpi.direction" in msg and "'higher', 'lower'" in msg
+
+
+ENV_URL = "sqlite:///${CITYBRAIN_DATA_DIR}/departments/environment.db"
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("mysql+pymysql//root@127.0.0.1/env", "is not a database URL"),
+    ("postgress://u@h/db", "names the database kind 'postgress'"),
+    ("just text", "is not a database URL"),
+])
+def test_source_url_that_cannot_be_a_database_is_refused(tmp_path, url, expected):
+    """Issue 19 item 11: found at load, not at the first poll."""
+    msg = error_for(tmp_path, XUCHANG.replace(ENV_URL, url, 1))
+    assert 'sources[1] (name = "env_monitor").url' in msg and expected in msg
+
+
+def test_impossible_unit_and_zero_interval_are_refused(tmp_path):
+    msg = error_for(tmp_path, XUCHANG.replace('co = "ug/m3"', 'co = "furlongs"', 1))
+    assert "unit 'furlongs' for co cannot be converted into mg/m3" in msg and "fix: write one of" in msg
+    msg = error_for(tmp_path, XUCHANG.replace('interval = "5m"', 'interval = "0s"', 1))
+    assert 'sources[1] (name = "env_monitor").interval' in msg and '"0s" would poll without pause' in msg
+    msg = error_for(tmp_path, XUCHANG.replace('lookback = "2h"', 'lookback = -5', 1))
+    assert "lookback cannot be negative" in msg
+
+
+def test_ingestion_settings_per_source(tmp_path):
+    s = load_text(tmp_path, XUCHANG.replace('table = "aq_hourly"',
+                                            'table = "aq_hourly"\nmissing = ["缺测", "-999"]\nhour_label = "end"\n'
+                                            'future_tolerance = "5m"\noff_grid = "floor"', 1))
+    env = s.source("env_monitor")
+    assert (env.missing, env.hour_label, env.off_grid) == (["缺测", "-999"], "end", "floor")
+    assert env.future_tolerance == timedelta(minutes=5)
+    traffic = s.source("traffic_detectors")
+    assert traffic.missing == ["NA", "", " ", "-", "—", "/", "null", "#N/A", "9999"] and traffic.hour_label == "start"
+    msg = error_for(tmp_path, XUCHANG.replace('table = "t_link_flow_5min"', 'table = "t_link_flow_5min"\nhour_label = "end"', 1))
+    assert "hour_label and off_grid apply to environment sources" in msg
+    msg = error_for(tmp_path, XUCHANG.replace('table = "aq_hourly"', 'table = "aq_hourly"\nhour_label = "middle"', 1))
+    assert "'middle' is not allowed" in msg

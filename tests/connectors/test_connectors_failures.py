@@ -106,6 +106,33 @@ def test_check_reports_each_source_and_never_raises(store, tmp_path, sqlite_dept
     assert checks["hotline_12345"].ok and checks["hotline_12345"].sample_ok is None  # empty, but readable
 
 
+def test_check_samples_more_than_the_newest_row(store, sqlite_dept, sqlite_settings, h):
+    """Issue 19 item 11: a good source whose newest row is bad is a good source."""
+    sqlite_dept.insert("t_link_flow_5min", h.traffic_rows(h.T0, 5))
+    sqlite_dept.insert("t_link_flow_5min", [{**h.traffic_rows(h.T0 + dt.timedelta(hours=1), 1)[0], "link_id": "R999"}])
+    [chk] = [c for c in connectors.check(sqlite_settings(), ["traffic_detectors"])]
+    assert chk.ok and chk.sample_ok and (chk.sampled, chk.mapped, chk.rejected) == (16, 15, 1)
+    assert "unknown segment 'R999'" in chk.message and not chk.config_problem
+
+
+def test_config_problems_are_told_from_an_unreachable_source(tmp_path, sqlite_dept, sqlite_settings):
+    from connectors.check import config_problems
+
+    settings = sqlite_settings(traffic_detectors={"table": "t_link_flow_typo"},
+                               env_monitor={"columns": {"station": "station_code", "time": "obs_time",
+                                                        "pm25": "pm25_renamed", "updated_at": "updated_at"},
+                                            "units": {}},
+                               scenic_gates={"watermark": "gxsj_missing"},
+                               stats_bureau={"url": "postgresql+psycopg://nobody@127.0.0.1:1/none",
+                                             "connect_timeout": "1s"},
+                               hotline_12345={"enabled": False, "table": "nope", "query": None})
+    problems = {p.key: p.problem for p in config_problems(settings)}
+    assert set(problems) == {"sources (traffic_detectors)", "sources (env_monitor)", "sources (scenic_gates)"}
+    assert "t_link_flow_typo" in problems["sources (traffic_detectors)"]
+    assert "'pm25_renamed' (mapped to pm25)" in problems["sources (env_monitor)"]
+    assert "'gxsj_missing' (the watermark)" in problems["sources (scenic_gates)"]
+
+
 def test_entities_from_the_store_are_known_too(store, sqlite_dept, sqlite_settings, h):
     from store.schema import entities
 

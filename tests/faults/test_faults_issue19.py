@@ -10,6 +10,7 @@ label of a source that stamps an hourly mean by its end.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -252,3 +253,30 @@ def test_item7_migration_0009_keeps_the_newest_version_of_each_ticket(backend, t
     got = sorted((r["ticket"], r["created_at"]) for r in rows(engine, sa.select(obs_hotline)))
     assert got == [("T1", aug), ("T2", aug), ("T3", sep)]
     engine.dispose()
+
+
+def test_item11_the_city_file_is_checked_before_work_starts(tmp_path):
+    """A renamed column: `citybrain scheduler` refuses to start, naming it; `citybrain poll`
+    prints the advice with its "[sources.columns]" intact (it was eaten as Rich markup)."""
+    from citybrain.settings import DEFAULT_CONFIG
+    from tests.citybrain.test_cli import citybrain
+
+    text = Path(DEFAULT_CONFIG).read_text(encoding="utf-8")
+    assert 'pm25 = "pm2_5"' in text
+    config = tmp_path / "city.toml"
+    config.write_text(text.replace('pm25 = "pm2_5"', 'pm25 = "pm25_renamed"'), encoding="utf-8")
+    (tmp_path / "city.warnings.toml").write_text(
+        Path(str(DEFAULT_CONFIG).removesuffix(".toml") + ".warnings.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "departments").mkdir()
+    Department(f"sqlite:///{tmp_path / 'departments' / 'environment.db'}").dispose()
+    out = citybrain("scheduler", "--config", str(config), data_dir=tmp_path, timeout=60)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "sources (env_monitor)" in out.stderr and "'pm25_renamed' (mapped to pm25)" in out.stderr
+    assert "Traceback" not in out.stderr
+    out = citybrain("poll", "env_monitor", "--config", str(config), data_dir=tmp_path, env={"COLUMNS": "2000"})
+    assert out.returncode == 1 and "update [sources.columns] for 'env_monitor'" in out.stdout, out.stdout
+    for bad in ('url = "mysql+pymysql//root@127.0.0.1/x"', 'interval = "0s"'):
+        config.write_text(text.replace('url = "sqlite:///${CITYBRAIN_DATA_DIR}/departments/environment.db"', bad)
+                          if "url" in bad else text.replace('interval = "5m"', bad), encoding="utf-8")
+        out = citybrain("check", "--config", str(config), data_dir=tmp_path, timeout=60)
+        assert out.returncode == 1 and "env_monitor" in out.stderr and "Traceback" not in out.stderr, out.stderr

@@ -95,7 +95,7 @@ def test_two_scheduler_processes_never_run_jobs_twice(env):
 
 def test_kill_9_mid_poll_and_restart_loses_and_duplicates_nothing(env):
     total = 14 * 20_000  # 280,000 rows: a backfill of several seconds in 2,000-row batches
-    env.generate(total)
+    env.generate(total, start="2026-09-01 00:00:00")  # 69 days, all in the past (later rows are 时间超前)
     first = env.scheduler(batch_size=2000)
 
     def written():
