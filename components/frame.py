@@ -43,7 +43,7 @@ def _allowed() -> frozenset[str] | None:
     return None if principal is None else visible_resources(principal)
 
 
-def _account(lang: str) -> list[Any]:
+def _account(lang: str, *, ids: bool = True) -> list[Any]:
     """Who is signed in, and the way out (nothing in the open demo without users)."""
     import access
 
@@ -52,10 +52,21 @@ def _account(lang: str) -> list[Any]:
         return []
     # a POST form: signing out changes state, so no link elsewhere may do it (access.csrf)
     return [html.Span(principal.username, className="cb-user"),
-            html.Form(html.Button(t("login.logout", lang), type="submit", id="logout", className="cb-nav",
+            html.Form(html.Button(t("login.logout", lang), type="submit", className="cb-nav",
+                                  **({"id": "logout"} if ids else {}),
                                   style={"background": "none", "border": 0, "padding": 0, "font": "inherit",
                                          "color": "inherit", "cursor": "pointer"}),
                       method="post", action="/logout", style={"display": "inline", "margin": 0})]
+
+
+def _phone_menu(entries: list[tuple[str, str]], lang: str, other: str) -> Any:
+    """On a phone the navigation folds into a menu (a <details>: no script, works under the
+    CSP); at office width it is hidden and the links sit in the header."""
+    links = [html.A(t(key, lang), href=href, className="cb-menu-link") for key, href in entries]
+    links.append(html.A(t("lang.switch", lang), href=f"/set-lang/{other}", className="cb-menu-link"))
+    account = _account(lang, ids=False)
+    return html.Details([html.Summary(["☰ ", t("nav.menu", lang)], className="cb-menu-button"),
+                         html.Div([*links, *account], className="cb-menu-items")], className="cb-nav-menu")
 
 
 def frame() -> Any:
@@ -63,19 +74,21 @@ def frame() -> Any:
     lang = context.lang()
     city = context.settings().city
     other = "en" if lang == "zh" else "zh"
+    entries = nav_entries(_allowed())
     header = dmc.Group(
         [
             dmc.Group([
                 html.Span(pick(city.name_zh, city.name_en, lang), className="cb-city"),
                 html.Span(t("app.title", lang), className="cb-title"),
-            ], gap="sm"),
+            ], gap="sm", wrap="nowrap"),
             dmc.Group([
-                *[dmc.Anchor(t(key, lang), href=href, className="cb-nav") for key, href in nav_entries(_allowed())],
+                *[dmc.Anchor(t(key, lang), href=href, className="cb-nav") for key, href in entries],
                 html.A(t("lang.switch", lang), href=f"/set-lang/{other}", id="lang-switch", className="cb-lang"),
                 *_account(lang),
-            ], gap="lg"),
+            ], gap="lg", className="cb-nav-full"),
+            _phone_menu(entries, lang, other),
         ],
-        justify="space-between", h="100%", px="lg",
+        justify="space-between", h="100%", px="lg", wrap="nowrap",
     )
     return dmc.MantineProvider(
         dmc.AppShell(

@@ -37,7 +37,7 @@ from components.center.scope import district_names, scope_name
 from components.center.silence_form import silence_form, silence_list
 from components.center.url import parse_id, parse_view
 from components.center.warning_list import warning_list
-from store.queries.warnings import LIST_LIMIT, WarningFilters, active_counts, find_warnings
+from store.queries.warnings import PAGE_SIZE, WarningFilters, active_counts, count_warnings, find_warnings
 
 dash.register_page(__name__, path="/warnings", nav="warnings.nav", order=60, title="预警中心")
 
@@ -46,12 +46,9 @@ SILENCE_HOURS = {"1h": 1, "2h": 2, "4h": 4, "8h": 8, "24h": 24, "72h": 72}
 
 
 def _within_remit(filters: WarningFilters) -> WarningFilters:
-    """Preset the filters to what the signed-in user may see (their domain, their district).
-
-    The server refuses a department head's request for another domain's warnings
-    (access.enforce); starting them on their own domain makes the page load with their
-    list instead of a refusal.
-    """
+    """``filters`` cut to what the signed-in user may see: a department head's domains, a
+    district user's district. Applied where the list and the counts are read (the gate
+    refuses a filter outside the remit; an empty filter means "all I may see")."""
     import dataclasses
 
     from access.roles import allowed
@@ -90,14 +87,19 @@ def layout(warning_id: str | None = None, **kwargs: Any) -> Any:
             ], gap=0),
             html.Div(id=ids.COUNTS, className="cb-wc-counts"),
         ], justify="space-between", align="flex-start", wrap="wrap"),
-        filter_bar(filters, s.districts, lang),
+        filter_bar(filters, s.districts, lang, fixed_district=getattr(access.current_principal(), "district", None)),
         dmc.Grid([
-            dmc.GridCol(html.Div(id=ids.LIST, className="cb-wlist"), span={"base": 12, "lg": 7}),
+            dmc.GridCol(dmc.Stack([
+                html.Div(id=ids.LIST, className="cb-wlist"),
+                dmc.Group([dmc.Pagination(id=ids.PAGE, total=1, value=1, size="sm", withEdges=True),
+                           dmc.Text(t("warnings.keys", lang), size="xs", c="dimmed", className="cb-wkeys")],
+                          justify="space-between", wrap="wrap"),
+            ], gap="xs"), span={"base": 12, "lg": 7}),
             dmc.GridCol(dmc.Stack([
                 html.Div(id=ids.DETAIL, className="cb-wdetail-slot"),
                 handling_form(lang, departments, actor(), refused=access.offer("handle", "warnings", per_warning=True)),
                 silence_form(lang, rules, sources, refused=access.offer("handle", "warnings")),
-            ], gap="md"), span={"base": 12, "lg": 5}),
+            ], gap="md"), span={"base": 12, "lg": 5}, className="cb-wside"),
         ], gutter="lg"),
         dcc.Store(id=ids.SELECTED, data=selected),
         dcc.Store(id=ids.CHANGED, data=None),
@@ -116,10 +118,41 @@ def filters_from(level: str | None, state: str | None, domain: str | None, distr
                           district=district or None, handling=handling_state or None)
 
 
-def list_view(engine: Engine, settings: Settings, filters: WarningFilters, selected: int | None, lang: str) -> Any:
-    rows = find_warnings(engine, filters)
-    return warning_list(rows, lang, settings.tz, district_names(settings), selected=selected,
-                        capped=len(rows) >= LIST_LIMIT, indicators=rule_indicators(settings))
+def list_view(engine: Engine, settings: Settings, filters: WarningFilters, selected: int | None, lang: str,
+              page: int = 1, now: dt.datetime | None = None) -> tuple[Any, int, int]:
+    """(one page of the list — open warnings first, the most severe first —, the page shown,
+    the number of pages). A page past the end shows the last one."""
+    total = count_warnings(engine, filters)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(page or 1, 1), pages)
+    rows = find_warnings(engine, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, open_first=True)
+    return (warning_list(rows, lang, settings.tz, district_names(settings), selected=selected, total=total,
+                         indicators=rule_indicators(settings), thresholds=rule_thresholds(settings), now=now),
+            page, pages)
+
+
+def rule_thresholds(settings: Settings) -> dict[tuple[str, str], str]:
+    """(rule id, level) → the threshold as it reads (``≥ 80.0%``, ``< 85.0%``) for threshold rules."""
+    from components.center.fmt import value_text
+
+    out: dict[tuple[str, str], str] = {}
+    for r in load_rules(settings):
+        if getattr(r, "kind", None) == "threshold":
+            op = {">": ">", ">=": "≥", "<": "<", "<=": "≤"}.get(r.op, r.op)
+            for level, limit in r.levels.items():
+                out[(r.id, level)] = f"{op} {value_text(limit, r.indicator)}"
+    return out
+
+
+def summary_view(counts: dict[str, dict[str, int]], lang: str) -> Any:
+    """Counts by level (the four tiles, links) and, under them, the open warnings by handling."""
+    h = counts["handling"]
+    return dmc.Stack([
+        level_counts(counts["level"], lang),
+        dmc.Text([t("warnings.summary.open", lang, n=sum(counts["level"].values())), " · ",
+                  t("warnings.summary.handling", lang, u=h.get("unacknowledged", 0), a=h.get("acknowledged", 0),
+                    s=h.get("assigned", 0))], size="sm", c="dimmed", ta="right", className="cb-wsummary"),
+    ], gap=4)
 
 
 def rule_indicators(settings: Settings) -> dict[str, str]:
@@ -220,6 +253,15 @@ def _principal() -> Principal | None:
     return access.current_principal()
 
 
+def _triggered() -> str | None:
+    """The string id of the input that fired the callback (None outside one: tests call bodies)."""
+    try:
+        trig = ctx.triggered_id
+    except Exception:  # noqa: BLE001 — dash raises its own MissingCallbackContextException
+        return None
+    return trig if isinstance(trig, str) else None
+
+
 def _address() -> str | None:
     import flask
 
@@ -233,17 +275,20 @@ def reset_filters(_n: int | None) -> list[None]:
     return [None] * len(ids.FILTERS)
 
 
-@declare.callback(Output(ids.LIST, "children"), Output(ids.COUNTS, "children"),
+@declare.callback(Output(ids.LIST, "children"), Output(ids.COUNTS, "children"), Output(ids.PAGE, "total"),
+                  Output(ids.PAGE, "value"),
                   [Input(i, "value") for i in ids.FILTERS], Input(ids.SELECTED, "data"), Input(ids.CHANGED, "data"),
-                  Input(ids.REFRESH, "n_intervals"), State(ids.LANG, "data"),
+                  Input(ids.REFRESH, "n_intervals"), Input(ids.PAGE, "value"), State(ids.LANG, "data"),
                   page="warnings", scope={"domain": "domain", "district": "district", "selected": "warning"})
 def refresh_list(level: str | None, state: str | None, domain: str | None, district: str | None,
                  handling_state: str | None, selected: int | None, _changed: str | None, _n: int | None,
-                 lang: Lang) -> tuple:
+                 page: int | None, lang: Lang) -> tuple:
     engine, settings = context.engine(), context.settings()
     filters = _within_remit(filters_from(level, state, domain, district, handling_state))
-    return (list_view(engine, settings, filters, selected, lang),
-            level_counts(active_counts(engine)["level"], lang))
+    first_page = _triggered() in ids.FILTERS  # a new filter starts over at page 1
+    listed, shown, pages = list_view(engine, settings, filters, selected, lang, 1 if first_page else (page or 1))
+    remit = _within_remit(WarningFilters())
+    return listed, summary_view(active_counts(engine, remit), lang), pages, (shown if shown != page else no_update)
 
 
 @declare.callback(Output(ids.SELECTED, "data"), Input({"type": ids.OPEN, "id": ALL}, "n_clicks"),

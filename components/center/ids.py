@@ -4,6 +4,7 @@ LEVEL, STATE, DOMAIN, DISTRICT, HANDLING = ("wc-level", "wc-state", "wc-domain",
 FILTERS = (LEVEL, STATE, DOMAIN, DISTRICT, HANDLING)
 RESET = "wc-reset"
 LIST = "wc-list"
+PAGE = "wc-page"  # the list's pager
 COUNTS = "wc-counts"
 DETAIL = "wc-detail"
 SELECTED = "wc-selected"

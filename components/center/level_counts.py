@@ -21,4 +21,4 @@ def level_counts(counts: dict[str, int], lang: str, *, href: str = "/warnings") 
         ], className="cb-level-tile" + (" cb-level-tile-zero" if n == 0 else ""),
             style={"--cb-level-colour": lv.colour}),
             href=f"{href}?level={lv.name}&state=active", className=f"cb-level-link cb-level-link-{lv.name}"))
-    return dmc.SimpleGrid(tiles, cols=4, spacing="sm", className="cb-level-counts")
+    return dmc.SimpleGrid(tiles, cols={"base": 2, "sm": 4}, spacing="sm", className="cb-level-counts")

@@ -64,12 +64,13 @@ def silence_what(s: dict[str, Any], lang: str, rule_titles: dict[str, str] | Non
 
 def silence_list(silences: list[dict[str, Any]], lang: str, tz: ZoneInfo, *,
                  rule_titles: dict[str, str] | None = None, refused: str = "") -> Any:
-    """Active silences with an "end now" button each (disabled for a reader who may not end
-    them: ``refused`` is the reason's translation key, shown under the form)."""
+    """Active silences with an "end now" button each — none for a reader who may not end
+    them (``refused``: the reason's translation key, shown under the form)."""
     if not silences:
         return dmc.Text(t("warnings.silence.none", lang), size="sm", c="dimmed", className="cb-silence-none")
     head = [t(f"warnings.silence.col.{k}", lang) for k in ("what", "reason", "by", "until")] + [""]
     body = [[silence_what(s, lang, rule_titles), s["reason"], actor_label(s["created_by"], lang), local_time(s["ends_at"], tz),
-             dmc.Button(t("warnings.silence.end", lang), id={"type": ids.SIL_END, "id": s["id"]}, size="compact-xs",
-                        variant="subtle", color="red", disabled=bool(refused))] for s in silences]
+             # not drawn for a reader who may not end it: a new button fires its callback
+             "" if refused else dmc.Button(t("warnings.silence.end", lang), id={"type": ids.SIL_END, "id": s["id"]},
+                                           size="compact-xs", variant="subtle", color="red")] for s in silences]
     return table(head, body, className="cb-silence-table", fz="sm")

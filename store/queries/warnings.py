@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, case, func, select
 
 from alerts.levels import LEVEL_NAMES
 from store.schema import warnings
@@ -38,9 +38,11 @@ class WarningFilters:
     domains: tuple[str, ...] | None = None
 
 
-def find_warnings(engine: Engine, filters: WarningFilters, *, limit: int = LIST_LIMIT) -> list[dict[str, Any]]:
-    """Warnings matching ``filters``, newest first (rows of ``warnings``, no history)."""
-    q = select(warnings)
+#: rows on one page of the warnings center
+PAGE_SIZE = 20
+
+
+def _filtered(q: Any, filters: WarningFilters) -> Any:
     if filters.level in LEVEL_NAMES:
         q = q.where(warnings.c.level == filters.level)
     if filters.state == ACTIVE:
@@ -55,23 +57,48 @@ def find_warnings(engine: Engine, filters: WarningFilters, *, limit: int = LIST_
         q = q.where(warnings.c.district == filters.district)
     if filters.handling in HANDLING:
         q = q.where(warnings.c.handling == filters.handling)
-    q = q.order_by(warnings.c.started_at.desc(), warnings.c.id.desc()).limit(limit)
+    return q
+
+
+def find_warnings(engine: Engine, filters: WarningFilters, *, limit: int = LIST_LIMIT, offset: int = 0,
+                  open_first: bool = False) -> list[dict[str, Any]]:
+    """Warnings matching ``filters``, newest first (rows of ``warnings``, no history).
+
+    ``open_first``: as a duty officer works — warnings not yet resolved first, the most
+    severe level first among them, then the newest."""
+    order: list[Any] = []
+    if open_first:
+        severity = case({name: i for i, name in enumerate(reversed(LEVEL_NAMES))}, value=warnings.c.level, else_=9)
+        order = [case((warnings.c.open_key.is_not(None), 0), else_=1), severity]
+    q = _filtered(select(warnings), filters).order_by(*order, warnings.c.started_at.desc(), warnings.c.id.desc())
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(q)]
+        return [dict(r._mapping) for r in conn.execute(q.limit(limit).offset(max(offset, 0)))]
 
 
-def active_counts(engine: Engine) -> dict[str, dict[str, int]]:
-    """Active (firing or recovering) warnings counted by level and by domain.
+def count_warnings(engine: Engine, filters: WarningFilters) -> int:
+    """How many warnings match ``filters`` (for the pager)."""
+    with engine.connect() as conn:
+        return conn.execute(_filtered(select(func.count()).select_from(warnings), filters)).scalar_one()
 
-    ``{"level": {"red": 1, …}, "domain": {"traffic": 2, …}}`` with every level present.
+
+def active_counts(engine: Engine, remit: WarningFilters | None = None) -> dict[str, dict[str, int]]:
+    """Active (firing or recovering) warnings counted by level, by domain and by handling,
+    within ``remit`` (a reader's domains and district; None: the whole city).
+
+    ``{"level": {"red": 1, …}, "domain": {"traffic": 2, …}, "handling": {…}}`` with every
+    level and handling state present.
     """
+    q = select(warnings.c.level, warnings.c.domain, warnings.c.handling, func.count().label("n")) \
+        .where(warnings.c.state.in_(ACTIVE_STATES))
+    if remit is not None:
+        q = _filtered(q, WarningFilters(domains=remit.domains, district=remit.district))
     with engine.connect() as conn:
-        rows = conn.execute(select(warnings.c.level, warnings.c.domain, func.count().label("n"))
-                            .where(warnings.c.state.in_(ACTIVE_STATES))
-                            .group_by(warnings.c.level, warnings.c.domain)).all()
+        rows = conn.execute(q.group_by(warnings.c.level, warnings.c.domain, warnings.c.handling)).all()
     by_level = {name: 0 for name in LEVEL_NAMES}
     by_domain: dict[str, int] = {}
+    by_handling = {name: 0 for name in HANDLING}
     for r in rows:
         by_level[r.level] = by_level.get(r.level, 0) + r.n
         by_domain[r.domain] = by_domain.get(r.domain, 0) + r.n
-    return {"level": by_level, "domain": by_domain}
+        by_handling[r.handling] = by_handling.get(r.handling, 0) + r.n
+    return {"level": by_level, "domain": by_domain, "handling": by_handling}

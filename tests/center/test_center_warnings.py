@@ -13,7 +13,7 @@ from citybrain.i18n import t
 from components.center.actor import DEMO_ACTOR, actor, actor_label
 from components.center.timeline import event_text
 from components.center.url import parse_view, view_query
-from store.queries.warnings import WarningFilters, active_counts, find_warnings
+from store.queries.warnings import PAGE_SIZE, WarningFilters, active_counts, find_warnings
 
 from plotly.utils import PlotlyJSONEncoder
 
@@ -68,12 +68,53 @@ def test_filters_narrow_the_list(store):
     domain = everything[0]["domain"]
     assert all(r["domain"] == domain for r in find_warnings(engine, WarningFilters(domain=domain)))
     # the callback: one row button per warning, the selected one marked
-    shown, counts = refresh_list(level, None, None, None, None, only[0]["id"], None, None, "zh")
-    assert sorted(_open_ids(shown)) == sorted(r["id"] for r in only)
-    assert "cb-wrow-selected" in _texts(shown)
-    assert "cb-level-tile" in _texts(counts)
-    empty = list_view(engine, settings, WarningFilters(level="red", domain="economy"), None, "en")
+    shown, counts, pages, _ = refresh_list(level, None, None, None, None, only[0]["id"], None, None, 1, "zh")
+    assert sorted(_open_ids(shown)) == sorted(r["id"] for r in only[:PAGE_SIZE])
+    assert pages == -(-len(only) // PAGE_SIZE)
+    assert "cb-wrow-selected" in _texts(shown) or len(only) > PAGE_SIZE
+    assert "cb-level-tile" in _texts(counts) and "待签收" in _texts(counts)
+    empty, _, _ = list_view(engine, settings, WarningFilters(level="red", domain="economy"), None, "en")
     assert t("warnings.empty", "en") in _texts(empty) or _open_ids(empty)
+
+
+def test_open_warnings_first_most_severe_first_paged(store):
+    """The duty officer's order: unresolved before resolved, red before blue, then newest; pages
+    of PAGE_SIZE cover every warning once; a page past the end shows the last one."""
+    from alerts.levels import rank
+    from pages.warnings import list_view
+
+    settings, engine = store
+    rows = find_warnings(engine, WarningFilters(), open_first=True)
+    keys = [(r["open_key"] is None, -rank(r["level"])) for r in rows]
+    assert keys == sorted(keys)
+    seen = []
+    pages = -(-len(rows) // PAGE_SIZE)
+    for page in range(1, pages + 1):
+        shown, at, total_pages = list_view(engine, settings, WarningFilters(), None, "zh", page)
+        assert (at, total_pages) == (page, pages)
+        seen += _open_ids(shown)
+    assert sorted(seen) == sorted(r["id"] for r in rows) and len(seen) == len(set(seen))
+    assert list_view(engine, settings, WarningFilters(), None, "zh", pages + 5)[1] == pages
+
+
+def test_a_row_says_how_long_who_and_against_what():
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from components.center.warning_list import span_text, warning_list
+
+    now = dt.datetime(2026, 12, 4, 12, 0, tzinfo=dt.timezone.utc)
+    row = {"id": 7, "rule": "answer_rate", "level": "yellow", "state": "firing", "handling": "assigned",
+           "district": None, "title_zh": "接通率偏低", "title_en": "Low answer rate", "value": 0.83,
+           "started_at": now - dt.timedelta(hours=2, minutes=20), "fired_at": now - dt.timedelta(hours=2, minutes=15),
+           "resolved_at": None, "assigned_to": "市12345热线中心", "assigned_at": now - dt.timedelta(minutes=40),
+           "acknowledged_by": "zhang", "acknowledged_at": now - dt.timedelta(hours=1),
+           "detail": {"trigger": 0.84, "worst": 0.79}}
+    text = _texts(warning_list([row], "zh", ZoneInfo("Asia/Shanghai"), {}, indicators={"answer_rate": "hotline_answer_rate"},
+                               thresholds={("answer_rate", "yellow"): "< 85.0%"}, now=now))
+    for part in ("已持续 2小时15分", "市12345热线中心 · 40分钟前", "83.0%", "触发 84.0%", "最严重 79.0%", "阈值 < 85.0%"):
+        assert part in text, part
+    assert span_text(3 * 86400 + 3600, "en") == "3 d 1 h" and span_text(20, "zh") == "1分钟"
 
 
 def test_district_filter(store):
