@@ -131,3 +131,14 @@ SATISFACTION = ("satisfied", "basically_satisfied", "dissatisfied")
 #: issue kinds a field can have (``field_issues.rule``)
 RULES = ("missing", "unparseable", "range", "unknown", "inconsistent", "future", "implausible")
 
+#: Plausibility relative to the entity (issue 19 item 13): a value within the physical
+#: range can still be impossible *here* — 199 km/h on a road limited to 35, 5,000,000
+#: present at a site whose capacity (LB/T 034-2014 C1) is 3,000. Multiples of the
+#: entity's own figure above which a value is treated as a fault: a speed over twice the
+#: road's limit (its free-flow speed where no limit is configured), a count over three
+#: times the site's capacity (overcrowded sites reach 1.5×, never 3×). Such a value is
+#: unusable like an out-of-range one (NULL, recorded as "implausible"); a row whose
+#: present count it is, is quarantined (present is what the row is).
+PLAUSIBLE_SPEED_FACTOR = 2.0
+PLAUSIBLE_PRESENT_FACTOR = 3.0
+

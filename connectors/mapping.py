@@ -28,7 +28,17 @@ from zoneinfo import ZoneInfo
 
 from citybrain.settings import Settings, Source
 from connectors import validate as v
-from connectors.fields import DATA_TIME, ENTITY_KIND, FIELDS, HARD, KEYS, MEASURED, SATISFACTION
+from connectors.fields import (
+    DATA_TIME,
+    ENTITY_KIND,
+    FIELDS,
+    HARD,
+    KEYS,
+    MEASURED,
+    PLAUSIBLE_PRESENT_FACTOR,
+    PLAUSIBLE_SPEED_FACTOR,
+    SATISFACTION,
+)
 from connectors.periods import parse_period
 from connectors.units import converter, factor
 
@@ -131,6 +141,13 @@ class Mapper:
         self.future = source.future_tolerance
         self.hour_shift = dt.timedelta(hours=1) if source.hour_label == "end" else None
         self.off_grid = source.off_grid
+        #: field → entity → the most that is plausible there (connectors.fields, item 13)
+        self.plausible: dict[str, dict[str, float]] = {}
+        if self.domain == "traffic" and "speed" in source.columns:
+            self.plausible["speed"] = {g.code: PLAUSIBLE_SPEED_FACTOR * (g.speed_limit_kmh or g.free_flow_kmh)
+                                       for g in settings.segments}
+        if self.domain == "tourism":
+            self.plausible["present"] = {x.code: PLAUSIBLE_PRESENT_FACTOR * x.capacity for x in settings.sites}
         # raises ValueError naming the unit when the config asks for an impossible conversion
         self.converters = {f: converter(f, u, self.fields[f].unit) for f, u in source.units.items()}
         self.factors = {f: factor(f, u, self.fields[f].unit) for f, u in source.units.items()}
@@ -175,6 +192,12 @@ class Mapper:
                     slow = set(range(n))  # not configured: every row goes the per-row way, as before
                 elif None in col:
                     slow.update(i for i, x in enumerate(col) if x is None)
+            entity = values.get(required[0])
+            for name, limits in self.plausible.items():  # implausible here: map_row nulls or refuses it
+                col = values.get(name)
+                if col is not None and entity is not None:
+                    slow.update(i for i, (e, x) in enumerate(zip(entity, col))
+                                if x is not None and x is not _SLOW and e in limits and x > limits[e])
             if self.measured:  # a row with no measured value is quarantined, by map_row
                 m = len(self.measured)
                 slow.update(i for i, t in enumerate(zip(*[values[k] for k in self.measured])) if t.count(None) == m)
@@ -464,6 +487,17 @@ class Mapper:
     def _finish_series(self, out: dict[str, Any], found: list[_Found]) -> dict[str, Any]:
         required, shape = _SERIES[self.domain]
         self._require(out, *required)
+        entity = out[required[0]]
+        for name, limits in self.plausible.items():
+            value, most = out.get(name), limits.get(entity)
+            if value is not None and most is not None and value > most:
+                kind = ENTITY_KIND[self.domain]
+                reason = (f"{name} {value:g} is implausible at {kind} {entity}: more than {most:g}, "
+                          f"{'twice its speed limit' if name == 'speed' else 'three times its capacity'}")
+                if name in self.hard:
+                    raise v.Invalid(name, reason, "implausible")
+                found.append((name, "implausible", value, reason))
+                out[name] = None
         if self.measured and all(out.get(k) is None for k in self.measured):
             why = {f: reason for f, _, _, reason in found}
             parts = [why.get(k) or f"{k} is empty" for k in self.measured]

@@ -280,3 +280,28 @@ def test_item11_the_city_file_is_checked_before_work_starts(tmp_path):
                           if "url" in bad else text.replace('interval = "5m"', bad), encoding="utf-8")
         out = citybrain("check", "--config", str(config), data_dir=tmp_path, timeout=60)
         assert out.returncode == 1 and "env_monitor" in out.stderr and "Traceback" not in out.stderr, out.stderr
+
+
+def test_item13_plausibility_is_judged_against_the_entity(store, dept, settings):
+    """199 km/h passes the physical range (200) but not a 60 km/h road; 5,000,000 present
+    passes 10,000,000 but not a 3,000-capacity site."""
+    s = settings()
+    t = LOCAL_NOW - dt.timedelta(minutes=30)
+    dept.insert("t_link_flow_5min", [
+        {"link_id": "R001", "collect_time": t, "avg_speed": 199.0, "flow_cnt": 40, "occ_rate": 5.0, "upd_time": t},
+        {"link_id": "R002", "collect_time": t, "avg_speed": 100.0, "flow_cnt": 40, "occ_rate": 5.0, "upd_time": t}])
+    site = s.sites[0]
+    assert site.capacity == 3000
+    dept.insert("jq_kll_5min", [{"jqbm": site.code, "tjsj": t, "rysl": 10, "cysl": 5, "zxrs": 5_000_000, "gxsj": t},
+                                {"jqbm": site.code, "tjsj": t + dt.timedelta(minutes=5), "rysl": 10, "cysl": 5,
+                                 "zxrs": 4000, "gxsj": t}])
+    reports = {r.name: r for r in connectors.poll(s, store, ["traffic_detectors", "scenic_gates"], now=NOW)}
+    assert (reports["traffic_detectors"].rows_written, reports["traffic_detectors"].rows_quarantined) == (2, 0)
+    speeds = {r["segment"]: (r["speed"], r["volume"]) for r in rows(store, sa.select(obs_traffic))}
+    assert speeds == {"R001": (None, 40.0), "R002": (100.0, 40.0)}  # speeding is not implausible; 199 on 60 is
+    [issue] = rows(store, sa.select(field_issues))
+    assert (issue["field"], issue["rule"], issue["value"]) == ("speed", "implausible", "199.0")
+    assert "twice its speed limit" in issue["reason"]
+    assert (reports["scenic_gates"].rows_written, reports["scenic_gates"].rows_quarantined) == (1, 1)
+    [held] = [r for r in rows(store, sa.select(quarantine)) if r["source"] == "scenic_gates"]
+    assert held["field"] == "present" and "three times its capacity" in held["reason"]
