@@ -203,6 +203,7 @@ def run_load(url: str, bodies: list[dict[str, Any]], *, clients: int, duration_s
 
     def viewer(i: int) -> None:
         session = requests.Session()
+        session.headers["Origin"] = url.rstrip("/")  # as a browser's page would (access/csrf.py)
         n = 0
         while (rounds is None or n < rounds) and (stop_at is None or time.monotonic() < stop_at):
             if barrier is not None:
