@@ -95,7 +95,7 @@ async function cbDraw() {
     var node = nodes[i], id = node.getAttribute('data-figure'), gd = node.querySelector('.plot');
     try {
       var spec = JSON.parse(node.querySelector('script[type="application/json"]').textContent);
-      await Plotly.newPlot(gd, spec.data || [], spec.layout || {}, {staticPlot: true, displayModeBar: false});
+      await Plotly.newPlot(gd, spec.data || [], spec.layout || {}, {staticPlot: true, displayModeBar: false, locale: document.documentElement.lang === 'en' ? 'en' : 'zh-CN'});
       var box = gd.getBoundingClientRect();
       window.cbPrint.figures.push({id: id, points: cbPoints(gd), drawn: !!gd.querySelector('.main-svg'),
                                    height: Math.round(box.height)});

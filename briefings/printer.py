@@ -35,8 +35,39 @@ from citybrain.errors import ChromiumMissing, PrintFailed
 BASE = "http://print.citybrain"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-INSTALL_HINT = ("install it with `apt-get install chromium fonts-noto-cjk` (Debian/Ubuntu; .ci/run does this) "
+#: The one command that gives a Debian/Ubuntu machine everything printing needs: Chromium,
+#: Noto Sans CJK (what the screens draw Chinese with), WenQuanYi Micro Hei (a TrueType CJK
+#: face: Chromium embeds it in the PDF as a named font, Noto's CFF outlines become unnamed
+#: Type 3 glyphs — see briefings.layout.FONT) and poppler-utils (the PDF checks).
+APT_FIX = "sudo apt-get install chromium fonts-noto-cjk fonts-wqy-microhei poppler-utils"
+#: The one command that installs the Python driver (no `playwright install`: the system Chromium is used).
+PIP_FIX = "python3 -m pip install playwright"
+INSTALL_HINT = (f"install it with `{APT_FIX}` (Debian/Ubuntu; .ci/run does this) "
                 "or set CITYBRAIN_CHROMIUM to the path of a Chromium/Chrome binary")
+
+
+def missing(reason: str, fix: str, message: str, detail: str = "") -> ChromiumMissing:
+    """A :class:`ChromiumMissing` that also says, for the web page and the archive, which
+    part is missing (``reason``: playwright | binary | launch), the one command that fixes
+    it and the executable it looked for — :func:`explain` renders it in either language."""
+    exc = ChromiumMissing(message)
+    exc.reason, exc.fix, exc.detail = reason, fix, detail  # type: ignore[attr-defined]
+    exc.executable = chromium_path()  # type: ignore[attr-defined]
+    return exc
+
+
+def explain(exc: BaseException, lang: str) -> tuple[str, str]:
+    """(what is wrong, the command that fixes it) in ``lang`` for a printing failure:
+    the archive row and the 导出简报 answer say it to a person, not as a stack trace."""
+    from citybrain.i18n import t
+
+    reason = getattr(exc, "reason", None)
+    if isinstance(exc, ChromiumMissing) and reason:
+        text = t(f"brief.print.missing.{reason}", lang, path=getattr(exc, "executable", chromium_path()),
+                 detail=getattr(exc, "detail", ""))
+        return text, str(getattr(exc, "fix", ""))
+    # the PDF checks need poppler-utils (briefings.checks._tool): the same apt command installs it
+    return t("brief.print.failed", lang, detail=str(exc)), APT_FIX if "poppler" in str(exc) else ""
 
 
 def chromium_path() -> str:
@@ -48,10 +79,13 @@ def chromium_path() -> str:
 def plotly_js() -> bytes:
     """The plotly.js the pages draw with: its basic bundle (scatter, bar, pie — every
     trace the figure builders make), vendored in ``assets/vendor`` at the version of the
-    installed plotly package; a quarter of the full bundle's size and parse time."""
+    installed plotly package (a quarter of the full bundle's size and parse time), and the
+    zh-CN locale the pages register beside it."""
     from citybrain.settings import PROJECT_ROOT
 
-    return (PROJECT_ROOT / "assets" / "vendor" / "plotly-basic.min.js").read_bytes()
+    vendor = PROJECT_ROOT / "assets" / "vendor"
+    # with its zh-CN locale registered, as the pages have it (Chinese month names on date axes)
+    return (vendor / "plotly-basic.min.js").read_bytes() + b"\n" + (vendor / "plotly-locale-zh-cn.js").read_bytes()
 
 
 @dataclass
@@ -101,20 +135,21 @@ class Printer:
         if self._browser is not None and self._browser.is_connected():
             return self._browser
         if not Path(self.executable).exists():
-            raise ChromiumMissing(f"no Chromium at {self.executable} to print the briefing with; {INSTALL_HINT}")
+            raise missing("binary", APT_FIX, f"no Chromium at {self.executable} to print the briefing with; {INSTALL_HINT}")
         try:
             from playwright.sync_api import sync_playwright
         except ImportError:
-            raise ChromiumMissing("the Python package playwright is missing; install it with "
-                                  "`python3 -m pip install playwright` (no `playwright install` needed: "
-                                  f"citybrain uses the system Chromium); then {INSTALL_HINT}") from None
+            raise missing("playwright", PIP_FIX, "the Python package playwright is missing; install it with "
+                          f"`{PIP_FIX}` (no `playwright install` needed: citybrain uses the system Chromium)"
+                          + ("" if Path(self.executable).exists() else f"; then {INSTALL_HINT}")) from None
         if self._playwright is None:
             self._playwright = sync_playwright().start()
         try:
             self._browser = self._playwright.chromium.launch(executable_path=self.executable, args=CHROMIUM_ARGS)
         except Exception as exc:  # noqa: BLE001 — Playwright's launch errors have no common base worth naming
-            raise ChromiumMissing(f"Chromium at {self.executable} did not start ({str(exc).splitlines()[0]}); "
-                                  f"{INSTALL_HINT}") from None
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise missing("launch", APT_FIX, f"Chromium at {self.executable} did not start ({first}); {INSTALL_HINT}",
+                          first) from None
         return self._browser
 
     #: prints served by one warm page before it is replaced (bounds what a page can leak)

@@ -18,6 +18,8 @@ from typing import Any
 
 import plotly.io as pio
 
+from figures.page_charts import localize_dates
+
 from briefings.document import Figure, Kpi, Note, Table
 from citybrain.i18n import format_age, pick, t
 from citybrain.settings import Settings
@@ -78,7 +80,7 @@ def figure_blocks(prefix: str, spec: Any, figures: dict[str, Any], lang: str, *,
     charts = [c for c in spec.charts if keys is None or c.key in keys]
     for c in charts:
         fig = figures.get(c.key)
-        data = figure_dict(fig) if fig is not None else {"data": []}
+        data = figure_dict(localize_dates(fig, lang)) if fig is not None else {"data": []}
         title = t(c.title, lang)
         if figure_points(data) == 0:
             notes.append(Note(t("brief.no_figure", lang, chart=title), "info"))

@@ -134,13 +134,13 @@ def poll(names: Annotated[Optional[list[str]], typer.Argument(help="Sources to p
         engine.dispose()
     table = Table(title="poll")
     for col in ("source", "status", "read", "written", "quarantined", "watermark", "lag", "seconds", "error"):
-        table.add_column(col, no_wrap=col != "error")
+        table.add_column(col, no_wrap=True)
     failed = [r for r in reports if r.error]
     for r in reports:
         # the error itself goes under the table: in a column it wraps one word per line
         table.add_row(r.name, r.status, str(r.rows_read), str(r.rows_written), str(r.rows_quarantined),
                       str(r.watermark or ""), format_age(r.lag_seconds, "en").removesuffix(" ago"),
-                      f"{r.duration_s:.2f}", f"[red]see ({failed.index(r) + 1}) below[/]" if r.error else "")
+                      f"{r.duration_s:.2f}", f"[red]({failed.index(r) + 1}) ↓[/]" if r.error else "")
     console = _console()
     console.print(table)
     for i, r in enumerate(failed, 1):

@@ -81,6 +81,32 @@ def format_number(value: float | int | None, lang: str = DEFAULT_LANG, *, digits
     return f"{_round(value, digits):,}"
 
 
+#: One percent format for every surface (cards, tables, exports, charts, PDFs): a ratio is
+#: shown as a percentage with one decimal, "17.2%". Chart axes holding ratios use
+#: :data:`PERCENT_AXIS`; axes holding percentage points (同比 2.3) use :data:`POINTS_AXIS`.
+PERCENT_DIGITS = 1
+PERCENT_AXIS = {"tickformat": ".0%", "hoverformat": ".1%"}
+POINTS_AXIS = {"ticksuffix": "%", "tickformat": ".1f", "hoverformat": ".1f"}
+
+
+def percent(ratio: float | None, digits: int = PERCENT_DIGITS) -> float | None:
+    """A ratio (0.172) as the percentage number tables and exports hold (17.2); half-up."""
+    if ratio is None or ratio != ratio:
+        return None
+    return float(_round(float(ratio) * 100, digits))
+
+
+def format_percent(ratio: float | None, *, digits: int = PERCENT_DIGITS, signed: bool = False,
+                   points: bool = False) -> str:
+    """``0.172`` → ``17.2%`` (``points=True``: the value is already in percent, ``2.3`` → ``2.3%``);
+    ``signed`` adds "+" to a rise (同比). "—" when there is no value."""
+    if ratio is None or ratio != ratio:
+        return "—"
+    value = float(ratio) if points else float(ratio) * 100
+    text = f"{_round(value, digits)}%"
+    return f"+{text}" if signed and value > 0 else text
+
+
 def format_age(seconds: float | None, lang: str = DEFAULT_LANG) -> str:
     """How old a value is, in the largest whole unit (the wall and the stale badges use it)."""
     if seconds is None:

@@ -8,10 +8,13 @@ labels); the builders never convert. The wall's dark builders live in ``figures.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from typing import Any
 
 import plotly.graph_objects as go
+
+from citybrain.i18n import PERCENT_AXIS, POINTS_AXIS
 
 FONT = "'Noto Sans CJK SC', 'Source Han Sans SC', 'Microsoft YaHei', sans-serif"
 INK = "#343a40"
@@ -46,15 +49,20 @@ def _reference(fig: go.Figure, refs: Sequence[tuple[float, str, str]]) -> None:
 def line_figure(series: Sequence[tuple[str, Sequence[Any], Sequence[float | None]]], *,
                 refs: Sequence[tuple[float, str, str]] = (), y_title: str = "", percent: bool = False,
                 colors: Sequence[str] = PALETTE, empty_text: str = "", markers: bool = False,
-                y_range: tuple[float, float] | None = None) -> go.Figure:
-    """Several named series (name, x, y) on one time axis, with dashed reference lines."""
+                y_range: tuple[float, float] | None = None, points: bool = False) -> go.Figure:
+    """Several named series (name, x, y) on one time axis, with dashed reference lines.
+
+    ``percent``: y holds ratios (0.95 → "95%"); ``points``: y holds percentage points
+    (同比 2.3 → "2.3%") — both in the one percent format of :mod:`citybrain.i18n`."""
     fig = go.Figure([go.Scatter(x=list(x), y=list(y), name=name, mode="lines+markers" if markers else "lines",
                                 line={"color": colors[i % len(colors)], "width": 2}, connectgaps=False)
                      for i, (name, x, y) in enumerate(series)])
     _reference(fig, refs)
     _base(fig, y_title=y_title, legend=len(series) > 1, empty_text=empty_text)
     if percent:
-        fig.update_yaxes(tickformat=".0%")
+        fig.update_yaxes(**PERCENT_AXIS)
+    elif points:
+        fig.update_yaxes(**POINTS_AXIS)
     if y_range:
         fig.update_yaxes(range=list(y_range))
     return fig
@@ -83,9 +91,9 @@ def bar_figure(labels: Sequence[str], values: Sequence[float | None], *, codes: 
         fig.update_yaxes(autorange="reversed", gridcolor="rgba(0,0,0,0)")
         fig.update_xaxes(gridcolor=GRID, showgrid=True)
         if percent:
-            fig.update_xaxes(tickformat=".0%")
+            fig.update_xaxes(**PERCENT_AXIS)
     elif percent:
-        fig.update_yaxes(tickformat=".0%")
+        fig.update_yaxes(**PERCENT_AXIS)
     return fig
 
 
@@ -128,7 +136,7 @@ def calendar_figure(days: Sequence[tuple[dt.date, float | None, str | None]], *,
     tick = [(monday + dt.timedelta(weeks=w)).strftime("%m-%d") for w in weeks]
     fig = go.Figure(go.Scatter(
         x=xs, y=ys, mode="markers+text", text=[f"{v:.0f}" if v is not None else "" for _, v, _ in days],
-        textfont={"size": 10, "color": "#212529"},
+        textfont={"size": 10, "color": [text_color(c or "#dee2e6") for _, _, c in days]},
         marker={"symbol": "square", "size": 26, "color": [c or "#dee2e6" for _, _, c in days],
                 "line": {"color": "#ffffff", "width": 1}},
         customdata=[d.isoformat() for d, _, _ in days],
@@ -157,6 +165,98 @@ def dual_axis_figure(x: Sequence[Any], bars: Sequence[float | None], line: Seque
                                  marker={"symbol": "diamond-open", "size": 11, "color": "#c92a2a",
                                          "line": {"width": 2}}))
     _base(fig, y_title=y_title, legend=True, empty_text=empty_text)
+    # the growth line is in percentage points: a linear axis in the one percent format (left to
+    # guess, plotly typed it as categories when values repeated, ticks read 2.32/3.16/4.83)
     fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "title": {"text": y2_title},
-                              "automargin": True, "zeroline": True, "zerolinecolor": "#ced4da"})
+                              "automargin": True, "zeroline": True, "zerolinecolor": "#ced4da", "type": "linear",
+                              **POINTS_AXIS})
+    fig.update_xaxes(type="category")
     return fig
+
+
+def _luminance(color: str) -> float:
+    """WCAG 2.x relative luminance of ``#rrggbb`` (or ``rgb(r,g,b)``)."""
+    if color.startswith("#") and len(color) == 7:
+        rgb = [int(color[i:i + 2], 16) for i in (1, 3, 5)]
+    else:
+        nums = [float(n) for n in color[color.find("(") + 1:color.find(")")].split(",")[:3]]
+        rgb = [int(n) for n in nums] if len(nums) == 3 else [255, 255, 255]
+    lin = [(c / 255) / 12.92 if c / 255 <= 0.03928 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG 2.x contrast ratio of two colours (1 … 21)."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def text_color(background: str, dark: str = "#212529", light: str = "#ffffff") -> str:
+    """The text colour that reads best on ``background`` (WCAG 2.1 §1.4.3 contrast): dark ink
+    on the light AQI levels, white on 重度/严重 (purple, maroon)."""
+    return dark if contrast(dark, background) >= contrast(light, background) else light
+
+
+#: tick labels of date axes per language, by the spacing plotly picks (tickformatstops, d3
+#: time formats): Chinese readers get 12月4日, never "Dec 4"; the hover shows the full date
+DATE_TICKS: dict[str, list[tuple[Any, Any, str]]] = {
+    "zh": [(None, 3_600_000, "%H:%M"), (3_600_000, 86_400_000, "%-m月%-d日 %H时"),
+           (86_400_000, "M1", "%-m月%-d日"), ("M1", "M12", "%Y年%-m月"), ("M12", None, "%Y年")],
+    "en": [(None, 3_600_000, "%H:%M"), (3_600_000, 86_400_000, "%b %-d %H:%M"),
+           (86_400_000, "M1", "%b %-d"), ("M1", "M12", "%b %Y"), ("M12", None, "%Y")],
+}
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}")
+
+
+def _date_kind(values: Sequence[Any]) -> str | None:
+    """"day" when every value is a date, "time" when they carry a time of day, else None."""
+    kinds = set()
+    for v in values:
+        if v is None:
+            continue
+        if isinstance(v, dt.datetime) or (isinstance(v, str) and _TIME.match(v)):
+            kinds.add("time")
+        elif isinstance(v, dt.date) or (isinstance(v, str) and _DAY.match(v)):
+            kinds.add("day")
+        elif hasattr(v, "to_pydatetime"):  # a pandas Timestamp
+            kinds.add("time")
+        else:
+            return None
+    return None if not kinds else ("time" if "time" in kinds else "day")
+
+
+def localize_dates(fig: Any, lang: str) -> Any:
+    """Every date x-axis of ``fig`` in ``lang``: Chinese or English tick labels at each zoom
+    level, full dates on hover, and for a few days one tick per day (never the same date
+    repeated at 12-hour ticks). Axes of categories and numbers are left alone."""
+    if not isinstance(fig, go.Figure):
+        return fig
+    by_axis: dict[str, list[Any]] = {}
+    for tr in fig.data:
+        if getattr(tr, "orientation", None) == "h":
+            continue
+        axis = (getattr(tr, "xaxis", None) or "x").replace("x", "xaxis", 1)
+        by_axis.setdefault(axis, []).extend(list(getattr(tr, "x", None) or []))
+    stops = DATE_TICKS["en" if lang == "en" else "zh"]
+    for axis, values in by_axis.items():
+        current = getattr(fig.layout, axis, None)
+        if current is not None and current.type not in (None, "date", "-"):
+            continue
+        kind = _date_kind(values)
+        if kind is None:
+            continue
+        settings: dict[str, Any] = {
+            "type": "date", "hoverformat": "%Y-%m-%d" if kind == "day" else "%Y-%m-%d %H:%M",
+            "tickformatstops": [{"dtickrange": [lo, hi], "value": fmt} for lo, hi, fmt in stops]}
+        days = sorted({str(v)[:10] for v in values if v is not None})
+        if kind == "day" and 0 < len(days) <= 10:
+            settings |= {"tickmode": "array", "tickvals": days,
+                         "ticktext": [_day_label(d, lang) for d in days]}
+        fig.update_layout({axis: settings})
+    return fig
+
+
+def _day_label(day: str, lang: str) -> str:
+    d = dt.date.fromisoformat(day)
+    return d.strftime("%b ") + str(d.day) if lang == "en" else f"{d.month}月{d.day}日"

@@ -87,7 +87,14 @@ def produce(n: int | None, lang: Lang) -> Any:
                              address=flask.request.remote_addr)
         status = t(f"brief.state.{done.status}", lang)
         color = "green" if done.status == "done" else "red"
-    except (BriefingError, AccessRefused) as exc:
+    except BriefingError as exc:
+        from briefings.printer import explain
+
+        text, fix = explain(exc, lang)
+        return dmc.Alert([dmc.Text(t("brief.archive.generated", lang, date=day.isoformat(), status=text)),
+                          *([dmc.Text(t("brief.print.fix", lang), size="sm"), dmc.Code(fix, block=True)] if fix else [])],
+                         color="red", variant="light")
+    except AccessRefused as exc:
         status, color = str(exc), "red"
     return dmc.Alert(t("brief.archive.generated", lang, date=day.isoformat(), status=status), color=color,
                      variant="light")

@@ -18,12 +18,12 @@ from dash import dcc
 from citybrain import context
 from citybrain.i18n import format_number, pick, t
 from components.page.callbacks import Rendered, register
-from components.page.chart import GRAPH_CONFIG
+from components.page.chart import graph_config
 from components.page.kpi import Kpi
 from components.page.layout import ChartSpec, PageSpec, domain_layout
 from components.page.view import ECONOMY_RANGES, View, resolve
 from components.table import table
-from figures.page_charts import bar_figure, dual_axis_figure, line_figure
+from figures.page_charts import bar_figure, dual_axis_figure, line_figure, localize_dates
 from metrics.economy import growth
 from store.queries.domains import economy_districts, economy_frame, economy_revisions
 
@@ -174,7 +174,7 @@ def detail(engine: Any, settings: Any, view: View, lang: str, now: dt.datetime) 
     title = dmc.Group([dmc.Text(t("economy.detail.title", lang, name=pick(ind.name_zh, ind.name_en, lang)), fw=700,
                                 size="lg"), dmc.Badge(t(f"economy.freq.{ind.freq}", lang), variant="light"),
                        dmc.Badge(ind.code, variant="outline")])
-    return title, dmc.Grid([dmc.GridCol(dcc.Graph(figure=fig, config=GRAPH_CONFIG, style={"height": "300px"}),
+    return title, dmc.Grid([dmc.GridCol(dcc.Graph(figure=localize_dates(fig, lang), config=graph_config(lang), style={"height": "300px"}),
                                         span={"base": 12, "lg": 8}),
                             dmc.GridCol([dmc.Text(t("economy.revisions", lang), fw=600, size="sm"), tbl],
                                         span={"base": 12, "lg": 4})])

@@ -17,13 +17,13 @@ from dash import dcc
 from citybrain import context
 from citybrain.i18n import pick, t
 from components.page.callbacks import Rendered, register
-from components.page.chart import GRAPH_CONFIG
+from components.page.chart import graph_config
 from components.page.kpi import Kpi, base_frame, change
 from components.page.layout import ChartSpec, PageSpec, domain_layout
 from components.page.series import bucket, local_label, max_or_none, mean_or_none
 from components.page.view import View, Window, resolve
 from components.table import table
-from figures.page_charts import bar_figure, calendar_figure, line_figure
+from figures.page_charts import bar_figure, calendar_figure, line_figure, localize_dates
 from metrics.air import aqi_level
 from store.queries.domains import indicator_frame
 
@@ -194,7 +194,7 @@ def detail(engine: Any, settings: Any, view: View, lang: str, now: dt.datetime) 
     dname = next((pick(d.name_zh, d.name_en, lang) for d in settings.districts if d.code == station.district), "")
     title = dmc.Group([dmc.Text(t("env.detail.title", lang, name=pick(station.name_zh, station.name_en, lang)),
                                 fw=700, size="lg"), dmc.Badge(dname, variant="light"), dmc.Badge(station.code, variant="outline")])
-    return title, dmc.Grid([dmc.GridCol(dcc.Graph(figure=fig, config=GRAPH_CONFIG, style={"height": "300px"}),
+    return title, dmc.Grid([dmc.GridCol(dcc.Graph(figure=localize_dates(fig, lang), config=graph_config(lang), style={"height": "300px"}),
                                         span={"base": 12, "lg": 8}),
                             dmc.GridCol(tbl, span={"base": 12, "lg": 4})])
 

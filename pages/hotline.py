@@ -18,13 +18,13 @@ from citybrain import context
 from citybrain.i18n import format_number, pick, t
 from components.citymap import index_color
 from components.page.callbacks import Rendered, register
-from components.page.chart import GRAPH_CONFIG
+from components.page.chart import graph_config
 from components.page.kpi import Kpi, base_frame, change
 from components.page.layout import ChartSpec, PageSpec, domain_layout
 from components.page.series import bucket, local_label
 from components.page.view import View, resolve
 from components.table import table
-from figures.page_charts import bar_figure, line_figure
+from figures.page_charts import bar_figure, line_figure, localize_dates
 from store.queries.domains import hotline_tickets, indicator_frame, overdue_tickets
 
 dash.register_page(__name__, path="/hotline", nav="nav.hotline", order=50)
@@ -110,12 +110,13 @@ def render(engine: Any, settings: Any, view: View, lang: str, now: dt.datetime) 
     figures: dict[str, Any] = {"trend": line_figure([(t("hotline.kpi.calls", lang), trend["x"], trend["value"])],
                                                     y_title=t("hotline.unit.calls", lang), empty_text=empty,
                                                     markers=w.grain != "hour")}
-    dr = ans.assign(x=ans["time"].dt.tz_convert(tz).dt.strftime("%m-%d")) if not ans.empty else ans
+    # whole local dates: "MM-DD" strings were read by plotly as year-month (issue 18: Mar 4 – Apr 1 2012)
+    dr = ans.assign(x=ans["time"].dt.tz_convert(tz).dt.strftime("%Y-%m-%d")) if not ans.empty else ans
     figures["rates"] = line_figure(
         [(t("hotline.kpi.answer", lang), list(dr["x"]) if not dr.empty else [], list(dr["value"]) if not dr.empty else []),
          (t("hotline.kpi.fast", lang), list(dr["x"]) if not dr.empty else [],
           [(d or {}).get("answer_rate_15s") for d in dr["detail"]] if not dr.empty else []),
-         (t("hotline.kpi.ontime", lang), [r.time.tz_convert(tz).strftime("%m-%d") for r in ontime.itertuples()],
+         (t("hotline.kpi.ontime", lang), [r.time.tz_convert(tz).strftime("%Y-%m-%d") for r in ontime.itertuples()],
           list(ontime["value"]) if not ontime.empty else [])],
         refs=[(TARGET_RATE, t("hotline.ref.target", lang), "#c92a2a")], percent=True, markers=True, empty_text=empty)
     tk = hotline_tickets(engine, w.start, w.end)
@@ -166,7 +167,7 @@ def detail(engine: Any, settings: Any, view: View, lang: str, now: dt.datetime) 
                 className="cb-detail-table")
     title = dmc.Group([dmc.Text(t("hotline.detail.title", lang, name=cat), fw=700, size="lg"),
                        dmc.Badge(t("hotline.detail.count", lang, n=len(tk)), variant="light")])
-    return title, dmc.Grid([dmc.GridCol(dcc.Graph(figure=fig, config=GRAPH_CONFIG, style={"height": "300px"}),
+    return title, dmc.Grid([dmc.GridCol(dcc.Graph(figure=localize_dates(fig, lang), config=graph_config(lang), style={"height": "300px"}),
                                         span={"base": 12, "lg": 8}), dmc.GridCol(tbl, span={"base": 12, "lg": 4})])
 
 

@@ -19,13 +19,13 @@ from citybrain import context
 from citybrain.i18n import format_number, pick, t
 from components.citymap import crowding_color
 from components.page.callbacks import Rendered, register
-from components.page.chart import GRAPH_CONFIG
+from components.page.chart import graph_config
 from components.page.kpi import Kpi, base_frame, change
 from components.page.layout import ChartSpec, PageSpec, domain_layout
 from components.page.series import bucket, local_label, max_or_none
 from components.page.view import View, resolve
 from components.table import table
-from figures.page_charts import bar_figure, line_figure
+from figures.page_charts import bar_figure, line_figure, localize_dates
 from store.queries.domains import indicator_frame, tourism_obs
 
 dash.register_page(__name__, path="/tourism", nav="nav.tourism", order=30)
@@ -160,7 +160,7 @@ def detail(engine: Any, settings: Any, view: View, lang: str, now: dt.datetime) 
     title = dmc.Group([dmc.Text(t("tourism.detail.title", lang, name=pick(site.name_zh, site.name_en, lang)), fw=700,
                                 size="lg"), dmc.Badge(site.grade or site.code, variant="outline"),
                        dmc.Text(facts, size="sm", c="dimmed")])
-    return title, dmc.Grid([dmc.GridCol(dcc.Graph(figure=fig, config=GRAPH_CONFIG, style={"height": "300px"}),
+    return title, dmc.Grid([dmc.GridCol(dcc.Graph(figure=localize_dates(fig, lang), config=graph_config(lang), style={"height": "300px"}),
                                         span={"base": 12, "lg": 8}), dmc.GridCol(tbl, span={"base": 12, "lg": 4})])
 
 

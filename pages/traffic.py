@@ -22,13 +22,13 @@ from citybrain import context
 from citybrain.i18n import pick, t
 from components.citymap import grade_color
 from components.page.callbacks import Rendered, register
-from components.page.chart import GRAPH_CONFIG
+from components.page.chart import graph_config
 from components.page.kpi import Kpi, base_frame, change
 from components.page.layout import ChartSpec, PageSpec, domain_layout
 from components.page.series import bucket, local_label, max_or_none, mean_or_none
 from components.page.view import View, resolve
 from components.table import table
-from figures.page_charts import bar_figure, hour_profile_figure, line_figure
+from figures.page_charts import bar_figure, hour_profile_figure, line_figure, localize_dates
 from store.queries.domains import indicator_frame
 
 dash.register_page(__name__, path="/traffic", nav="nav.traffic", order=10)
@@ -201,7 +201,7 @@ def detail(engine: Any, settings: Any, view: View, lang: str, now: dt.datetime) 
     facts = t("traffic.detail.facts", lang, ff=f"{seg.free_flow_kmh:.0f}", length=f"{seg.length_km:.1f}")
     title = dmc.Group([dmc.Text(t("traffic.detail.title", lang, name=pick(seg.name_zh, seg.name_en, lang)), fw=700,
                                 size="lg"), dmc.Badge(seg.code, variant="outline"), dmc.Text(facts, size="sm", c="dimmed")])
-    return title, dmc.Grid([dmc.GridCol(dcc.Graph(figure=fig, config=GRAPH_CONFIG, style={"height": "300px"}),
+    return title, dmc.Grid([dmc.GridCol(dcc.Graph(figure=localize_dates(fig, lang), config=graph_config(lang), style={"height": "300px"}),
                                         span={"base": 12, "lg": 8}), dmc.GridCol(tbl, span={"base": 12, "lg": 4})])
 
 

@@ -23,6 +23,7 @@ from components.page.kpi import Kpi, kpi_row
 from components.page.layout import PageSpec
 from components.page.view import View
 from components.page.warnings import warnings_list
+from figures.page_charts import localize_dates
 from store.queries.domains import active_warnings, domain_freshness
 
 
@@ -150,7 +151,7 @@ def register(spec: PageSpec, render: Render, detail: Detail) -> None:
             hideouts.append(patch)
         return (kpi_row(out.kpis, lang), as_of(data_time, settings.max_age(spec.domain), settings.tz, lang, now),
                 out.badges, warnings_list(warn, settings.tz, lang), out.rows,
-                *[out.figures.get(c.key) or {} for c in spec.charts], *hideouts)
+                *[localize_dates(out.figures.get(c.key), lang) or {} for c in spec.charts], *hideouts)
 
     @declare.callback(Output(p("detail-box"), "style"), Output(p("detail-title"), "children"),
                       Output(p("detail-body"), "children"), Input(p("view"), "data"), page=page,

@@ -9,11 +9,18 @@ GRAPH_CONFIG = {"displaylogo": False, "responsive": True,
                 "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"], "locale": "zh-CN"}
 
 
-def chart_card(graph_id: str, title: str, *, hint: str = "", height: int = 300, span: int = 6) -> dmc.GridCol:
+def graph_config(lang: str) -> dict:
+    """The graphs' config in ``lang``: plotly's zh-CN locale (assets/vendor/plotly-locale-zh-cn.js:
+    month and day names, the mode bar's tooltips) for Chinese, plotly's own English otherwise."""
+    return {**GRAPH_CONFIG, "locale": "en" if lang == "en" else "zh-CN"}
+
+
+def chart_card(graph_id: str, title: str, *, hint: str = "", height: int = 300, span: int = 6,
+               lang: str = "zh") -> dmc.GridCol:
     """A card in the charts grid (12 columns; ``span`` 6 = half the width on a desktop)."""
     return dmc.GridCol(dmc.Paper([
         html.Div([dmc.Text(title, fw=600, className="cb-chart-title"),
                   dmc.Text(hint, size="xs", c="dimmed", className="cb-chart-hint") if hint else None],
                  className="cb-chart-head"),
-        dcc.Graph(id=graph_id, config=GRAPH_CONFIG, style={"height": f"{height}px"}, className="cb-graph"),
+        dcc.Graph(id=graph_id, config=graph_config(lang), style={"height": f"{height}px"}, className="cb-graph"),
     ], withBorder=True, p="sm", radius="md", className="cb-chart-card"), span={"base": 12, "lg": span})

@@ -18,7 +18,7 @@ import access
 
 from citybrain.i18n import t
 from citybrain.settings import Settings
-from components.citymap import city_map
+from components.citymap import city_map, legend_for
 from components.grid import data_grid
 from components.page.chart import chart_card
 from components.page.filters import filter_bar
@@ -107,12 +107,13 @@ def domain_layout(spec: PageSpec, settings: Settings, view: View, lang: str) -> 
             style={"display": "none"}),
         html.Div(id=spec.id("kpis"), className="cb-kpis"),
         dmc.Grid([chart_card(spec.chart_id(c.key), t(c.title, lang), hint=t(c.hint, lang) if c.hint else "",
-                             span=c.span, height=c.height) for c in spec.charts], gutter="sm"),
+                             span=c.span, height=c.height, lang=lang) for c in spec.charts], gutter="sm"),
         *spec.extra,
         dmc.Grid([
             dmc.GridCol(dmc.Paper([section("page.map"),
                                    html.Div(city_map(spec.map_id(), settings, layers=list(spec.map_layers), lang=lang,
-                                                     interactive=True, className="cb-page-map"),
+                                                     interactive=True, className="cb-page-map",
+                                                     legend=legend_for(spec.map_layers)),
                                             className="cb-page-map-box")],
                                   withBorder=True, p="sm", radius="md"), span={"base": 12, "lg": 7}),
             dmc.GridCol(dmc.Paper([section("page.warnings"), html.Div(id=spec.id("warnings"))],

@@ -111,3 +111,37 @@ def test_a_get_prints_nothing(client, brief_engine):
     before = count()
     resp = client.get("/export/pdf/traffic")
     assert resp.mimetype != "application/pdf" and count() == before
+
+
+@pytest.mark.parametrize("lang, words", [("zh", "没有安装 Chromium"), ("en", "Chromium, which prints it, is not installed")])
+def test_no_chromium_is_a_page_with_the_fix_not_a_raw_500(brief_app, brief_engine, monkeypatch, lang, words):
+    """Issue 18: 导出简报 on a machine without Chromium answered a raw English 500 and the
+    archive kept a message cut at "…Chromiu". Now: the reader's language, the one command
+    that fixes it, and the archive row with the whole message."""
+    import briefings.archive as archive
+    from briefings.archive import list_briefings
+    from briefings.printer import APT_FIX, Printer
+
+    monkeypatch.setattr(archive, "process_printer", lambda: Printer("/nonexistent/chromium"))
+    client = brief_app.server.test_client()
+    resp = client.post(f"/export/pdf/traffic?range=today&lang={lang}", headers=SAME_SITE)
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 503 and resp.mimetype == "text/html", body[:300]
+    assert "Internal Server Error" not in body and APT_FIX in body
+    row = list_briefings(brief_engine, kind="page", limit=1)[0]
+    assert row["status"] == "failed" and row["path"] is None
+    assert "/nonexistent/chromium" in row["error"] and row["error"].endswith("Chromium/Chrome binary")
+
+
+def test_no_playwright_names_the_pip_command(monkeypatch):
+    import sys
+
+    from briefings.printer import PIP_FIX, Printer, explain
+    from citybrain.errors import ChromiumMissing
+
+    monkeypatch.setitem(sys.modules, "playwright.sync_api", None)  # import fails as if not installed
+    printer = Printer(sys.executable)  # an existing file, so the playwright check is reached
+    with pytest.raises(ChromiumMissing) as caught:
+        printer._ensure_browser()
+    text, fix = explain(caught.value, "zh")
+    assert "playwright" in text and fix == PIP_FIX

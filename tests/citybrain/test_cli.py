@@ -84,3 +84,15 @@ def test_poll_then_compute_from_the_command_line(departments):
     assert "vital_signs" in out.stdout and "warnings replay" in out.stdout
     out = citybrain("compute", "--from", "2026-11-20", "--to", "2026-11-19", data_dir=departments)
     assert out.returncode == 1 and "must be before" in out.stderr
+
+
+def test_poll_prints_a_failing_sources_error_in_full_under_the_table(departments):
+    """Issue 18: an error in the table's last column wrapped one word per line; it is printed
+    whole under the table, on lines of its own."""
+    (departments / "departments" / "tourism.db").rename(departments / "tourism.db.bak")
+    out = citybrain("poll", "scenic_gates", data_dir=departments, env={"COLUMNS": "100"})
+    assert out.returncode == 1
+    table, _, below = out.stdout.partition("(1) scenic_gates:")
+    assert "(1) ↓" in table and below.strip(), out.stdout
+    # the message is on its own line(s), not squeezed into a column: its first line is long
+    assert len(below.strip().splitlines()[0]) > 40, out.stdout

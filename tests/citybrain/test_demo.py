@@ -63,7 +63,9 @@ def test_demo_comes_up_within_90_seconds_with_data(tmp_path):
         with opener.open(f"http://127.0.0.1:{port}/", timeout=5) as res:
             assert "/login" in res.url, "an anonymous visitor is sent to sign in"
         form = urllib.parse.urlencode({"username": "admin", "password": m.group(1)}).encode()
-        with opener.open(f"http://127.0.0.1:{port}/login", data=form, timeout=10) as res:
+        login = urllib.request.Request(f"http://127.0.0.1:{port}/login", data=form,
+                                       headers={"Origin": f"http://127.0.0.1:{port}"})  # as a browser's form sends
+        with opener.open(login, timeout=10) as res:
             assert "/login" not in res.url and "许昌市" in res.read().decode()
 
         import sqlalchemy as sa
@@ -81,6 +83,20 @@ def test_demo_comes_up_within_90_seconds_with_data(tmp_path):
                     ("economy", "month", "indicator"), ("economy", "quarter", "indicator"),
                     ("vital_signs", "hour", "city"), ("vital_signs", "hour", "district")}
         assert expected <= families, expected - families
+        # issue 18: served by waitress, not Flask's development server and its banner
+        assert "development server" not in "".join(output) and "Debug mode" not in "".join(output)
+        # issue 18: a fresh demo shows the history's warnings within a minute of answering
+        answered = time.monotonic()
+        while time.monotonic() - answered < 60:
+            engine = sa.create_engine(f"sqlite:///{tmp_path}/var/citybrain.db")
+            with engine.connect() as conn:
+                count = conn.execute(sa.text("SELECT count(*) FROM warnings")).scalar_one()
+            engine.dispose()
+            if count:
+                break
+            time.sleep(2)
+        assert count > 0, f"no warnings a minute after the demo answered: {''.join(output)[-2000:]}"
+        print(f"first warnings {time.monotonic() - started:.1f} s after the start ({count} warnings)")
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

@@ -55,4 +55,6 @@ def test_pages_and_briefings_load_the_bundle_not_the_full_one(pages_app):
     html = pages_app.server.test_client().get("/traffic").get_data(as_text=True)
     assert "/assets/vendor/plotly-basic.min.js" in html
     assert "package_data/plotly.min.js" not in html  # nor preloaded: the graphs never ask for it
-    assert plotly_js() == BUNDLE.read_bytes()
+    assert plotly_js().startswith(BUNDLE.read_bytes())
+    # … with the zh-CN locale the pages register beside it (issue 18: no "Dec 4" in Chinese)
+    assert "/assets/vendor/plotly-locale-zh-cn.js" in html and b'name: "zh-CN"' in plotly_js()
