@@ -33,14 +33,35 @@
     }
   }
 
-  /** Scale the fixed-size canvas to the window when they differ (a 1920 design on a 1366 laptop). */
+  /**
+   * Fit the wall to the screen it is on, whatever its canvas says (issue 18: a 1920 canvas
+   * on a 5760×1080 screen left two thirds black). The layout follows the screen's aspect
+   * ratio — three panels side by side from 2.6:1 up ("wide"), else the single-panel
+   * layout — and the design is scaled by the design unit so the root fills the window
+   * exactly: its width or height in design pixels stretches to the window's shape, the
+   * grid reflows into it, and text is laid out at its real size (crisp), not stretched.
+   */
   function fit(config) {
     const root = document.getElementById("wall-root");
     if (!root || !config) return;
-    const [w, h] = config.canvas;
-    const s = Math.min(window.innerWidth / w, window.innerHeight / h);
-    const scale = Math.abs(s - 1) < 0.01 ? "" : "scale(" + s.toFixed(4) + ")";
+    const vw = window.innerWidth, vh = window.innerHeight;
+    if (!vw || !vh) return;
+    const wide = vw / vh >= 2.6;
+    const html = document.documentElement;
+    if (html.classList.contains("cb-wall-wide") !== wide) html.classList.toggle("cb-wall-wide", wide);
+    const unit = config.unit || 1;
+    const dw = (wide ? 5760 : 1920) * unit, dh = 1080 * unit;
+    const s = Math.min(vw / dw, vh / dh);
+    const w = Math.round(vw / s) + "px", h = Math.round(vh / s) + "px";
+    const scale = Math.abs(s - 1) < 0.001 ? "" : "scale(" + s.toFixed(5) + ")";
+    if (root.style.width !== w) root.style.width = w;
+    if (root.style.height !== h) root.style.height = h;
     if (root.style.transform !== scale) root.style.transform = scale;
+    const map = window.citybrain.map && window.citybrain.map.refit;
+    if (map && root.dataset.fitted !== w + h) {
+      root.dataset.fitted = w + h;
+      setTimeout(map, 0);  // after the grid has reflowed to the new size
+    }
   }
 
   /** True when the city clock reads reload_at and the page has been up long enough. */
@@ -74,6 +95,9 @@
   window.citybrain = Object.assign(window.citybrain || {}, {
     wall: {fit, shouldReload, softReload, reachable, reloading: false},
   });
+  window.addEventListener("resize", () => {
+    if (window.citybrain.wall.config) fit(window.citybrain.wall.config);
+  });
 
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.wall = {
@@ -83,12 +107,15 @@
       const cur = screens[(config.start + (n || 0)) % screens.length];
       const outs = window.dash_clientside.callback_context.outputs_list[0];
       const classes = outs.map((o) => (o.id.screen === cur.name ? "cb-wall-screen cb-active" : "cb-wall-screen"));
+      // the root class names the map theme: restyle the district fills once it is applied
+      setTimeout(() => window.citybrain.map && window.citybrain.map.retheme(), 300);
       return [classes, cur.root, cur.title, cur.name];
     },
 
     /** The live clock (city time), the canvas fit, the nightly soft reload. */
     tick: function (n, config) {
       const now = new Date();
+      window.citybrain.wall.config = config;
       fit(config);
       const hhmm = fmt("en-GB", config.timezone, "hhmm").format(now);
       if (shouldReload(hhmm, config.reload_at, performance.now())) softReload();
@@ -122,31 +149,112 @@
     return String(s).replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
   }
 
+  // Leaflet maps met through their layers' style calls (dash-leaflet passes {map} in the
+  // context): a wall that reflows to its screen re-fits each map to the city's bounds.
+  const maps = new Set();
+
+  function remember(context) {
+    const m = context && context.map;
+    const h = (context && context.hideout) || {};
+    if (!m || !h.bounds || m._cbBounds) return;
+    m._cbBounds = h.bounds;
+    m._cbPad = h.pad || 12;
+    maps.add(m);
+    // the wall may have been resized to its screen before this map drew: fit it now, and
+    // again when Leaflet notices its container's final size
+    setTimeout(refit, 0);
+    m.on("resize", () => refit());
+  }
+
+  function refit() {
+    maps.forEach((m) => {
+      if (!m._container || !m._container.isConnected) { maps.delete(m); return; }
+      m.invalidateSize({animate: false, pan: false});
+      m.fitBounds(m._cbBounds, {padding: [m._cbPad, m._cbPad], animate: false});
+    });
+  }
+
+  /** Drill down from an office map: a district filters the page, anything else opens its detail. */
+  function drill(kind, code) {
+    const url = new URL(window.location.href);
+    if (kind === "districts") url.searchParams.set("district", code);
+    else url.searchParams.set("detail", code);
+    window.history.pushState({}, "", url.pathname + url.search);
+    window.dispatchEvent(new CustomEvent("_dashprivate_pushstate"));
+  }
+
+  function bind(kind) {
+    return function (feature, layer, context) {
+      const h = (context && context.hideout) || {};
+      if (!h.clickable) return;
+      const name = (h.names || {})[feature.id] || (feature.properties || {}).name_zh || feature.id;
+      const v = (h.values || {})[feature.id] || {};
+      layer.bindTooltip(esc(name) + (v.t ? " · " + esc(v.t) : ""), {sticky: true});
+      layer.on("click", () => drill(kind, feature.id));
+    };
+  }
+
+  /** The wall's map theme (root class cb-theme-<name>): index | calls | none; pages: index. */
+  function theme() {
+    const root = document.getElementById("wall-root");
+    const m = root && /(?:^|\s)cb-theme-(\w+)/.exec(root.className);
+    return m ? m[1] : "index";
+  }
+
+  function districtStyle(feature, context) {
+    remember(context);
+    const [v, s] = val(context, feature);
+    const th = theme();
+    const fill = th === "none" ? "#2b4a78" : (th === "calls" ? v.k : v.c);
+    return {fillColor: fill || NO_DATA, fillOpacity: th === "none" ? 0.55 : (fill ? 0.6 : 0.25), color: "#c5d3e3",
+      weight: 2 * s, opacity: 0.9, cbDistrict: true};
+  }
+
+  /** Restyle the district fills after a rotation changed the theme (the geometry stays). */
+  function retheme() {
+    maps.forEach((m) => m.eachLayer((l) => {
+      if (l.feature && l.options && l.options.cbDistrict && l.setStyle) {
+        l.setStyle(districtStyle(l.feature, {hideout: l.options.cbHideout}));
+      }
+    }));
+  }
+
   window.citybrain.map = {
+    refit,
+    retheme,
     districtStyle: function (feature, context) {
-      const [v, s] = val(context, feature);
-      return {fillColor: v.c || NO_DATA, fillOpacity: 0.55, color: "#9fb3c8", weight: 2 * s, opacity: 0.9};
+      const style = districtStyle(feature, context);
+      style.cbHideout = (context && context.hideout) || {};
+      return style;
     },
     segmentStyle: function (feature, context) {
+      remember(context);
       const [v, s] = val(context, feature);
       return {color: v.c || NO_DATA, weight: 7 * s, opacity: 0.95, lineCap: "round"};
     },
+    districtEach: bind("districts"),
+    segmentEach: bind("segments"),
+    stationEach: bind("stations"),
+    siteEach: bind("sites"),
     stationPoint: function (feature, latlng, context) {
       const [v, s, h] = val(context, feature);
-      return L.circleMarker(latlng, {pane: h.pane, radius: 11 * s, fillColor: v.c || NO_DATA, fillOpacity: 0.95,
-        color: "#0b1220", weight: 2 * s, interactive: false});
+      return L.circleMarker(latlng, {pane: h.pane, radius: 13 * s, fillColor: v.c || NO_DATA, fillOpacity: 0.95,
+        color: "#0b1220", weight: 2 * s, interactive: !!h.clickable});
     },
     sitePoint: function (feature, latlng, context) {
       const [v, s, h] = val(context, feature);
       const share = typeof v.r === "number" ? v.r : 0;
       return L.circleMarker(latlng, {pane: h.pane, radius: (10 + 26 * Math.sqrt(share)) * s, fillColor: v.c || NO_DATA,
-        fillOpacity: 0.55, color: v.c || NO_DATA, weight: 3 * s, interactive: false});
+        fillOpacity: 0.55, color: v.c || NO_DATA, weight: 3 * s, interactive: !!h.clickable});
     },
     labelPoint: function (feature, latlng, context) {
       const [v, , h] = val(context, feature);
       const name = (h.names || {})[feature.id] || feature.properties.name_zh || "";
-      const html = '<span class="cb-map-label-name">' + esc(name) + "</span>"
-        + (v.t ? '<span class="cb-map-label-value">' + esc(v.t) + "</span>" : "");
+      const short = (h.short || {})[feature.id] || name;
+      const html = '<span class="cb-map-label-name cb-ln-full">' + esc(name) + "</span>"
+        + '<span class="cb-map-label-name cb-ln-short">' + esc(short) + "</span>"
+        + (v.t ? '<span class="cb-map-label-value cb-lv-index">' + esc(v.t) + "</span>" : "")
+        + (v.n ? '<span class="cb-map-label-value cb-lv-calls">' + esc(v.n) + "</span>" : "");
       return L.marker(latlng, {pane: h.pane, icon: L.divIcon({className: "cb-map-label", html, iconSize: null}), interactive: false,
         keyboard: false});
     },

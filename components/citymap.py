@@ -25,7 +25,9 @@ from typing import Any
 
 import dash_leaflet as dl
 
-from citybrain.i18n import pick
+from dash import html
+
+from citybrain.i18n import pick, t
 from citybrain.settings import Settings
 from store.queries.map import bounds, district_geojson, entity_features
 
@@ -38,6 +40,8 @@ GRADES = ("畅通", "基本畅通", "轻度拥堵", "中度拥堵", "严重拥�
 AQI_COLORS = ("#00e400", "#ffff00", "#ff7e00", "#ff0000", "#99004c", "#7e0023")
 CROWDING_COLORS = {"normal": "#2fbf71", "warning": "#f5a524", "stop_entry": "#d9363e", "over_capacity": "#a51d2d"}
 NO_DATA = "#5c6b80"
+#: 12345 calls by district, as a share of the busiest district's (sequential blues)
+CALLS_COLORS = ("#bfe3ff", "#74b9f0", "#3585d6", "#174ea6")
 
 _JS = "citybrain.map."
 
@@ -54,11 +58,14 @@ def layer_id(map_id: str, layer: str) -> dict[str, str]:
 
 def city_map(map_id: str, settings: Settings, *, layers: Sequence[str] = LAYERS, scope: str | None = None,
              styles: Mapping[str, dict[str, Any]] | None = None, lang: str = "zh", scale: float = 1.0,
-             interactive: bool = False, className: str = "") -> dl.Map:
+             interactive: bool = False, className: str = "", legend: str | None = None) -> Any:
     """A map of ``settings``' city (or of district ``scope``) with ``layers``, styled by ``styles``.
 
     ``interactive=False`` (the wall) removes every control and gesture: nobody touches a wall.
     ``scale`` multiplies line widths and marker sizes (the wall's canvas unit).
+    ``interactive=True`` (office pages) adds a name tooltip and drill-down on click: a district
+    sets the page's district filter, a station/segment/site opens its detail (``?detail=``).
+    ``legend`` (one of :data:`LEGENDS`) wraps the map with a legend in the standard colours.
     """
     unknown = set(layers) - set(LAYERS)
     if unknown:
@@ -79,37 +86,97 @@ def city_map(map_id: str, settings: Settings, *, layers: Sequence[str] = LAYERS,
         # worth on a big city) need not travel with every page load
         data |= {layer: _bare(data[layer]) for layer in ("segments", "stations", "sites")}
     functions = {
-        "districts": {"style": _fn("districtStyle")},
-        "segments": {"style": _fn("segmentStyle")},
-        "stations": {"pointToLayer": _fn("stationPoint")},
-        "sites": {"pointToLayer": _fn("sitePoint")},
+        "districts": {"style": _fn("districtStyle"), "onEachFeature": _fn("districtEach")},
+        "segments": {"style": _fn("segmentStyle"), "onEachFeature": _fn("segmentEach")},
+        "stations": {"pointToLayer": _fn("stationPoint"), "onEachFeature": _fn("stationEach")},
+        "sites": {"pointToLayer": _fn("sitePoint"), "onEachFeature": _fn("siteEach")},
         "labels": {"pointToLayer": _fn("labelPoint")},
     }
+    box = bounds(settings)
+    pad = 12 * scale
     children: list[Any] = []
-    if settings.wall.tile_url:
-        children.append(dl.TileLayer(url=settings.wall.tile_url, attribution=settings.wall.tile_attribution or None))
+    tile_url = settings.map.tile_url or settings.wall.tile_url
+    if tile_url:
+        children.append(dl.TileLayer(url=tile_url, maxZoom=settings.map.tile_max_zoom,
+                                     attribution=settings.map.tile_attribution or settings.wall.tile_attribution or None))
     for layer in (x for x in LAYERS if x in layers):
         pane = f"cb-{map_id}-{layer}"
         # point layers are created in JS: they need the pane name to land in their own pane
         hideout = {"values": {}, "scale": scale, "pane": pane, **styles.get(layer, {})}
-        if layer == "labels":
+        if layer in ("districts", "segments"):
+            hideout |= {"bounds": box, "pad": pad}  # the browser re-fits when the wall reflows
+        if layer == "labels" or (interactive and layer != "labels"):
             hideout.setdefault("names", {f["id"]: pick(f["properties"]["name_zh"], f["properties"]["name_en"], lang)
-                                         for f in data["labels"]["features"]})
+                                         for f in data[layer]["features"]})
+        if layer == "labels":
+            # 禹州市 → 禹州: the short form Chinese maps print where space is tight (the single-panel wall)
+            hideout.setdefault("short", {code: short_name(name) for code, name in hideout["names"].items()})
+        if interactive and layer != "labels":
+            hideout["clickable"] = True  # tooltip + click drills down (district filter or detail)
         children.append(dl.Pane(
-            dl.GeoJSON(id=layer_id(map_id, layer), data=data[layer], hideout=hideout, interactive=False,
-                       pane=pane, **functions[layer]),
+            dl.GeoJSON(id=layer_id(map_id, layer), data=data[layer], hideout=hideout,
+                       interactive=interactive and layer != "labels", pane=pane, **functions[layer]),
             name=pane, className=f"cb-map-layer cb-map-layer-{layer}",
         ))
-    box = bounds(settings)
     locked = {} if interactive else {
         "zoomControl": False, "dragging": False, "scrollWheelZoom": False, "doubleClickZoom": False,
-        "boxZoom": False, "keyboard": False, "touchZoom": False, "attributionControl": bool(settings.wall.tile_url),
-        "zoomSnap": 0.1,
+        "boxZoom": False, "keyboard": False, "touchZoom": False, "attributionControl": bool(tile_url),
     }
+    # fractional zoom: the city fills the map instead of the nearest power of two leaving a margin
     # trackViewport off: nothing pans a wall, and without it dash-leaflet needs no center prop
-    return dl.Map(children, id=map_id, center=list(settings.city.center), zoom=settings.city.zoom, bounds=box,
-                  boundsOptions={"padding": [12 * scale, 12 * scale]}, trackViewport=interactive,
-                  className=f"cb-citymap {className}".strip(), **locked)
+    out = dl.Map(children, id=map_id, center=list(settings.city.center), zoom=settings.city.zoom, bounds=box,
+                 boundsOptions={"padding": [pad, pad]}, trackViewport=interactive, zoomSnap=0.1, zoomDelta=0.5,
+                 className=f"cb-citymap {className}".strip(), **locked)
+    if legend is None:
+        return out
+    return html.Div([out, map_legend(legend, lang)], className=f"cb-citymap-box cb-legend-show-{legend}")
+
+
+LEGENDS: tuple[str, ...] = ("index", "aqi", "grade", "crowding", "calls")
+
+
+def legend_for(layers: Sequence[str]) -> str:
+    """The theme a map card's legend explains, from the layers it shows (points and lines
+    carry the domain's standard scale; districts alone carry the index)."""
+    for layer, kind in (("stations", "aqi"), ("segments", "grade"), ("sites", "crowding")):
+        if layer in layers:
+            return kind
+    return "index"
+
+
+def legend_items(kind: str, lang: str) -> list[tuple[str, str]]:
+    """(colour, label) pairs of one theme, in the standard colours: HJ 633 AQI levels,
+    GB/T 33171 grades, LB/T 034 crowding lines, the index bands of :func:`index_color`."""
+    if kind == "aqi":
+        return [(c, t(f"wall.aqi.{i + 1}", lang)) for i, c in enumerate(AQI_COLORS)]
+    if kind == "grade":
+        return [(c, t(f"wall.grade.{i}", lang)) for i, c in enumerate(GRADE_COLORS)]
+    if kind == "crowding":
+        return [(CROWDING_COLORS["normal"], "< 80%"), (CROWDING_COLORS["warning"], "80–100%"),
+                (CROWDING_COLORS["over_capacity"], "≥ 100%")]
+    if kind == "calls":
+        return [(c, label) for c, label in zip(CALLS_COLORS, ("< 25%", "25–50%", "50–75%", "≥ 75%"))]
+    if kind == "index":
+        return [("#2fbf71", "≥ 85"), ("#8cc152", "70–85"), ("#f5d33d", "55–70"), ("#f08c2e", "40–55"), ("#d9363e", "< 40")]
+    raise ValueError(f"unknown legend {kind!r}; choose from {', '.join(LEGENDS)}")
+
+
+def map_legend(kind: str, lang: str) -> html.Div:
+    """A legend box (title + swatches) for one theme; the wall stacks one per theme and shows
+    the current screen's with CSS (``cb-legend-<kind>``)."""
+    rows = [html.Div([html.Span(className="cb-legend-swatch", style={"background": c}),
+                      html.Span(label, className="cb-legend-label")], className="cb-legend-row")
+            for c, label in legend_items(kind, lang)]
+    return html.Div([html.Div(t(f"map.legend.{kind}", lang), className="cb-legend-title"), *rows],
+                    className=f"cb-legend cb-legend-{kind}")
+
+
+def short_name(name: str) -> str:
+    """A district's short name: the 市/区/县 suffix off a Chinese name of three or more
+    characters (禹州市 → 禹州, 东区 stays); other names as they are."""
+    if len(name) >= 3 and name[-1] in "市区县旗" and all("\u4e00" <= ch <= "\u9fff" for ch in name):
+        return name[:-1]
+    return name
 
 
 def _bare(collection: Mapping[str, Any]) -> dict[str, Any]:
@@ -153,17 +220,36 @@ def crowding_color(ratio: float | None) -> str:
     return CROWDING_COLORS["normal"]
 
 
+def calls_color(share: float | None) -> str:
+    """Calls as a share of the busiest district's → one of four blues."""
+    if share is None:
+        return NO_DATA
+    return CALLS_COLORS[min(int(share * 4), 3)]
+
+
 def layer_styles(*, vital: Mapping[str, Any] | None = None, air: Mapping[str, Any] | None = None,
                  traffic: Mapping[str, Any] | None = None, tourism: Mapping[str, Any] | None = None,
-                 ) -> dict[str, dict[str, Any]]:
+                 hotline: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     """Query results (``store.queries.wall``) → ``{layer: {"values": {code: style}}}``.
 
     Only the ``values`` part changes with the data; callers patch ``hideout.values``.
     """
     out: dict[str, dict[str, Any]] = {}
+    districts: dict[str, dict[str, Any]] = {}
+    labels: dict[str, dict[str, Any]] = {}
     if vital is not None:
-        out["districts"] = {"values": {d["code"]: {"c": index_color(d["value"])} for d in vital.get("districts", [])}}
-        out["labels"] = {"values": {d["code"]: {"t": f"{d['value']:.0f}"} for d in vital.get("districts", [])}}
+        for d in vital.get("districts", []):
+            districts.setdefault(d["code"], {})["c"] = index_color(d["value"])
+            labels.setdefault(d["code"], {})["t"] = f"{d['value']:.0f}"
+    if hotline is not None:
+        calls = dict(hotline.get("districts") or [])
+        top = max(calls.values(), default=0) or 1
+        for code, n in calls.items():
+            districts.setdefault(code, {})["k"] = calls_color(n / top)
+            labels.setdefault(code, {})["n"] = f"{n:.0f}"
+    if vital is not None or hotline is not None:
+        out["districts"] = {"values": districts}
+        out["labels"] = {"values": labels}
     if air is not None:
         out["stations"] = {"values": {s["code"]: {"c": s.get("color") or aqi_color(s.get("level")), "t": f"{s['value']:.0f}"}
                                       for s in air.get("stations", [])}}

@@ -96,7 +96,7 @@ dash.register_page("pages.wall_screen", path_template="/wall/<screen>", layout=l
 
 def gather(settings: Settings, engine: Any, screens: list[WallScreen]) -> dict[str, Any]:
     """The cached query results the given screens need (each read at most once per refresh)."""
-    needs = {n for s in screens for n in NEEDS[s.kind]} | {"vital", "air", "traffic", "tourism"}  # the map
+    needs = {n for s in screens for n in NEEDS[s.kind]} | {"vital", "air", "traffic", "tourism", "hotline"}  # the map
     headline = next((i.code for i in settings.indicators if i.headline), None)
     return dict(q.snapshot(engine, tuple(sorted(needs)), headline, settings.city.timezone))
 
@@ -106,7 +106,7 @@ def full_fill(settings: Settings, engine: Any, screens: list[WallScreen], lang: 
     data = gather(settings, engine, screens)
     fill = wall_fill(settings, screens, data, lang, now)
     for layer, style in layer_styles(vital=data["vital"], air=data["air"], traffic=data["traffic"],
-                                     tourism=data["tourism"]).items():
+                                     tourism=data["tourism"], hotline=data["hotline"]).items():
         fill[("hideout", layer)] = style["values"]
     return fill
 

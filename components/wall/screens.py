@@ -40,8 +40,47 @@ def _slots(n: int) -> int:
     return max(1, min(n, MAX_SLOTS))
 
 
+WARNING_SLOTS = 4
+#: the map's theme per kind of screen: (district fill, legend) — index | calls | none
+THEMES: dict[str, tuple[str, str]] = {
+    "overview": ("index", "index"), "economy": ("index", "index"), "hotline": ("calls", "calls"),
+    "environment": ("none", "aqi"), "traffic": ("none", "grade"), "tourism": ("none", "crowding"),
+}
+
+
+def warnings_panel(key: str, lang: str) -> Any:
+    """Open warnings with how long each has been open and who has it (a duty leader's list)."""
+    panel = ranking(key, t("wall.open_warnings", lang), WARNING_SLOTS, bars=False)
+    panel.className += " cb-warn-panel"
+    return panel
+
+
+def warnings_fill(key: str, rows: list[dict[str, Any]], *, domain: str | None, lang: str,
+                  now: dt.datetime) -> Fill:
+    """The open warnings of ``domain`` (all when None), most severe first, then longest open."""
+    from components.wall.fmt import age
+
+    mine = [r for r in rows if domain is None or r.get("domain") == domain]
+    order = {lvl: i for i, lvl in enumerate(("red", "orange", "yellow", "blue"))}
+    mine.sort(key=lambda r: (order.get(r.get("level"), 9), r["fired_at"] or now))
+    out = []
+    for r in mine[:WARNING_SLOTS]:
+        who = r.get("assigned_to") or r.get("acknowledged_by") or t("wall.warn.unassigned", lang)
+        title = pick(r.get("title_zh") or "", r.get("title_en") or "", lang)
+        opened = t("wall.warn.open_for", lang, age=age(r["fired_at"], now, lang).removesuffix("前").removesuffix(" ago")) \
+            if r.get("fired_at") else ""
+        out.append(Row(f"{t('wall.level.' + str(r.get('level')), lang)} {title}", f"{opened} · {who}"))
+    return ranking_fill(key, out or [Row(t("wall.warn.none", lang), "")], WARNING_SLOTS)
+
+
 def screen_panels(screen: WallScreen, settings: Settings, lang: str, *, font_px: int) -> tuple[list[Any], list[Any]]:
     """(left column, right column) of ``screen``, empty, ready to be filled."""
+    left, right = _panels(screen, settings, lang, font_px=font_px)
+    # every screen ends with its open warnings: who has what, for how long
+    return left, [*right, warnings_panel(f"{screen.name}.warnings", lang)]
+
+
+def _panels(screen: WallScreen, settings: Settings, lang: str, *, font_px: int) -> tuple[list[Any], list[Any]]:
     n, kind = screen.name, screen.kind
     if kind == "overview":
         return [vital_panel(f"{n}.vital", settings, lang, font_px=font_px)], \
@@ -73,6 +112,15 @@ def screen_panels(screen: WallScreen, settings: Settings, lang: str, *, font_px:
 def screen_fill(screen: WallScreen, data: Mapping[str, Any], *, settings: Settings, lang: str,
                 now: dt.datetime) -> Fill:
     """Query results (``store.queries.wall``, keyed as in :data:`NEEDS`) → this screen's values."""
+    n, kind, tz = screen.name, screen.kind, settings.tz
+    fresh = data.get("freshness") or {}
+    fill = warnings_fill(f"{n}.warnings", list(data.get("warnings") or []), domain=None if kind == "overview" else kind,
+                         lang=lang, now=now)
+    return fill | _screen_fill(screen, data, settings=settings, lang=lang, now=now)
+
+
+def _screen_fill(screen: WallScreen, data: Mapping[str, Any], *, settings: Settings, lang: str,
+                 now: dt.datetime) -> Fill:
     n, kind, tz = screen.name, screen.kind, settings.tz
     fresh = data.get("freshness") or {}
     source = {"environment": "air", "traffic": "traffic", "tourism": "tourism", "economy": "economy", "hotline": "hotline"}

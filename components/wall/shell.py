@@ -16,10 +16,10 @@ from dash import dcc, html
 
 from citybrain.i18n import pick, t
 from citybrain.settings import Settings, WallScreen
-from components.citymap import city_map
+from components.citymap import LEGENDS, city_map, map_legend
 from components.wall.header import wall_header
 from components.wall.ids import Fill, apply_fill, screen_id
-from components.wall.screens import screen_panels
+from components.wall.screens import THEMES, screen_panels
 from components.wall.ticker import ticker
 from components.wall.trend import trend_with
 
@@ -28,8 +28,9 @@ CANVASES: dict[str, tuple[int, int, int]] = {  # canvas → (width, height, unit
     "3840x2160": (3840, 2160, 2),
     "5760x1080": (5760, 1080, 1),
 }
-#: the smallest text on the wall, in px at unit 1 (1920 px wide): readable from 5 m
-MIN_FONT_PX = 24
+#: the smallest text on the wall, in px at unit 1 (1920×1080 on one 55″ panel): 40 px ≈ 16
+#: arc-minutes at 5 m, the legibility floor for a control-room display (issue 18)
+MIN_FONT_PX = 40
 MAP_ID = "wall-map"
 
 
@@ -46,7 +47,9 @@ def layer_classes(screen: WallScreen) -> str:
 
 
 def root_class(canvas: str, screen: WallScreen) -> str:
-    return f"cb-wall cb-canvas-{canvas} {layer_classes(screen)}"
+    """Canvas, map layers, the map theme (district fill) and the legend shown for ``screen``."""
+    fill, legend = THEMES[screen.kind]
+    return f"cb-wall cb-canvas-{canvas} {layer_classes(screen)} cb-theme-{fill} cb-legend-show-{legend}"
 
 
 def wall_config(settings: Settings, screens: Sequence[WallScreen], *, start: int, rotate: bool, canvas: str,
@@ -56,7 +59,7 @@ def wall_config(settings: Settings, screens: Sequence[WallScreen], *, start: int
     return {
         "screens": [{"name": s.name, "title": pick(s.title_zh, s.title_en, lang),
                      "root": root_class(canvas, s)} for s in screens],
-        "start": start, "rotate": rotate, "lang": lang, "canvas": [width, height],
+        "start": start, "rotate": rotate, "lang": lang, "canvas": [width, height], "unit": unit,
         "timezone": settings.city.timezone, "reload_at": settings.wall.reload_at,
         "conn_lost": t("wall.connection_lost", lang, time="{time}"),
         "locale": "en-GB" if lang == "en" else "zh-CN",
@@ -102,6 +105,7 @@ def wall_shell(settings: Settings, screens: Sequence[WallScreen], *, start: int 
         html.Div([
             html.Div(left, className="cb-wall-col cb-wall-left"),
             html.Div([city_map(MAP_ID, settings, lang=lang, scale=unit),
+                      html.Div([map_legend(k, lang) for k in LEGENDS], className="cb-legends"),
                       *([html.Div(t("map.approximate", lang), className="cb-map-note")] if _approximate(settings) else [])],
                      className="cb-wall-center"),
             html.Div(right, className="cb-wall-col cb-wall-right"),

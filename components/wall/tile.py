@@ -109,7 +109,9 @@ def tile_fill(key: str, domain: str, data: Mapping[str, Any] | None, *, settings
     # — date + time + minutes overflowed the tile
     recent = asof is not None and now - asof < dt.timedelta(hours=24)
     when = label or (asof.astimezone(tz).strftime("%H:%M") if recent else local_hhmm(asof, tz, now))
-    fill[("text", f"{key}.asof")] = t("wall.asof", lang, time=when) + (f" · {age(asof, now, lang)}" if asof else "")
+    # "01:25 · 20分钟前": a tile 600 px wide at 40 px type keeps to the time and the age (the
+    # header banner names every late domain in words)
+    fill[("text", f"{key}.asof")] = when + (f" · {age(asof, now, lang)}" if asof else "")
     fill[("class", f"{key}.stale")] = "cb-stale-badge" if stale else "cb-stale-badge cb-hidden"
     fill[("class", f"{key}.tile")] = (f"cb-tile cb-tile-{domain}" + (" cb-tile-hero" if hero else "")
                                       + (" cb-is-stale" if stale else ""))

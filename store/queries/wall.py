@@ -280,11 +280,13 @@ def _freshness(engine: Engine) -> dict[str, dt.datetime | None]:
 freshness = memoize(CADENCE["freshness"])(_freshness)
 
 
-def _active_warnings(engine: Engine, limit: int = 8) -> list[dict[str, Any]]:
-    """Firing and recovering warnings, most severe first, then newest: what the ticker shows."""
+def _active_warnings(engine: Engine, limit: int = 40) -> list[dict[str, Any]]:
+    """Firing and recovering warnings, most severe first, then newest: what the ticker and
+    the screens' open-warnings panels show (with who has each: assignee, else acknowledger)."""
     severity = {lvl: i for i, lvl in enumerate(WARNING_ORDER)}
     rows = _rows(engine, select(warnings.c.id, warnings.c.level, warnings.c.state, warnings.c.title_zh,
-                                warnings.c.title_en, warnings.c.domain, warnings.c.fired_at, warnings.c.started_at)
+                                warnings.c.title_en, warnings.c.domain, warnings.c.fired_at, warnings.c.started_at,
+                                warnings.c.assigned_to, warnings.c.acknowledged_by)
                  .where(warnings.c.state.in_(("firing", "recovering"))))
     for r in rows:
         r["fired_at"] = _aware(r["fired_at"] or r["started_at"])
