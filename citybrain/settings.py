@@ -477,6 +477,51 @@ class Demo(_Strict):
     hotline_calls_per_day: Annotated[int, Field(gt=0)] = 1200
 
 
+#: the four warning levels (alerts.levels), the keys of ``[dispatch.sla]``
+DispatchLevel = Literal["blue", "yellow", "orange", "red"]
+#: issue 21 defaults: (respond-by, resolve-by) per level, after 12345 platforms' tiers
+DISPATCH_SLA_DEFAULTS: dict[str, tuple[str, str]] = {
+    "red": ("15m", "2h"), "orange": ("30m", "4h"), "yellow": ("2h", "24h"), "blue": ("24h", "72h")}
+
+
+class DispatchSla(_Strict):
+    """One level's time limits for a work order: accept (签收) by ``respond``, resolve (办结) by ``resolve``,
+    both counted from dispatch. A key left out keeps the level's default."""
+
+    respond: Duration | None = None
+    resolve: Duration | None = None
+
+
+class Dispatch(_Strict):
+    """指挥调度 (issue 21): work-order time limits and who hears of overdue orders.
+
+    ``[dispatch.sla.red] respond = "15m"  resolve = "2h"`` and so on per level;
+    ``leader_webhooks`` names ``[[webhooks]]`` of the warnings file that reach the duty
+    leader (the department's own are those serving its domain).
+    """
+
+    sla: dict[DispatchLevel, DispatchSla] = Field(default_factory=dict, validate_default=True)
+    leader_webhooks: list[str] = Field(default_factory=list)
+    #: seconds between the escalation job's runs
+    check_seconds: Annotated[int, Field(ge=10, le=3600)] = 60
+
+    @field_validator("sla", mode="after")
+    @classmethod
+    def _limits(cls, v: dict[str, DispatchSla]) -> dict[str, DispatchSla]:
+        out: dict[str, DispatchSla] = {}
+        for level, (respond, resolve) in DISPATCH_SLA_DEFAULTS.items():
+            given = v.get(level) or DispatchSla()
+            r, f = given.respond or parse_duration(respond), given.resolve or parse_duration(resolve)
+            if r <= timedelta(0) or f <= timedelta(0):
+                raise ValueError(f"dispatch.sla.{level}: respond and resolve must be longer than 0; "
+                                 f'write e.g. respond = "{respond}", resolve = "{resolve}"')
+            if f < r:
+                raise ValueError(f"dispatch.sla.{level}: resolve ({f}) is shorter than respond ({r}); "
+                                 f"make resolve at least as long as respond under [dispatch.sla.{level}]")
+            out[level] = DispatchSla(respond=r, resolve=f)
+        return out
+
+
 class Settings(_Strict):
     """Everything a citybrain process needs, validated, immutable."""
 
@@ -497,6 +542,7 @@ class Settings(_Strict):
     briefing: Briefing = Field(default_factory=Briefing)
     retention: Retention = Field(default_factory=Retention)
     demo: Demo = Field(default_factory=Demo)
+    dispatch: Dispatch = Field(default_factory=Dispatch)
 
     # -- from the environment (CITYBRAIN_*), with defaults for a laptop
     config_path: Path = DEFAULT_CONFIG
