@@ -274,6 +274,10 @@ class Source(_Strict):
     #: environment only: a reading not on the hour (10:30) is quarantined, or floored to
     #: its hour ("floor": the department stamps the time it sent the hour's mean)
     off_grid: Literal["quarantine", "floor"] = "quarantine"
+    #: a naive local time that a daylight-saving change makes occur twice or never: read
+    #: with the offset before ("earlier") or after ("later") the change, or quarantined with
+    #: the explanation (the default; zones without DST never meet it)
+    dst: Literal["quarantine", "earlier", "later"] = "quarantine"
 
     @field_validator("interval", "lookback", "connect_timeout", "statement_timeout", "future_tolerance")
     @classmethod

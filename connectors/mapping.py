@@ -376,7 +376,10 @@ class Mapper:
             naive = [x for x in new if type(x) is dt.datetime and x.tzinfo is None]
             tz = self.tz
             instants = [x.replace(tzinfo=tz).astimezone(UTC) for x in naive]
-            cache.update((x, i) for x, i in zip(naive, instants) if 1970 <= i.year <= 2200)
+            # an hour that occurs twice or never (a DST change) goes value by value: its rule
+            cache.update((x, i) for x, i in zip(naive, instants)
+                         if 1970 <= i.year <= 2200 and x.replace(fold=1, tzinfo=tz).utcoffset() == i.utcoffset()
+                         and i.astimezone(tz).replace(tzinfo=None) == x)
             for x in new - cache.keys():  # anything else (and a year out of range) value by value
                 try:
                     cache[x] = self._value(name, x)
@@ -445,7 +448,7 @@ class Mapper:
                 return self._instants[value]
             except (KeyError, TypeError):
                 pass
-            instant = v.as_instant(name, value, self.tz)
+            instant = v.as_instant(name, value, self.tz, self.source.dst)
             if len(self._instants) > 100_000:
                 self._instants.clear()
             try:

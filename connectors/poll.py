@@ -202,7 +202,8 @@ def _poll_once(settings: Settings, engine: Engine, source: Source, engines: Sour
             # a watermark stored ahead of now (before issue 19 capped it) is read from now
             stored = wm.capped(status_rows.ensure(conn, source, at).get("watermark"), at, mapper.tz)
         progress.watermark = progress.watermark or stored
-        cursor = wm.bind_value(wm.shifted(stored, source.lookback), reader.compares_as) if stored else None
+        back = source.lookback + wm.dst_margin(stored, mapper.tz, at, source.lookback)
+        cursor = wm.bind_value(wm.shifted(stored, back), reader.compares_as) if stored else None
         column, size = source.watermark_column, source.batch_size
         with _Pipeline(engine, source, mapper, at, progress) as pipeline:
             while True:

@@ -99,7 +99,33 @@ def as_bool(name: str, value: Any) -> bool:
     raise Invalid(name, f"{name} {value!r} is not yes/no (expected 1/0, true/false, 是/否)")
 
 
-def as_instant(name: str, value: Any, tz: ZoneInfo) -> dt.datetime:
+def local_instant(name: str, naive: dt.datetime, tz: ZoneInfo, dst: str = "quarantine") -> dt.datetime:
+    """The instant of a naive local time in ``tz`` under the source's declared DST rule.
+
+    Around a daylight-saving change a local time can occur twice (autumn: 02:30 happens
+    at +02:00 and again at +01:00) or never (spring: 02:30 is skipped). Without an offset
+    the source's value cannot say which it means, so the source declares it (``dst``):
+    "earlier" takes the offset in force before the change, "later" the one after, and
+    "quarantine" (the default) refuses such a time with this explanation (issue 19).
+    """
+    first, second = naive.replace(tzinfo=tz, fold=0), naive.replace(tzinfo=tz, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return first.astimezone(UTC)
+    back = first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) == naive
+    when = f"{naive.isoformat(sep=' ')} in {tz.key}"
+    if dst == "quarantine":
+        if back:
+            raise Invalid(name, f"{name} {when} occurs twice (the clocks went back an hour); the source gives no "
+                                "offset, so which is meant is unknown — set dst = \"earlier\" or \"later\" for "
+                                "this source, or have the department store the offset", "dst")
+        raise Invalid(name, f"{name} {when} does not exist (the clocks jumped forward an hour there); set "
+                            "dst = \"earlier\" or \"later\" to read it with the offset before or after the change",
+                      "dst")
+    # fold=0 is the offset before the change, fold=1 the one after (PEP 495, both directions)
+    return (first if dst == "earlier" else second).astimezone(UTC)
+
+
+def as_instant(name: str, value: Any, tz: ZoneInfo, dst: str = "quarantine") -> dt.datetime:
     """An aware UTC datetime; naive source values are local time in the source's zone."""
     if hasattr(value, "to_pydatetime"):
         value = value.to_pydatetime()
@@ -115,7 +141,7 @@ def as_instant(name: str, value: Any, tz: ZoneInfo) -> dt.datetime:
     else:
         raise Invalid(name, f"{name} {value!r} is a {type(value).__name__}, not a date and time")
     if moment.tzinfo is None or moment.utcoffset() is None:
-        moment = moment.replace(tzinfo=tz)
+        moment = local_instant(name, moment.replace(tzinfo=None), tz, dst)
     moment = moment.astimezone(UTC)
     if not 1970 <= moment.year <= 2200:
         raise Invalid(name, f"{name} {value!r} lies outside 1970–2200", "range")

@@ -127,3 +127,24 @@ def later(a: str | None, b: str) -> str:
     if _NUMERIC.match(a.strip()) and _NUMERIC.match(b.strip()):
         return b if float(b) >= float(a) else a
     return max(a, b)
+
+
+def dst_margin(text: str | None, tz: ZoneInfo, at: dt.datetime, lookback: dt.timedelta) -> dt.timedelta:
+    """Extra lookback while a change of the clocks back lies in the re-read window.
+
+    A source keeping naive local stamps writes the repeated hour (autumn 02:00-02:59, a
+    second time) with stamps *below* the watermark reached in the first pass, so a lookback
+    shorter than the hour never reads it (issue 19 item 6). While the window from
+    ``watermark - lookback`` to now spans such a change, it is widened by the hour given
+    back. Aware and numeric watermarks need no margin.
+    """
+    if not text:
+        return dt.timedelta(0)
+    instant = parse_instant(text)
+    if instant is None or instant.tzinfo is not None:
+        return dt.timedelta(0)
+    start = min(instant.replace(tzinfo=tz).astimezone(dt.timezone.utc), at) - lookback - dt.timedelta(hours=1)
+    before, after = start.astimezone(tz).utcoffset(), at.astimezone(tz).utcoffset()
+    if before is None or after is None or before <= after:
+        return dt.timedelta(0)
+    return before - after

@@ -305,3 +305,63 @@ def test_item13_plausibility_is_judged_against_the_entity(store, dept, settings)
     assert (reports["scenic_gates"].rows_written, reports["scenic_gates"].rows_quarantined) == (1, 1)
     [held] = [r for r in rows(store, sa.select(quarantine)) if r["source"] == "scenic_gates"]
     assert held["field"] == "present" and "three times its capacity" in held["reason"]
+
+
+def _dst_source(url: str) -> dict[str, Any]:
+    return {"name": "berlin_traffic", "domain": "traffic", "url": url, "table": "t_dst", "watermark": "upd_time",
+            "lookback": "30m", "timezone": "Europe/Berlin",
+            "columns": {"segment": "link_id", "time": "collect_time", "speed": "avg_speed", "updated_at": "upd_time"}}
+
+
+def _dst_rows(engine: sa.Engine, table: sa.Table, start: dt.datetime, n: int, speed: float) -> None:
+    with engine.begin() as conn:
+        conn.execute(table.insert(), [{"link_id": "R001", "collect_time": start + dt.timedelta(minutes=5 * i),
+                                       "avg_speed": speed, "upd_time": start + dt.timedelta(minutes=5 * i + 1)}
+                                      for i in range(n)])
+
+
+def test_item6_a_berlin_source_across_both_dst_changes(tmp_path, store, settings_factory):
+    """Autumn: the repeated 02:00-02:59 is read (it sorted below the watermark and was never
+    read) and, having no offset, follows the source's rule; spring: the 02:00 that does not
+    exist is explained as such (it was called a duplicate of a later row)."""
+    from simulator.schema import LocalDateTime
+
+    url = f"sqlite:///{tmp_path / 'berlin.db'}"
+    engine = sa.create_engine(url)
+    md = sa.MetaData()  # the department's log table: no key on the local time (it repeats)
+    table = sa.Table("t_dst", md, sa.Column("link_id", sa.String(16)), sa.Column("collect_time", LocalDateTime()),
+                     sa.Column("avg_speed", sa.Float), sa.Column("upd_time", LocalDateTime()))
+    md.create_all(engine)
+    s = settings_factory(sources=[_dst_source(url)])
+    utc = lambda *a: dt.datetime(*a, tzinfo=UTC)  # noqa: E731
+    # 2026-10-25: 03:00 CEST becomes 02:00 CET (01:00 UTC)
+    _dst_rows(engine, table, dt.datetime(2026, 10, 25, 1, 0), 24, 40.0)  # 01:00 … 02:55 CEST, speed 40
+    connectors.poll(s, store, ["berlin_traffic"], now=utc(2026, 10, 25, 0, 58))
+    _dst_rows(engine, table, dt.datetime(2026, 10, 25, 2, 0), 4, 60.0)  # 02:00 … 02:15 CET, speed 60
+    [second] = connectors.poll(s, store, ["berlin_traffic"], now=utc(2026, 10, 25, 1, 20))
+    assert second.rows_read >= 4, "the repeated hour's rows must be read"
+    _dst_rows(engine, table, dt.datetime(2026, 10, 25, 2, 20), 10, 60.0)  # 02:20 … 03:05 CET
+    connectors.poll(s, store, ["berlin_traffic"], now=utc(2026, 10, 25, 2, 10))
+    stored = sorted(r["time"] for r in rows(store, sa.select(obs_traffic)))
+    assert stored == [utc(2026, 10, 24, 23, 0) + dt.timedelta(minutes=5 * i) for i in range(12)] + \
+        [utc(2026, 10, 25, 2, 0), utc(2026, 10, 25, 2, 5)]
+    held = rows(store, sa.select(quarantine).where(quarantine.c.source == "berlin_traffic"))
+    assert len(held) == 24 and all("occurs twice (the clocks went back an hour)" in r["reason"] for r in held)
+    assert sorted(r["row"]["avg_speed"] for r in held) == [40.0] * 12 + [60.0] * 12  # both passes, each explained
+    # the same source declaring which offset its repeated hour means: the second pass lands after the first
+    s2 = settings_factory(sources=[{**_dst_source(url), "name": "berlin_later", "dst": "later"}])
+    with engine.begin() as conn:
+        conn.execute(table.delete().where(table.c.avg_speed == 40.0))
+    connectors.poll(s2, store, ["berlin_later"], now=utc(2026, 10, 25, 2, 10))
+    later = {r["time"]: r["speed"] for r in rows(store, sa.select(obs_traffic).where(obs_traffic.c.source == "berlin_later"))}
+    assert later[utc(2026, 10, 25, 1, 0)] == 60.0 and later[utc(2026, 10, 25, 1, 55)] == 60.0  # 02:00 and 02:55 CET
+    # 2026-03-29: 02:00 CET becomes 03:00 CEST; 02:00 … 02:55 do not exist
+    with engine.begin() as conn:
+        conn.execute(table.delete())
+    _dst_rows(engine, table, dt.datetime(2026, 3, 29, 1, 55), 3, 50.0)  # 01:55, 02:00, 02:05
+    s3 = settings_factory(sources=[{**_dst_source(url), "name": "berlin_spring"}])
+    [spring] = connectors.poll(s3, store, ["berlin_spring"], now=utc(2026, 3, 29, 3, 0))
+    assert (spring.rows_written, spring.rows_quarantined) == (1, 2)
+    reasons = [r["reason"] for r in rows(store, sa.select(quarantine).where(quarantine.c.source == "berlin_spring"))]
+    assert all("does not exist (the clocks jumped forward an hour there)" in r for r in reasons)
+    assert not any("duplicate" in r for r in reasons)
