@@ -465,3 +465,84 @@ api_tokens = Table(
     Column("last_used_at", UTCDateTime),
     UniqueConstraint("token_hash"),
 )
+
+# ------------------------------------------------------------- dispatch (issue 21)
+
+#: 事件: a warning turned into an incident, or one reported by hand (a call, a patrol).
+#: ``warning_id`` is unique: a warning becomes at most one event.
+events = Table(
+    "events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("title", String(200), nullable=False),
+    Column("category", String(64), nullable=False),
+    Column("district", Code, nullable=False, index=True),
+    Column("level", String(8), nullable=False),  # blue | yellow | orange | red
+    Column("description", Text, nullable=False, default=""),
+    Column("lat", Float),
+    Column("lon", Float),
+    Column("warning_id", Integer, ForeignKey("warnings.id", ondelete="SET NULL")),
+    Column("origin", String(16), nullable=False),  # warning | manual | api
+    Column("reported_by", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("warning_id", name="uq_events_warning_id"),
+)
+
+#: 工单: one per department an event is dispatched to (``role`` lead or co). ``version``
+#: rises with every action: each UPDATE is conditional on the state and version read, so
+#: two people acting at once cannot both win. ``redispatch_of``: the returned (退单) order
+#: this one replaces. Deadlines are instants (UTC); an approved extension moves ``resolve_by``.
+work_orders = Table(
+    "work_orders", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", Integer, ForeignKey("events.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("department", Code, nullable=False, index=True),
+    Column("role", String(8), nullable=False),  # lead | co
+    Column("state", String(16), nullable=False, index=True),
+    Column("version", Integer, nullable=False, default=0),
+    Column("dispatched_by", String(64), nullable=False),
+    Column("dispatched_at", UTCDateTime, nullable=False),
+    Column("respond_by", UTCDateTime, nullable=False),
+    Column("resolve_by", UTCDateTime, nullable=False),
+    Column("accepted_at", UTCDateTime),
+    Column("finished_at", UTCDateTime),
+    Column("closed_at", UTCDateTime),
+    Column("returned_at", UTCDateTime),
+    Column("result", Text),
+    Column("reopened", Integer, nullable=False, default=0),
+    Column("extension_until", UTCDateTime),  # a pending 延期申请
+    Column("respond_escalation", Integer, nullable=False, default=0),  # 0, 1, 2
+    Column("resolve_escalation", Integer, nullable=False, default=0),
+    Column("redispatch_of", Integer, ForeignKey("work_orders.id", ondelete="SET NULL")),
+)
+
+#: Everything that happened to an order: transitions, 催办, 延期申请 and its decision,
+#: notes, escalations, and ``notify`` rows (an outbox: to_state pending | delivered | failed).
+order_events = Table(
+    "order_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("order_id", Integer, ForeignKey("work_orders.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("from_state", String(16)),
+    Column("to_state", String(16)),
+    Column("actor", String(64)),
+    Column("note", Text),
+    Column("detail", JSONType),
+)
+
+#: Photos and PDFs of an event (or of one order's result): metadata here, the bytes in the
+#: data directory (``path``, relative to it) or an object store (``url``).
+attachments = Table(
+    "attachments", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", Integer, ForeignKey("events.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("order_id", Integer, ForeignKey("work_orders.id", ondelete="SET NULL")),
+    Column("filename", String(200), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("path", String(500)),
+    Column("url", String(1000)),
+    Column("uploaded_by", String(64), nullable=False),
+    Column("uploaded_at", UTCDateTime, nullable=False),
+)
