@@ -278,6 +278,10 @@ class Source(_Strict):
     #: with the offset before ("earlier") or after ("later") the change, or quarantined with
     #: the explanation (the default; zones without DST never meet it)
     dst: Literal["quarantine", "earlier", "later"] = "quarantine"
+    #: what the department's status codes mean, shown instead of the code (hotline 工单状态
+    #: "20" → 已派单): code = "label" or code = { zh = "…", en = "…" }; codes not listed
+    #: fall back to the catalogue's defaults (hotline.status.<code>), then to the code itself
+    status_labels: dict[str, str | dict[Literal["zh", "en"], str]] = Field(default_factory=dict)
 
     @field_validator("interval", "lookback", "connect_timeout", "statement_timeout", "future_tolerance")
     @classmethod

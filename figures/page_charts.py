@@ -150,7 +150,7 @@ def calendar_figure(days: Sequence[tuple[dt.date, float | None, str | None]], *,
 
 def dual_axis_figure(x: Sequence[Any], bars: Sequence[float | None], line: Sequence[float | None], *,
                      bar_name: str, line_name: str, revised: Sequence[bool] = (), revised_label: str = "",
-                     y_title: str = "", y2_title: str = "%", empty_text: str = "") -> go.Figure:
+                     y_title: str = "", y2_title: str = "", empty_text: str = "") -> go.Figure:
     """Values as bars and a growth rate (同比 %) as a line on a second axis; revised periods
     get a ring marker so the reader sees which numbers changed since first published."""
     fig = go.Figure([
@@ -205,6 +205,8 @@ DATE_TICKS: dict[str, list[tuple[Any, Any, str]]] = {
     "en": [(None, 3_600_000, "%H:%M"), (3_600_000, 86_400_000, "%b %-d %H:%M"),
            (86_400_000, "M1", "%b %-d"), ("M1", "M12", "%b %Y"), ("M12", None, "%Y")],
 }
+MONTH_TICK = {"zh": "%Y年%-m月", "en": "%b %Y"}
+_MONTH = re.compile(r"^\d{4}-\d{2}$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}")
 
@@ -219,11 +221,15 @@ def _date_kind(values: Sequence[Any]) -> str | None:
             kinds.add("time")
         elif isinstance(v, dt.date) or (isinstance(v, str) and _DAY.match(v)):
             kinds.add("day")
+        elif isinstance(v, str) and _MONTH.match(v):  # statistics periods "2026-11"
+            kinds.add("month")
         elif hasattr(v, "to_pydatetime"):  # a pandas Timestamp
             kinds.add("time")
         else:
             return None
-    return None if not kinds else ("time" if "time" in kinds else "day")
+    if not kinds or ("month" in kinds and len(kinds) > 1):
+        return None
+    return "time" if "time" in kinds else kinds.pop()
 
 
 def localize_dates(fig: Any, lang: str) -> Any:
@@ -246,9 +252,13 @@ def localize_dates(fig: Any, lang: str) -> Any:
         kind = _date_kind(values)
         if kind is None:
             continue
+        hover = {"day": "%Y-%m-%d", "month": "%Y-%m", "time": "%Y-%m-%d %H:%M"}[kind]
         settings: dict[str, Any] = {
-            "type": "date", "hoverformat": "%Y-%m-%d" if kind == "day" else "%Y-%m-%d %H:%M",
+            "type": "date", "hoverformat": hover,
             "tickformatstops": [{"dtickrange": [lo, hi], "value": fmt} for lo, hi, fmt in stops]}
+        if kind == "month":  # monthly periods: never a day tick between two months
+            settings |= {"tickformatstops": [], "tickformat": MONTH_TICK["en" if lang == "en" else "zh"],
+                         "dtick": "M1" if len(set(values)) <= 12 else "M3"}
         days = sorted({str(v)[:10] for v in values if v is not None})
         if kind == "day" and 0 < len(days) <= 10:
             settings |= {"tickmode": "array", "tickvals": days,

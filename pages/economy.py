@@ -16,7 +16,7 @@ import pandas as pd
 from dash import dcc
 
 from citybrain import context
-from citybrain.i18n import format_number, pick, t
+from citybrain.i18n import format_number, format_percent, pick, t
 from components.page.callbacks import Rendered, register
 from components.page.chart import graph_config
 from components.page.kpi import Kpi
@@ -80,7 +80,7 @@ def _fmt(v: Any, digits: int = 2) -> float | None:
 
 
 def _pct_text(v: Any) -> str:
-    return "—" if v is None or v != v else f"{'+' if v > 0 else ''}{v:.1f}%"
+    return format_percent(v, points=True, signed=True)
 
 
 def render(engine: Any, settings: Any, view: View, lang: str, now: dt.datetime) -> Rendered:
@@ -125,8 +125,8 @@ def render(engine: Any, settings: Any, view: View, lang: str, now: dt.datetime) 
 
     zero = [(0, "", "#adb5bd")]
     figures: dict[str, Any] = {
-        "monthly": line_figure([line_of(i, "yoy") for i in monthly], y_title="%", refs=zero, empty_text=empty),
-        "ytd": line_figure([line_of(i, "ytd_yoy") for i in monthly], y_title="%", refs=zero, empty_text=empty,
+        "monthly": line_figure([line_of(i, "yoy") for i in monthly], points=True, refs=zero, empty_text=empty),
+        "ytd": line_figure([line_of(i, "ytd_yoy") for i in monthly], points=True, refs=zero, empty_text=empty,
                            markers=True),
     }
     if quarterly:

@@ -20,6 +20,7 @@ from components.citymap import index_color
 from components.page.callbacks import Rendered, register
 from components.page.chart import graph_config
 from components.page.kpi import Kpi, base_frame, change
+from components.page.labels import status_label
 from components.page.layout import ChartSpec, PageSpec, domain_layout
 from components.page.series import bucket, local_label
 from components.page.view import View, resolve
@@ -141,7 +142,7 @@ def render(engine: Any, settings: Any, view: View, lang: str, now: dt.datetime) 
              "district": dnames.get(r.district, r.district), "created": local_label(r.created_at, tz, "%Y-%m-%d %H:%M"),
              "due": local_label(r.due_at, tz, "%Y-%m-%d %H:%M"),
              "overdue_h": round((now_min - r.due_at.to_pydatetime()).total_seconds() / 3600, 1),
-             "status": r.status or ""} for r in over.itertuples()]
+             "status": status_label(r.status, settings, lang)} for r in over.itertuples()]
     drate = indicator_frame(engine, "hotline_on_time_rate", "day", "district", day0, w.end)
     dmean = drate.groupby("scope")["value"].mean() if not drate.empty else pd.Series(dtype=float)
     map_values = {"districts": {c: {"c": index_color(float(v) * 100)} for c, v in dmean.items() if v == v}}

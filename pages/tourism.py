@@ -16,7 +16,7 @@ import pandas as pd
 from dash import dcc
 
 from citybrain import context
-from citybrain.i18n import format_number, pick, t
+from citybrain.i18n import format_number, percent, pick, t
 from components.citymap import crowding_color
 from components.page.callbacks import Rendered, register
 from components.page.chart import graph_config
@@ -58,7 +58,9 @@ def layout(**kwargs: Any) -> Any:
 
 
 def _pct(v: float | None) -> str:
-    return "—" if v is None else f"{v * 100:.0f}"
+    """A card's ratio in the one percent format (17.2, unit "%"), as the table and exports hold it."""
+    p = percent(v)
+    return "—" if p is None else f"{p:.1f}"
 
 
 def render(engine: Any, settings: Any, view: View, lang: str, now: dt.datetime) -> Rendered:
@@ -126,12 +128,16 @@ def render(engine: Any, settings: Any, view: View, lang: str, now: dt.datetime) 
         rows.append({"code": s.code, "name": names[s.code], "district": dnames.get(s.district, s.district),
                      "grade": s.grade, "capacity": s.capacity, "daily_capacity": s.daily_capacity,
                      "present": (lr["detail"] or {}).get("present") if lr is not None else None,
-                     "ratio": round(float(lr["value"]), 3) if lr is not None else None,
-                     "peak": round(float(per[s.code]), 3) if s.code in per.index else None,
+                     # percentages (17.2), as the cards show them; the map colours by the ratio itself
+                     "ratio": percent(float(lr["value"])) if lr is not None else None,
+                     "peak": percent(float(per[s.code])) if s.code in per.index else None,
+                     "_ratio": float(lr["value"]) if lr is not None else None,
                      "hours_warn": int((cr[cr["scope"] == s.code]["value"] >= WARN).sum()) if not cr.empty else 0,
                      "arrivals": int(per_arr.get(s.code, 0))})
-    map_values = {"sites": {r["code"]: {"c": crowding_color(r["ratio"]), "r": round(min(max(r["ratio"], 0), 1.2), 3)}
-                            for r in rows if r["ratio"] is not None}}
+    map_values = {"sites": {r["code"]: {"c": crowding_color(r["_ratio"]), "r": round(min(max(r["_ratio"], 0), 1.2), 3)}
+                            for r in rows if r["_ratio"] is not None}}
+    for r in rows:
+        del r["_ratio"]
     return Rendered(kpis, figures, rows, map_values,
                     dmc.Badge("LB/T 034-2014", variant="outline", color="teal", className="cb-standard-badge"))
 
@@ -152,7 +158,7 @@ def detail(engine: Any, settings: Any, view: View, lang: str, now: dt.datetime) 
                       empty_text=t("page.no_data", lang))
     top = df.sort_values("value", ascending=False).head(8) if not df.empty else df
     tbl = table([t("page.col.time", lang), t("tourism.col.present", lang), t("tourism.col.ratio", lang)],
-                [[local_label(r.time, tz), format_number((r.detail or {}).get("present"), lang), f"{r.value * 100:.0f}%"]
+                [[local_label(r.time, tz), format_number((r.detail or {}).get("present"), lang), _pct(r.value)]
                  for r in top.itertuples()], className="cb-detail-table")
     facts = t("tourism.detail.facts", lang, c1=format_number(site.capacity, lang),
               c2=format_number(site.daily_capacity, lang) if site.daily_capacity else "—",
