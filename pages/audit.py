@@ -18,6 +18,7 @@ from access import declare
 from access import audit
 from citybrain import context
 from citybrain.i18n import Lang, t
+from components.page.labels import audit_action, audit_target
 from components.table import table
 
 dash.register_page(__name__, path="/audit", nav="nav.audit", order=95, title="审计日志", access="audit")
@@ -36,8 +37,8 @@ def layout(**_: Any) -> Any:
         dmc.Title(t("audit.title", lang), order=2),
         dmc.Text(t("audit.hint", lang), c="dimmed"),
         dmc.Group([
-            dmc.Select(id=ACTION, label=t("audit.filter.action", lang), data=list(audit.ACTIONS), clearable=True,
-                       searchable=True, w=220),
+            dmc.Select(id=ACTION, label=t("audit.filter.action", lang), clearable=True, searchable=True, w=220,
+                       data=[{"value": a, "label": audit_action(a, lang)} for a in audit.ACTIONS]),
             dmc.TextInput(id=ACTOR, label=t("audit.filter.actor", lang), w=220, debounce=400),
         ]),
         html.Div(id=TOTAL),
@@ -49,10 +50,14 @@ def audit_table(rows: list[dict[str, Any]], tz: Any, lang: str) -> Any:
     """The rows as a table, times in the city's zone."""
     if not rows:
         return dmc.Text(t("audit.empty", lang), c="dimmed")
+    settings = context.settings()
     head = [t(f"audit.col.{c}", lang) for c in ("at", "actor", "action", "target", "detail", "address")]
-    body = [[r["at"].astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"), r["actor"], r["action"], r["target"] or "",
+    body = [[r["at"].astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"), r["actor"],
+             html.Span(audit_action(r["action"], lang), title=r["action"]),
+             # words for people; the stored target (what a script would grep for) on hover
+             html.Span(audit_target(r["target"], settings, lang, r["detail"]), title=r["target"] or ""),
              json.dumps(r["detail"], ensure_ascii=False) if r["detail"] else "", r["address"] or ""] for r in rows]
-    return table(head, body, className="cb-audit-table")
+    return dmc.TableScrollContainer(table(head, body, className="cb-audit-table"), minWidth=900)
 
 
 @declare.callback(Output(ROWS, "children"), Output(TOTAL, "children"), Input(ACTION, "value"), Input(ACTOR, "value"),

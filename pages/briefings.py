@@ -46,21 +46,28 @@ def layout(**_: Any) -> Any:
 
 
 def archive_table(rows: list[dict[str, Any]], tz: Any, lang: str) -> Any:
+    """The archive, newest first. A row links to its PDF only when the file is there (a
+    print that never started has none: its link answered 404); a failed row says why, in
+    full, wrapped in its own column. Badges and headers never wrap or clip (``cb-brief-table``)."""
+    from pathlib import Path
+
     if not rows:
         return dmc.Text(t("brief.archive.empty", lang), c="dimmed")
     body = []
     for r in rows:
         link: Any = "—"
-        if r.get("path") and r["status"] != "running":
+        if r.get("path") and r["status"] != "running" and Path(r["path"]).is_file():
             link = html.A(t("brief.download", lang), href=f"/briefings/{r['id']}.pdf", className="cb-brief-download")
         body.append([r["date"].isoformat(), t(f"brief.kind.{r['kind']}", lang),
                      dmc.Badge(t(f"brief.state.{r['status']}", lang),
-                               color={"done": "green", "failed": "red"}.get(r["status"], "gray"), variant="light"),
+                               color={"done": "green", "failed": "red"}.get(r["status"], "gray"), variant="light",
+                               className="cb-brief-badge"),
                      str(r.get("pages") or "—"), r["created_at"].astimezone(tz).strftime("%Y-%m-%d %H:%M"), link,
-                     (r.get("error") or "")[:160]])
-    return table([t("brief.col.date", lang), t("brief.col.kind", lang), t("brief.col.status", lang),
-                  t("brief.col.pages", lang), t("brief.col.created", lang), t("brief.col.download", lang),
-                  t("brief.col.problem", lang)], body, className="cb-brief-table")
+                     html.Span(r.get("error") or "", className="cb-brief-problem")])
+    return dmc.TableScrollContainer(
+        table([t("brief.col.date", lang), t("brief.col.kind", lang), t("brief.col.status", lang),
+               t("brief.col.pages", lang), t("brief.col.created", lang), t("brief.col.download", lang),
+               t("brief.col.problem", lang)], body, className="cb-brief-table"), minWidth=760)
 
 
 @declare.callback(Output(ROWS, "children"), Input(REFRESH, "n_intervals"), Input(MESSAGE, "children"),

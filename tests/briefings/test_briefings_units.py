@@ -130,18 +130,27 @@ def test_purge_removes_old_briefings_and_their_files(brief_settings, tmp_path):
     engine.dispose()
 
 
-def test_archive_table_lists_status_pages_and_download_links(brief_app):
+def test_archive_table_lists_status_pages_and_download_links(brief_app, tmp_path):
     from pages.briefings import archive_table
 
     now = dt.datetime(2026, 11, 21, 0, 0, tzinfo=dt.timezone.utc)
-    rows = [{"id": 7, "kind": "daily", "date": dt.date(2026, 11, 20), "status": "done", "pages": 12, "path": "/x.pdf",
-             "created_at": now, "error": None},
-            {"id": 8, "kind": "page", "date": dt.date(2026, 11, 20), "status": "failed", "pages": 2, "path": "/y.pdf",
-             "created_at": now, "error": "section heading '一' is not in the PDF text"}]
+    (tmp_path / "x.pdf").write_bytes(b"%PDF-")
+    (tmp_path / "y.pdf").write_bytes(b"%PDF-")
+    long = "no Chromium at /usr/bin/chromium to print the briefing with; install it with `sudo apt-get install " \
+           "chromium fonts-noto-cjk fonts-wqy-microhei poppler-utils` (Debian/Ubuntu; .ci/run does this)"
+    rows = [{"id": 7, "kind": "daily", "date": dt.date(2026, 11, 20), "status": "done", "pages": 12,
+             "path": str(tmp_path / "x.pdf"), "created_at": now, "error": None},
+            {"id": 8, "kind": "page", "date": dt.date(2026, 11, 20), "status": "failed", "pages": 2,
+             "path": str(tmp_path / "y.pdf"), "created_at": now, "error": "section heading '一' is not in the PDF text"},
+            {"id": 9, "kind": "page", "date": dt.date(2026, 11, 20), "status": "failed", "pages": None,
+             "path": str(tmp_path / "never-printed.pdf"), "created_at": now, "error": long}]
     text = json.dumps(archive_table(rows, dt.timezone(dt.timedelta(hours=8)), "zh").to_plotly_json(), default=str,
                       ensure_ascii=False)
     assert "/briefings/7.pdf" in text and "/briefings/8.pdf" in text and "已完成" in text and "失败" in text
     assert "2026-11-21 08:00" in text
+    # issue 18: a print that never produced a file offers no link (it answered 404), and its
+    # problem is shown whole (the archive cut it at "…Chromiu")
+    assert "/briefings/9.pdf" not in text and long in text
 
 
 def test_the_scheduler_adds_the_morning_briefing_only_when_asked(brief_settings, brief_engine):

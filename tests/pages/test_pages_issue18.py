@@ -60,3 +60,29 @@ def test_tourism_table_and_card_agree_on_the_percent(ctx, demo_settings, demo_en
     assert peaks and max(peaks) > 1, "percentages, not ratios"
     card = next(k for k in out.kpis if k.key == "peak")
     assert card.unit == "%" and float(card.value) == pytest.approx(max(peaks), abs=0.05)
+
+
+@pytest.mark.parametrize("target, detail, zh, en", [
+    ("export:traffic:traffic", {"format": "csv"}, "导出 交通 CSV", "Export Traffic CSV"),
+    ("warning:12", None, "预警 #12", "Warning #12"),
+    ("pdf:traffic:city", None, "交通 PDF（全市）", "Traffic PDF (whole city)"),
+    ("pdf:hotline:411002", None, "12345热线 PDF（魏都区）", "12345 Hotline PDF (Weidu)"),
+    ("callback:warnings.act", None, "预警中心 · act", "Warnings center · act"),
+    ("view:411002/", None, "视图 魏都区", "View Weidu"),
+    ("screen:overview", None, "大屏 overview", "Wall screen overview"),
+    ('{"grid":["MATCH"],"type":"cb-download"}.data', {"format": "xlsx"}, "导出 表格 XLSX", "Export table XLSX"),
+])
+def test_audit_targets_read_as_words(demo_settings, target, detail, zh, en):
+    """/audit showed raw Dash ids ({"grid":["MATCH"],"type":"cb-download"}.data)."""
+    from components.page.labels import audit_action, audit_target
+
+    assert audit_target(target, demo_settings, "zh", detail) == zh
+    assert audit_target(target, demo_settings, "en", detail) == en
+    assert audit_action("warning.ack", "zh") == "确认预警" and audit_action("export", "en") == "Export"
+
+
+def test_every_audit_action_has_words():
+    from access.audit import ACTIONS
+    from components.page.labels import audit_action
+
+    assert [a for a in ACTIONS if audit_action(a, "zh") == a or audit_action(a, "en") == a] == []
