@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browserkit import SCREENSHOTS, assert_no_overflow, open_page
+from tests.browserkit import SCREENSHOTS, open_page
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +27,6 @@ ROOT = Path(__file__).resolve().parents[2]
 WALL = {"refresh": "0.5s", "interval": "1s", "rotate": True}
 #: the demo's data is frozen while the tests run: give the slow domains room, keep traffic strict
 DOMAINS = {"environment": {"max_age": "3h"}, "tourism": {"max_age": "1h"}, "hotline": {"max_age": "1h"}}
-SIZES = [(1920, 1080), (5760, 1080)]
 SCREENS = ["overview", "environment", "traffic", "tourism", "economy", "hotline"]
 
 SERVE = """
@@ -134,25 +133,83 @@ FILLED = """() => {
 }"""
 
 
+def _until(page, js: str, arg=None, timeout: float = 45000) -> None:
+    """Poll ``js`` (a function) until it returns true. Not ``page.wait_for_function``: its
+    string predicates are compiled with eval in the page, which the CSP (no 'unsafe-eval')
+    refuses; ``page.evaluate`` runs the function through the DevTools protocol instead."""
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(js, arg):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not true after {timeout / 1000:.0f} s: {js[:120]}")
+        page.wait_for_timeout(200)
+
+
 def _wait_filled(page) -> None:
-    page.wait_for_function(FILLED, timeout=45000)
+    _until(page, FILLED)
     page.wait_for_timeout(600)  # let the figures and map restyle settle
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_every_screen_renders_numbers_without_errors(wall_server, chromium, size):
-    width, height = size
+#: (screen width, height, ?canvas= or None): the wall fits whatever screen it is on
+CASES = [(1920, 1080, None), (1920, 1080, "1920x1080"), (5760, 1080, None), (5760, 1080, "1920x1080"),
+         (5760, 1080, "5760x1080"), (1920, 1080, "5760x1080")]
+MIN_WALL_FONT_PX = 40
+
+#: the effective size of the smallest visible text (CSS px × the wall's scale), leaf texts only
+MIN_FONT = """() => {
+  const root = document.getElementById('wall-root');
+  const scale = root.getBoundingClientRect().height / root.offsetHeight;
+  const sizes = [...root.querySelectorAll('*')]
+    .filter(e => [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()) && e.getClientRects().length
+            && getComputedStyle(e).visibility !== 'hidden' && !e.closest('.leaflet-control-container, svg')
+            && !e.closest('.cb-wall-screen:not(.cb-active)'))
+    .map(e => [parseFloat(getComputedStyle(e).fontSize) * scale, e.textContent.trim().slice(0, 30)]);
+  sizes.sort((a, b) => a[0] - b[0]);
+  return sizes[0];
+}"""
+
+#: panels (tiles, lists, charts) that stick out of their column, or columns out of the wall
+OUTSIDE = """() => {
+  const inside = (a, b) => a.left >= b.left - 1 && a.right <= b.right + 1 && a.top >= b.top - 1 && a.bottom <= b.bottom + 1;
+  const root = document.getElementById('wall-root').getBoundingClientRect();
+  const bad = [];
+  for (const col of document.querySelectorAll('.cb-wall-col, .cb-wall-center, .cb-wall-head, .cb-wall-ticker')) {
+    if (!inside(col.getBoundingClientRect(), root)) bad.push(col.className);
+  }
+  for (const panel of document.querySelectorAll('.cb-wall-screen.cb-active > *, .cb-wall-screen.cb-active .cb-vital > *')) {
+    const col = panel.closest('.cb-wall-col').getBoundingClientRect();
+    if (panel.getClientRects().length && !inside(panel.getBoundingClientRect(), col)) bad.push(panel.className);
+  }
+  return bad;
+}"""
+
+#: every district outline lies within the map's box (the city is fitted, 禹州市/襄城县 included)
+MAP_FIT = """() => {
+  const box = document.querySelector('#wall-map').getBoundingClientRect();
+  const paths = [...document.querySelectorAll('.cb-map-layer-districts path')];
+  const out = paths.map(p => p.getBoundingClientRect())
+    .filter(r => r.left < box.left - 2 || r.right > box.right + 2 || r.top < box.top - 2 || r.bottom > box.bottom + 2);
+  return {n: paths.length, out: out.length};
+}"""
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}x{c[1]}-canvas-{c[2] or 'none'}")
+def test_every_screen_fits_its_screen_readable_at_5m(wall_server, chromium, case):
+    """Issue 18: whatever the screen and ?canvas=, the wall fills the window in the layout its
+    aspect ratio calls for (three panels on 5760×1080), no text is smaller than 40 px of a
+    1080-line panel, no panel sticks out of its column, and the map shows the whole city."""
+    width, height, canvas = case
     context, page, watch = open_page(chromium, width, height)
+    query = f"?canvas={canvas}" if canvas else ""
     try:
         for screen in SCREENS:
             t0 = time.monotonic()
-            page.goto(f"{wall_server.url}/wall/{screen}?canvas={width}x{height}", wait_until="commit")
+            page.goto(f"{wall_server.url}/wall/{screen}{query}", wait_until="commit")
             _wait_filled(page)
             loaded = time.monotonic() - t0
             assert loaded < 30, f"{screen} took {loaded:.1f} s to show numbers"
             active = ".cb-wall-screen.cb-active"
             # every tile / list on the screen carries a real number
-            texts = page.locator(active).all_inner_texts()
+            texts = page.locator(f"{active}:not(:has(> .cb-warn-panel:only-child))").all_inner_texts()
             assert all(any(ch.isdigit() for ch in txt) for txt in texts), texts
             if screen == "overview":
                 assert page.locator(f"{active} .cb-tile").count() == 5
@@ -165,16 +222,21 @@ def test_every_screen_renders_numbers_without_errors(wall_server, chromium, size
             assert city.inner_text() == "许昌市"
             assert city.bounding_box()["width"] > 3 * 30, "CJK glyphs missing (tofu is narrower)"
             assert ":" in page.locator("#wall-clock").inner_text()
-            # the office shell is gone and nothing is clipped
             assert not page.locator(".mantine-AppShell-header").is_visible()
-            assert_no_overflow(page, "#wall-root")
-            min_font = page.evaluate("""() => Math.min(...[...document.querySelectorAll('#wall-root *')]
-                .filter(e => e.children.length === 0 && e.textContent.trim() && e.offsetParent !== null
-                        && !e.closest('.leaflet-container .leaflet-control-container, svg'))
-                .map(e => parseFloat(getComputedStyle(e).fontSize)))""")
-            assert min_font >= 24, f"{screen}: smallest text {min_font}px is unreadable from 5 m"
+            # fills the screen, in the layout for its shape
+            _until(page, "([w, h]) => { const r = document.getElementById('wall-root').getBoundingClientRect();"
+                         " return Math.abs(r.width - w) < 2 && Math.abs(r.height - h) < 2; }", [width, height], 5000)
+            wide = page.evaluate("() => document.documentElement.classList.contains('cb-wall-wide')")
+            assert wide == (width / height >= 2.6), f"{screen}: wrong layout for {width}x{height}"
+            size, text = page.evaluate(MIN_FONT)
+            assert size >= MIN_WALL_FONT_PX - 0.5, f"{screen}: '{text}' is {size:.1f} px (< {MIN_WALL_FONT_PX})"
+            assert page.evaluate(OUTSIDE) == [], f"{screen}: panels outside their column"
+            _until(page, "() => document.querySelectorAll('.cb-map-layer-districts path').length > 0", timeout=10000)
+            page.wait_for_timeout(300)
+            fit = page.evaluate(MAP_FIT)
+            assert fit["n"] >= 5 and fit["out"] == 0, f"{screen}: {fit['out']} of {fit['n']} districts outside the map"
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SCREENSHOTS / f"wall-{screen}-{width}x{height}.png"))
+            page.screenshot(path=str(SCREENSHOTS / f"wall-{screen}-{width}x{height}-canvas-{canvas or 'none'}.png"))
     finally:
         context.close()
     assert watch.errors == [], f"console errors: {watch.errors[:3]}"
@@ -241,9 +303,8 @@ def test_a_change_and_its_undoing_both_reach_the_wall(wall_server, chromium, dem
                 else:
                     conn.execute(delete(warnings).where(warnings.c.rule == "flip"))
             _forget_cached_queries(demo_store)
-            page.wait_for_function(
-                "([sel, on]) => document.querySelector(sel).textContent.includes('临时测试预警') === on",
-                arg=[ticker, present], timeout=20000)
+            _until(page, "([sel, on]) => document.querySelector(sel).textContent.includes('临时测试预警') === on",
+                   [ticker, present], timeout=20000)
     finally:
         context.close()
         with engine.begin() as conn:
@@ -322,8 +383,8 @@ def test_server_outage_banner_and_recovery(wall_server, chromium, demo_store):
         banner = page.locator("#wall-conn-banner")
         assert "cb-hidden" in banner.get_attribute("class")
         wall_server.stop()
-        page.wait_for_function("() => !document.getElementById('wall-conn-banner').classList.contains('cb-hidden')",
-                               timeout=15000)
+        _until(page, "() => !document.getElementById('wall-conn-banner').classList.contains('cb-hidden')",
+               timeout=15000)
         assert "连接已中断" in banner.inner_text()
         value = page.locator(".cb-wall-screen.cb-active .cb-tile-value, .cb-wall-screen.cb-active .cb-vital-value").first
         assert any(ch.isdigit() for ch in value.inner_text()), "the last picture stays"
@@ -331,8 +392,8 @@ def test_server_outage_banner_and_recovery(wall_server, chromium, demo_store):
         page.screenshot(path=str(SCREENSHOTS / "wall-connection-lost-1920x1080.png"))
         restarted = dt.datetime.now(dt.timezone.utc)
         wall_server.start()
-        page.wait_for_function("() => document.getElementById('wall-conn-banner').classList.contains('cb-hidden')",
-                               timeout=20000)
+        _until(page, "() => document.getElementById('wall-conn-banner').classList.contains('cb-hidden')",
+               timeout=20000)
         page.wait_for_timeout(2000)
         engine = make_engine(demo_store.resolved_store_url)
         with engine.connect() as conn:
