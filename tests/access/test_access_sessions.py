@@ -204,13 +204,14 @@ def test_unknown_and_real_accounts_take_the_same_time(harness):
     add_user(harness.engine, "s_time_real", PASSWORD, "analyst")
     c = harness.server.test_client()
     took: dict[str, list[float]] = {"s_time_real": [], "s_time_ghost": []}
-    for _ in range(4):  # interleaved; four tries per account stay within the free ones
+    for _ in range(6):  # interleaved; six tries per account stay within the free ones
         for name in took:
             started = time.perf_counter()
             assert login(c, name, "wrong-password", fresh_address()).status_code == 401
             took[name].append(time.perf_counter() - started)
     real, ghost = statistics.median(took["s_time_real"]), statistics.median(took["s_time_ghost"])
-    assert 0.6 < real / ghost < 1.6, f"real {real * 1000:.0f} ms, unknown {ghost * 1000:.0f} ms"
+    # one scrypt check each (tens of ms): skipping it for unknown names would be a ratio of 10+
+    assert 0.5 < real / ghost < 2.0, f"real {real * 1000:.0f} ms, unknown {ghost * 1000:.0f} ms"
 
 
 def test_one_address_failing_fast_gets_429_after_the_free_attempts(harness):
@@ -307,9 +308,10 @@ def test_callbacks_and_sign_out_from_another_site_are_refused(harness):
 def test_the_api_needs_no_origin(harness):
     bare = FlaskClient(harness.server)
     head = {"Authorization": f"Bearer {harness.tokens['u_duty']}", "Origin": "http://evil.example"}
-    r = bare.post(f"/api/v1/warnings/{harness.warnings['traffic_ack2']}/ack", json={"note": "x"}, headers=head)
-    assert r.status_code != 403
-    r = bare.post(f"/api/v1/warnings/{harness.warnings['traffic_ack2']}/ack", json={"note": "x"})
+    r = bare.post("/api/v1/warnings/987654/ack", json={"note": "x"}, headers=head)  # no such warning: nothing changes
+    assert r.status_code == 404, "past the cross-site check, to the API's own answer"
+    assert audit_rows(harness, "request.cross_site", "token:u_duty") == []
+    r = bare.post("/api/v1/warnings/987654/ack", json={"note": "x"})
     assert r.status_code == 401  # no token: the API's own answer; a session cookie is no credential there
 
 
