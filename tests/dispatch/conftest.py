@@ -22,6 +22,7 @@ PRINCIPALS: dict[str, Principal] = {
     "analyst": Principal("analyst1", "analyst"),
     "wall": Principal("wall1", "wall", screen="main"),
     "traffic": Principal("traffic_head", "department", domains=("traffic",)),
+    "traffic_deputy": Principal("traffic_deputy", "department", domains=("traffic", "tourism")),
     "environment": Principal("env_head", "department", domains=("environment",)),
     "traffic_other_district": Principal("traffic_d2", "department", domains=("traffic",), district="411003"),
     "duty_other_district": Principal("duty_d2", "duty", district="411003"),
