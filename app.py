@@ -25,7 +25,7 @@ from citybrain import context
 from citybrain.cache import init_cache
 from citybrain.i18n import t
 from citybrain.settings import PROJECT_ROOT, Settings, load_settings
-from store.engine import current_revision, head_revision, make_engine
+from store.engine import current_revision, head_revision, make_engine, private_dir
 
 log = logging.getLogger("citybrain.app")
 
@@ -33,7 +33,7 @@ log = logging.getLogger("citybrain.app")
 def create_app(settings: Settings | None = None, *, open_demo: bool | None = None) -> dash.Dash:
     """Build the Dash app (and its Flask ``server``) for ``settings``."""
     settings = settings or load_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)  # holds the secret key, the SQLite store and the cache: this user's only
     server = Flask("citybrain")
     server.config.update(
         SECRET_KEY=settings.secret_key or _local_secret(settings.data_dir),
