@@ -238,7 +238,7 @@
     siteEach: bind("sites"),
     stationPoint: function (feature, latlng, context) {
       const [v, s, h] = val(context, feature);
-      return L.circleMarker(latlng, {pane: h.pane, radius: 13 * s, fillColor: v.c || NO_DATA, fillOpacity: 0.95,
+      return L.circleMarker(latlng, {pane: h.pane, radius: (h.clickable ? 9 : 13) * s, fillColor: v.c || NO_DATA, fillOpacity: 0.95,
         color: "#0b1220", weight: 2 * s, interactive: !!h.clickable});
     },
     sitePoint: function (feature, latlng, context) {

@@ -404,3 +404,50 @@ def test_server_outage_banner_and_recovery(wall_server, chromium, demo_store):
         assert page.evaluate("() => performance.getEntriesByType('navigation').length") == 1
     finally:
         context.close()
+
+
+#: the office map card: every district outline inside the map box, and the legend shown
+PAGE_MAP_FIT = """() => {
+  const box = document.querySelector('.cb-page-map').getBoundingClientRect();
+  const paths = [...document.querySelectorAll('.cb-page-map .cb-map-layer-districts path')];
+  const out = paths.filter(p => { const r = p.getBoundingClientRect();
+    return r.left < box.left - 2 || r.right > box.right + 2 || r.top < box.top - 2 || r.bottom > box.bottom + 2; });
+  const legend = document.querySelector('.cb-citymap-box > .cb-legend');
+  return {n: paths.length, out: out.length, legend: legend ? getComputedStyle(legend).display : 'none',
+          width: box.width};
+}"""
+
+
+@pytest.mark.parametrize("size", [(390, 844), (1440, 900)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_domain_page_map_is_fitted_with_a_legend_and_drills_down(wall_server, chromium, size):
+    """The pages' map cards: the real outlines fitted to the card (phone included), the legend
+    of the page's theme in the standard colours, and a click on a district filters the page."""
+    width, height = size
+    context, page, watch = open_page(chromium, width, height)
+    try:
+        page.goto(f"{wall_server.url}/environment", wait_until="commit")
+        _until(page, "() => document.querySelectorAll('.cb-page-map .cb-map-layer-districts path').length >= 5",
+               timeout=30000)
+        page.locator(".cb-page-map").scroll_into_view_if_needed()
+        page.wait_for_timeout(800)
+        fit = page.evaluate(PAGE_MAP_FIT)
+        assert fit["n"] >= 5 and fit["out"] == 0 and fit["legend"] != "none", fit
+        assert fit["width"] <= width, "the map card is wider than the phone"
+        legend = page.locator(".cb-citymap-box > .cb-legend").inner_text()
+        assert "轻度污染" in legend and "HJ 633" in legend
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.locator(".cb-page-map-box").screenshot(path=str(SCREENSHOTS / f"page-map-environment-{width}x{height}.png"))
+        # drill down: a click on 襄城县's outline filters the page to it
+        target = page.evaluate("""() => {
+          const b = document.querySelector('.cb-page-map').getBoundingClientRect();
+          const paths = [...document.querySelectorAll('.cb-page-map .cb-map-layer-districts path')];
+          const r = paths.map(p => p.getBoundingClientRect()).sort((a, c) => c.width * c.height - a.width * a.height)[0];
+          return [r.left + r.width / 2, r.top + r.height / 2];
+        }""")
+        page.mouse.click(*target)
+        _until(page, "() => new URL(location.href).searchParams.has('district')", timeout=10000)
+        code = page.evaluate("() => new URL(location.href).searchParams.get('district')")
+        assert code.startswith("4110"), code
+    finally:
+        context.close()
+    assert watch.errors == [], f"console errors: {watch.errors[:3]}"
