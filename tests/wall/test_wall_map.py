@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from tests.wall.test_wall_units import _inside  # the one point-in-ring of the wall tests
+
 
 @pytest.mark.parametrize("config", ["config/xuchang.toml", "config/panzhihua.toml"])
 def test_shipped_boundaries_are_real_and_hold_every_monitored_thing(config):
@@ -34,14 +36,6 @@ def test_shipped_boundaries_are_real_and_hold_every_monitored_thing(config):
     (south, west), (north, east) = bounds(settings)
     for lon, lat in [(s.lon, s.lat) for s in settings.sites] + [(lo, la) for seg in settings.segments for la, lo in seg.path]:
         assert south <= lat <= north and west <= lon <= east
-
-
-def _inside(p, ring):
-    x, y, inside = p[0], p[1], False
-    for (x1, y1), (x2, y2) in zip(ring, ring[1:]):
-        if (y1 > y) != (y2 > y) and x < (x2 - x1) * (y - y1) / (y2 - y1) + x1:
-            inside = not inside
-    return inside
 
 
 def test_a_boundaries_file_is_keyed_by_id_or_the_code_property(tmp_path):
