@@ -278,6 +278,16 @@ class Source(_Strict):
     #: with the offset before ("earlier") or after ("later") the change, or quarantined with
     #: the explanation (the default; zones without DST never meet it)
     dst: Literal["quarantine", "earlier", "later"] = "quarantine"
+    #: reconciliation (对账, issue 19 item 5): every night at ``reconcile_at`` (city time) the
+    #: rows per entity and day of the last ``reconcile_window`` are counted at the source and
+    #: in the store, and the days that differ are read again by their time column — rows
+    #: backfilled with an old update stamp, or with none, that the watermark never reaches.
+    #: "0s" turns it off (statistics are not reconciled: their lookback re-reads them)
+    reconcile_window: Duration = timedelta(days=7)
+    reconcile_at: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = "03:10"
+    #: a row whose update stamp (the watermark column) is NULL is never read by a poll; the
+    #: reconciliation reads it by its time ("time") or quarantines it with the reason
+    null_stamp: Literal["time", "quarantine"] = "time"
     #: what the department's status codes mean, shown instead of the code (hotline 工单状态
     #: "20" → 已派单): code = "label" or code = { zh = "…", en = "…" }; codes not listed
     #: fall back to the catalogue's defaults (hotline.status.<code>), then to the code itself

@@ -272,8 +272,10 @@ class _Pipeline:
             self.pool.shutdown(wait=True)
 
 
-def _write_batch(engine: Engine, source: Source, batch: Batch, read: int, times: list[dt.datetime], mark: str,
+def _write_batch(engine: Engine, source: Source, batch: Batch, read: int, times: list[dt.datetime], mark: str | None,
                  at: dt.datetime, progress: _Progress) -> None:
+    """Write one mapped batch in one transaction; ``mark`` None leaves the watermark alone
+    (a reconciliation re-read, ``connectors.reconcile``)."""
     def write(conn: Any) -> tuple[int, int]:  # the rows, their rejects and the watermark commit together
         kept, refused = screen_versions(conn, source.domain, batch)
         written = write_observations(conn, source.domain, kept)
@@ -293,7 +295,8 @@ def _write_batch(engine: Engine, source: Source, batch: Batch, read: int, times:
     progress.read += read
     progress.written += written
     progress.quarantined += len(batch.rejected) + len(rejected)
-    progress.watermark = mark
+    if mark is not None:
+        progress.watermark = mark
     progress.touch(times)
 
 

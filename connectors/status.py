@@ -54,15 +54,15 @@ def stored_data_time(conn: Connection, source: Source, now: datetime) -> datetim
     return None
 
 
-def advance(conn: Connection, name: str, *, watermark: str, data_time: datetime | None,
+def advance(conn: Connection, name: str, *, watermark: str | None, data_time: datetime | None,
             read_rows: int, written: int, quarantined: int, now: datetime) -> None:
-    """Move the watermark and the running totals; call inside the batch's transaction.
-
-    ``data_time`` is :func:`stored_data_time` after the batch's writes.
+    """Move the watermark (unless None) and the running totals; call inside the batch's
+    transaction. ``data_time`` is :func:`stored_data_time` after the batch's writes.
     """
     c = source_status.c
+    moved = {} if watermark is None else {"watermark": watermark}
     conn.execute(update(source_status).where(c.name == name).values(
-        watermark=watermark, data_time=data_time,
+        **moved, data_time=data_time,
         rows_read_total=c.rows_read_total + read_rows,
         rows_written_total=c.rows_written_total + written,
         rows_quarantined_total=c.rows_quarantined_total + quarantined,

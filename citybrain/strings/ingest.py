@@ -21,4 +21,5 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sources.fields.rule.implausible": ("不合常理", "Implausible for the entity"),
     "sources.fields.rule.inconsistent": ("前后矛盾", "Inconsistent"),
     "sources.fields.rule.grid": ("不在整点", "Off the hour"),
+    "sources.fields.rule.dst": ("夏令时歧义", "Ambiguous local time (DST)"),
 }

@@ -365,3 +365,60 @@ def test_item6_a_berlin_source_across_both_dst_changes(tmp_path, store, settings
     reasons = [r["reason"] for r in rows(store, sa.select(quarantine).where(quarantine.c.source == "berlin_spring"))]
     assert all("does not exist (the clocks jumped forward an hour there)" in r for r in reasons)
     assert not any("duplicate" in r for r in reasons)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql", "mariadb"])
+def test_item5_reconciliation_reads_what_the_watermark_cannot_reach(backend, tmp_path, store, settings_factory,
+                                                                    request):
+    """A row backfilled with an old update stamp and a row with none are neither stored nor
+    quarantined by the polls; the nightly reconciliation finds the days whose counts differ
+    and reads them again (NULL stamps by the source's rule)."""
+    from connectors.reconcile import reconcile
+    from simulator import schema as dept_schema
+
+    url = {"sqlite": lambda: f"sqlite:///{tmp_path / 'r.db'}", "postgresql": lambda: request.getfixturevalue("pg_url"),
+           "mariadb": lambda: request.getfixturevalue("mysql_url")}[backend]()
+    engine = sa.create_engine(url)
+    md = sa.MetaData()
+    source_table = dept_schema.t_link_flow_5min.to_metadata(md)
+    source_table.c.upd_time.nullable = True
+    md.create_all(engine)
+    src = {"name": "traffic_recon", "domain": "traffic", "url": url, "table": "t_link_flow_5min",
+           "watermark": "upd_time", "lookback": "30m", "reconcile_window": "3d",
+           "columns": {"segment": "link_id", "time": "collect_time", "speed": "avg_speed", "volume": "flow_cnt",
+                       "updated_at": "upd_time"}}
+    s = settings_factory(sources=[src])
+    start = LOCAL_NOW - dt.timedelta(hours=2)
+    with engine.begin() as conn:
+        conn.execute(source_table.insert(), traffic_rows(start, 12, segments=("R001", "R002")))
+    connectors.poll(s, store, ["traffic_recon"], now=NOW)
+    yesterday = LOCAL_NOW - dt.timedelta(days=1)
+    with engine.begin() as conn:  # backfilled yesterday's rows: an old stamp, and none at all
+        conn.execute(source_table.insert(), [
+            {"link_id": "R001", "collect_time": yesterday, "avg_speed": 33.0, "flow_cnt": 7, "occ_rate": 1.0,
+             "upd_time": yesterday + dt.timedelta(minutes=1)},
+            {"link_id": "R002", "collect_time": yesterday, "avg_speed": 34.0, "flow_cnt": 8, "occ_rate": 1.0,
+             "upd_time": None}])
+    [again] = connectors.poll(s, store, ["traffic_recon"], now=NOW)
+    assert count_of(store, obs_traffic) == 24 and again.rows_quarantined == 0, "the polls cannot see them"
+    [report] = reconcile(s, store, now=NOW)
+    assert (report.differing, report.rows_read, report.rows_written) == (2, 2, 2), report
+    got = {(r["segment"], r["speed"]) for r in rows(store, sa.select(obs_traffic).where(
+        obs_traffic.c.time < NOW - dt.timedelta(hours=12)))}
+    assert got == {("R001", 33.0), ("R002", 34.0)}
+    assert reconcile(s, store, now=NOW)[0].differing == 0  # in balance: nothing read the next night
+    # a source that refuses unstamped rows: quarantined, saying why, and then in balance too
+    with store.begin() as conn:
+        conn.execute(obs_traffic.delete().where(obs_traffic.c.time < NOW - dt.timedelta(hours=12)))
+    strict = settings_factory(sources=[{**src, "null_stamp": "quarantine"}])
+    [report] = reconcile(strict, store, now=NOW)
+    assert (report.rows_written, report.rows_quarantined) == (1, 1)
+    [held] = rows(store, sa.select(quarantine))
+    assert "the update stamp (upd_time) is NULL" in held["reason"] and held["row"]["link_id"] == "R002"
+    assert reconcile(strict, store, now=NOW)[0].differing == 0
+    engine.dispose()
+
+
+def count_of(engine: sa.Engine, table: sa.Table) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
