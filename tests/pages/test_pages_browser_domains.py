@@ -19,8 +19,10 @@ PAGES = [  # path, prefix, start range, district to pick (label zh)
     ("/economy", "economy", "2y", "魏都区"),
 ]
 
+#: what a chart shows: positions, values (a calendar's are in z and text) and colours —
+#: two districts' calendars of one colour are still different charts
 SIGNATURE = """(prefix) => [...document.querySelectorAll('[id^="' + prefix + '-chart-"] .js-plotly-plot')]
-    .map(el => JSON.stringify((el.data || []).map(d => [d.x, d.y, (d.marker || {}).color])))"""
+    .map(el => JSON.stringify((el.data || []).map(d => [d.x, d.y, d.z, d.text, (d.marker || {}).color])))"""
 
 
 def _charts_drawn(page, prefix: str) -> list[str]:
@@ -63,7 +65,7 @@ def test_page_scenario(page_at, live_server, path, prefix, rng, district):
     page.wait_for_function(f"() => location.search.includes('district=')")
     page.wait_for_function(
         """([prefix, before]) => { const now = [...document.querySelectorAll('[id^="' + prefix + '-chart-"] .js-plotly-plot')]
-            .map(el => JSON.stringify((el.data || []).map(d => [d.x, d.y, (d.marker || {}).color])));
+            .map(el => JSON.stringify((el.data || []).map(d => [d.x, d.y, d.z, d.text, (d.marker || {}).color])));
             return now.length === before.length && now.every((s, i) => s !== before[i]); }""",
         arg=[prefix, before], timeout=20000)
 
