@@ -2,7 +2,9 @@
 
 Each enabled source is polled on its own ``interval`` as its own job (its own thread,
 so one slow or failing source never delays another); the steps of ``jobs.pipeline``
-follow every poll that wrote rows. Jobs coalesce (a backlog of missed runs is one run),
+follow every poll that wrote rows. Each source (but statistics) is also reconciled nightly
+at its ``reconcile_at`` (``connectors.reconcile``: rows the watermark cannot reach).
+Jobs coalesce (a backlog of missed runs is one run),
 never overlap themselves (``max_instances=1``) and still run when late by less than
 their misfire grace.
 
@@ -157,6 +159,19 @@ class Jobs:
         if report.rows_written and report.touched:
             after_poll(self.settings, self.engine, {source.domain: report.touched}, self.steps)
 
+    def reconcile(self, name: str) -> None:
+        """The nightly 对账 of one source (``connectors.reconcile``), then what it touched is recomputed."""
+        if not self.guard.held():
+            return
+        from connectors.reconcile import reconcile_source
+
+        source = self.settings.source(name)
+        with recorded(self.engine, f"reconcile:{name}") as run:
+            report = reconcile_source(self.settings, self.engine, source, engines=self.engines)
+            run.rows = report.rows_written
+        if report.rows_written and report.touched:
+            after_poll(self.settings, self.engine, {source.domain: report.touched}, self.steps)
+
     def guarded(self, job_id: str, func: Callable[..., Any]) -> Callable[..., Any]:
         def run(*args: Any, **kwargs: Any) -> Any:
             if not self.guard.held():
@@ -185,12 +200,7 @@ def build(scheduler: BaseScheduler, settings: Settings, engine: Engine, *, extra
     jobs.scheduler = scheduler
     sources = [s for s in settings.sources if s.enabled]
     extras = list(extra_jobs)
-    # issue 21: overdue work orders escalate and notify ([dispatch] check_seconds)
-    from dispatch.escalation import escalation_step
-
-    extras.append((functools.partial(escalation_step, settings, engine),
-                   {"trigger": "interval", "seconds": settings.dispatch.check_seconds}, "dispatch_escalation"))
-    jobs.executor = ThreadPoolExecutor(max_workers=len(sources) + len(extras) + len(periodic) + 2)
+    jobs.executor = ThreadPoolExecutor(max_workers=2 * len(sources) + len(extras) + len(periodic) + 2)
     scheduler.add_executor(jobs.executor)
     now = dt.datetime.now(scheduler.timezone)
     scheduler.add_job(jobs.lock, "interval", seconds=heartbeat.total_seconds(), id="lock", next_run_time=now,
@@ -200,6 +210,12 @@ def build(scheduler: BaseScheduler, settings: Settings, engine: Engine, *, extra
         scheduler.add_job(jobs.poll, "interval", seconds=seconds, args=[source.name], id=f"poll:{source.name}",
                           name=f"poll {source.name}", next_run_time=now, coalesce=True, max_instances=1,
                           misfire_grace_time=max(1, int(seconds)))
+    for source in sources:
+        if source.reconcile_window and source.domain != "economy":
+            hour, minute = (int(x) for x in source.reconcile_at.split(":"))
+            scheduler.add_job(jobs.reconcile, "cron", hour=hour, minute=minute, args=[source.name],
+                              id=f"reconcile:{source.name}", name=f"reconcile {source.name}", coalesce=True,
+                              max_instances=1, misfire_grace_time=3600)
     for step, seconds in periodic:
         func = functools.partial(resolve(step), settings, engine, {})
         extras.append((func, {"trigger": "interval", "seconds": seconds, "next_run_time": now}, step.partition(":")[2]))
