@@ -20,11 +20,15 @@ from components.wall.fmt import number, pct, signed_pct
 from components.wall.ids import Fill
 from components.wall.ranking import Row, ranking, ranking_fill
 from components.wall.tile import domain_tile, tile_fill
-from components.wall.trend import trend_fill, trend_panel
+from components.wall.trend import next_hours, trend_fill, trend_panel
 from components.wall.vital import district_missing, vital_fill, vital_panel
 from figures.trend import trend_data
 
 SEGMENT_SLOTS = 5
+#: the league tables' target lines: AQI 100 is the top of 良 (HJ 633 Table 1, the 达标 line of
+#: GB 3095 grade II); TPI 4 is where 轻度拥堵 begins (GB/T 33171 Table 1)
+AQI_TARGET, AQI_SCALE = 100, 300
+TPI_TARGET = 4
 CATEGORY_SLOTS = 6
 MAX_SLOTS = 10
 
@@ -87,15 +91,19 @@ def _panels(screen: WallScreen, settings: Settings, lang: str, *, font_px: int) 
                [domain_tile(f"{n}.{d}", d, lang) for d in DOMAINS]
     hero = domain_tile(f"{n}.hero", kind, lang, hero=True)
     if kind == "environment":
-        return [hero, trend_panel(f"{n}.trend", t("wall.air_trend", lang), font_px=font_px, color="#f08c2e")], \
-               [ranking(f"{n}.stations", t("wall.stations", lang), _slots(len(settings.stations)))]
+        return [hero, trend_panel(f"{n}.trend", t("wall.air_trend", lang), font_px=font_px, color="#f08c2e",
+                                  note=t("wall.next_hours", lang))], \
+               [ranking(f"{n}.stations", t("wall.stations", lang), _slots(len(settings.stations)),
+                        line=AQI_TARGET / AQI_SCALE, line_label=t("wall.aqi_target", lang))]
     if kind == "traffic":
         return [hero, trend_panel(f"{n}.trend", t("wall.tpi_trend", lang), font_px=font_px, color="#f5d33d",
-                                  y_range=(0, 10))], \
-               [ranking(f"{n}.districts", t("wall.tpi_districts", lang), _slots(len(settings.districts))),
+                                  y_range=(0, 10), note=t("wall.next_hours", lang))], \
+               [ranking(f"{n}.districts", t("wall.tpi_districts", lang), _slots(len(settings.districts)),
+                        line=TPI_TARGET / 10, line_label=t("wall.tpi_target", lang)),
                 ranking(f"{n}.segments", t("wall.slow_segments", lang), SEGMENT_SLOTS)]
     if kind == "tourism":
-        return [hero, trend_panel(f"{n}.trend", t("wall.tourism_trend", lang), font_px=font_px, color="#2fbf71")], \
+        return [hero, trend_panel(f"{n}.trend", t("wall.tourism_trend", lang), font_px=font_px, color="#2fbf71",
+                                  note=t("wall.next_hours", lang))], \
                [ranking(f"{n}.sites", t("wall.sites", lang), _slots(len(settings.sites)), line=0.8,
                         line_label=t("wall.line80", lang))]
     if kind == "economy":
@@ -134,12 +142,12 @@ def _screen_fill(screen: WallScreen, data: Mapping[str, Any], *, settings: Setti
     fill = tile_fill(f"{n}.hero", kind, d, settings=settings, asof=fresh.get(kind), lang=lang, now=now, hero=True)
     names = _names(settings, lang)
     if kind == "environment":
-        fill |= trend_fill(f"{n}.trend", trend_data(d.get("series") or [], tz=tz))
+        fill |= trend_fill(f"{n}.trend", _with_next_hours(d, tz))
         rows = [Row(names["stations"].get(s["code"], s["code"]), f"{s['value']:.0f} " + t(f"wall.aqi.{s['level']}", lang),
-                    min(s["value"] / 300, 1), s.get("color") or aqi_color(s.get("level"))) for s in d.get("stations", [])]
+                    min(s["value"] / AQI_SCALE, 1), s.get("color") or aqi_color(s.get("level"))) for s in d.get("stations", [])]
         fill |= ranking_fill(f"{n}.stations", rows, _slots(len(settings.stations)))
     elif kind == "traffic":
-        fill |= trend_fill(f"{n}.trend", trend_data(d.get("series") or [], tz=tz))
+        fill |= trend_fill(f"{n}.trend", _with_next_hours(d, tz))
         rows = [Row(names["districts"].get(x["code"], x["code"]), f"{x['value']:.1f}", x["value"] / 10,
                     grade_color(x.get("grade"))) for x in d.get("districts", [])]
         fill |= ranking_fill(f"{n}.districts", rows, _slots(len(settings.districts)))
@@ -151,7 +159,7 @@ def _screen_fill(screen: WallScreen, data: Mapping[str, Any], *, settings: Setti
         segs = segs or [Row(t("wall.no_congestion", lang), "", None)]
         fill |= ranking_fill(f"{n}.segments", segs, SEGMENT_SLOTS)
     elif kind == "tourism":
-        fill |= trend_fill(f"{n}.trend", trend_data(d.get("series") or [], tz=tz))
+        fill |= trend_fill(f"{n}.trend", _with_next_hours(d, tz))
         rows = [Row(names["sites"].get(x["code"], x["code"]),
                     f"{pct(x['ratio'])} · {format_number(x['present'], lang)}", x["ratio"], crowding_color(x["ratio"]))
                 for x in d.get("sites", [])]
@@ -175,6 +183,11 @@ def _screen_fill(screen: WallScreen, data: Mapping[str, Any], *, settings: Setti
         fill |= ranking_fill(f"{n}.districts", [Row(names["districts"].get(c, c), f"{v:.0f}", v / top if top else 0,
                                                     "#22b8cf") for c, v in dists], _slots(len(settings.districts)))
     return fill
+
+
+def _with_next_hours(data: Mapping[str, Any], tz: Any) -> list[dict[str, list[Any]]]:
+    series = list(data.get("series") or [])
+    return trend_data(series, next_hours(series), tz=tz)
 
 
 def congested(segments: list[dict[str, Any]]) -> list[dict[str, Any]]:

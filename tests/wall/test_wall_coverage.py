@@ -91,3 +91,15 @@ def test_congested_segments_lists_only_congested_grades(settings_factory):
     assert "严重拥堵" in fill[("text", "traffic.segments.0.value")]
     assert fill[("text", "traffic.segments.1.label")] == names[codes[4]]
     assert fill[("class", "traffic.segments.2.row")].endswith("cb-empty")
+
+
+def test_next_hours_are_yesterdays_values_moved_onto_today():
+    """The trend's dashed line: the 6 hours after the newest point, as they went yesterday."""
+    from components.wall.trend import next_hours
+
+    hours = [NOW - dt.timedelta(hours=23 - i) for i in range(24)]  # the last 24 hours, newest = NOW
+    series = [(h, float(i)) for i, h in enumerate(hours)]
+    ahead = next_hours(series)
+    assert [t for t, _ in ahead] == [NOW + dt.timedelta(hours=h) for h in range(1, 7)]
+    assert [v for _, v in ahead] == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]  # yesterday NOW+1h … NOW+6h
+    assert next_hours([]) == [] and next_hours(series[-3:]) == []  # no yesterday, no guess
