@@ -177,6 +177,9 @@ def serve_wsgi(server: Any, host: str, port: int, *, threads: int = 8) -> None:
 
     from waitress import serve
 
+    if not _port_free(host, port):
+        raise CitybrainError(f"port {port} on {host} is in use; stop what runs there or pass --port {port + 1}")
+
     # waitress logs "Serving on …" and queue warnings at INFO/WARNING; the banner above says where to go
     logging.getLogger("waitress").setLevel(logging.WARNING)
     serve(server, host=host, port=port, threads=threads, ident="citybrain")

@@ -85,10 +85,12 @@ def frame() -> Any:
                 *[dmc.Anchor(t(key, lang), href=href, className="cb-nav") for key, href in entries],
                 html.A(t("lang.switch", lang), href=f"/set-lang/{other}", id="lang-switch", className="cb-lang"),
                 *_account(lang),
-            ], gap="lg", className="cb-nav-full"),
+            ], gap="md", wrap="nowrap", className="cb-nav-full"),
             _phone_menu(entries, lang, other),
         ],
-        justify="space-between", h="100%", px="lg", wrap="nowrap",
+        # cb-header-<lang>: English labels are twice as wide, so its title and then its links
+        # fold earlier (assets/app.css) — at 1440 px they wrapped under the header
+        justify="space-between", h="100%", px="lg", wrap="nowrap", className=f"cb-header cb-header-{lang}",
     )
     return dmc.MantineProvider(
         dmc.AppShell(

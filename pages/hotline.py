@@ -20,7 +20,7 @@ from components.citymap import index_color
 from components.page.callbacks import Rendered, register
 from components.page.chart import graph_config
 from components.page.kpi import Kpi, base_frame, change
-from components.page.labels import status_label
+from components.page.labels import category_label, status_label
 from components.page.layout import ChartSpec, PageSpec, domain_layout
 from components.page.series import bucket, local_label
 from components.page.view import View, resolve
@@ -129,7 +129,7 @@ def render(engine: Any, settings: Any, view: View, lang: str, now: dt.datetime) 
     pcats = prev["category"].value_counts() if not prev.empty else pd.Series(dtype=int)
     growth = [change(float(n), float(pcats.get(c, 0))) for c, n in cats.items()]
     figures["categories"] = bar_figure(
-        list(cats.index), list(cats.values), codes=list(cats.index), horizontal=True,
+        [category_label(c, lang) for c in cats.index], list(cats.values), codes=list(cats.index), horizontal=True,
         colors=["#e03131" if g is not None and g >= 0.2 else "#4263eb" for g in growth],
         text=[f"{n} ({'+' if (g or 0) > 0 else ''}{g * 100:.0f}%)" if g is not None else str(n)
               for n, g in zip(cats.values, growth, strict=True)], empty_text=empty)
@@ -138,7 +138,7 @@ def render(engine: Any, settings: Any, view: View, lang: str, now: dt.datetime) 
     figures["districts"] = bar_figure([dnames.get(d, d) for d in dcount.index], list(dcount.values), colors="#1098ad",
                                       y_title=t("hotline.unit.calls", lang), empty_text=empty)
     now_min = now.replace(second=0, microsecond=0)
-    rows = [{"key": f"{r.category}|{r.ticket}", "ticket": r.ticket, "category": r.category,
+    rows = [{"key": f"{r.category}|{r.ticket}", "ticket": r.ticket, "category": category_label(r.category, lang),
              "district": dnames.get(r.district, r.district), "created": local_label(r.created_at, tz, "%Y-%m-%d %H:%M"),
              "due": local_label(r.due_at, tz, "%Y-%m-%d %H:%M"),
              "overdue_h": round((now_min - r.due_at.to_pydatetime()).total_seconds() / 3600, 1),
@@ -157,7 +157,7 @@ def detail(engine: Any, settings: Any, view: View, lang: str, now: dt.datetime) 
     w = resolve(view, tz, now)
     df = indicator_frame(engine, "hotline_calls", "hour", "category", w.start, w.end, cat)
     b = bucket(df, w.grain, tz, how="sum")
-    fig = line_figure([(cat, b["x"], b["value"])], y_title=t("hotline.unit.calls", lang), markers=w.grain != "hour",
+    fig = line_figure([(category_label(cat, lang), b["x"], b["value"])], y_title=t("hotline.unit.calls", lang), markers=w.grain != "hour",
                       empty_text=t("page.no_data", lang))
     tk = hotline_tickets(engine, w.start, w.end)
     tk = tk[tk["category"] == cat] if not tk.empty else tk
@@ -166,7 +166,7 @@ def detail(engine: Any, settings: Any, view: View, lang: str, now: dt.datetime) 
     tbl = table([t("page.col.district", lang), t("hotline.unit.calls", lang), t("hotline.col.closed", lang)],
                 [[dnames.get(d, d), str(int(r.n)), str(int(r.closed))] for d, r in by.iterrows()] if by is not None else [],
                 className="cb-detail-table")
-    title = dmc.Group([dmc.Text(t("hotline.detail.title", lang, name=cat), fw=700, size="lg"),
+    title = dmc.Group([dmc.Text(t("hotline.detail.title", lang, name=category_label(cat, lang)), fw=700, size="lg"),
                        dmc.Badge(t("hotline.detail.count", lang, n=len(tk)), variant="light")])
     return title, dmc.Grid([dmc.GridCol(dcc.Graph(figure=localize_dates(fig, lang), config=graph_config(lang), style={"height": "300px"}),
                                         span={"base": 12, "lg": 8}), dmc.GridCol(tbl, span={"base": 12, "lg": 4})])

@@ -25,6 +25,16 @@ def status_label(code: str | None, settings: Any, lang: str) -> str:
     return code if text == key else text
 
 
+def category_label(name: str | None, lang: str) -> str:
+    """A hotline 诉求类别 in ``lang`` (the catalogue knows the usual ones; a department's own
+    names show as written). The category itself stays the key for drill-down and filters."""
+    if not name:
+        return ""
+    key = f"hotline.cat.{name}"
+    text = t(key, lang)
+    return name if text == key else text
+
+
 #: resources that are not a domain (domains read "domain.<name>")
 _RESOURCES = ("overview", "warnings", "sources", "briefings", "audit", "wall", "home", "users", "api")
 

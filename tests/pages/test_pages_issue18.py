@@ -86,3 +86,65 @@ def test_every_audit_action_has_words():
     from components.page.labels import audit_action
 
     assert [a for a in ACTIONS if audit_action(a, "zh") == a or audit_action(a, "en") == a] == []
+
+
+def test_housekeeping_runs_are_summarised_not_listed(pages_app):
+    """/sources: the job log was flooded by simulator-advance every 5 s."""
+    from pages.sources import group_runs
+
+    t0 = dt.datetime(2026, 12, 4, 8, 0, tzinfo=dt.timezone.utc)
+    runs = []
+    for i in range(200):
+        runs.append({"job": "simulator-advance", "status": "ok", "rows": 3, "started_at": t0 - dt.timedelta(seconds=5 * i)})
+        if i % 12 == 0:
+            runs.append({"job": "poll:env_monitor", "status": "ok", "rows": 10, "started_at": t0 - dt.timedelta(seconds=5 * i)})
+    runs.append({"job": "simulator-advance", "status": "failed", "rows": None, "started_at": t0 - dt.timedelta(hours=1)})
+    shown, groups = group_runs(runs, listed=50)
+    assert [r["job"] for r in shown].count("poll:env_monitor") == 17
+    assert any(r["job"] == "simulator-advance" and r["status"] == "failed" for r in shown), "failures stay listed"
+    assert groups == [{"job": "simulator-advance", "runs": 200, "rows": 600, "first": t0 - dt.timedelta(seconds=995),
+                       "last": t0}]
+
+
+def test_exports_carry_filters_city_time_and_real_cells():
+    """Exports: the file name in city time (not UTC), a header block with the filters and the
+    as-of time, real dates and numbers with column widths in XLSX."""
+    import base64
+    import io
+    from zoneinfo import ZoneInfo
+
+    from openpyxl import load_workbook
+
+    from components.export import table_file
+
+    cols = [{"field": "ticket", "headerName": "工单号"}, {"field": "created", "headerName": "受理时间"},
+            {"field": "overdue_h", "headerName": "超期小时"}, {"field": "status", "headerName": "状态"}]
+    rows = [{"ticket": "2026112000396", "created": "2026-11-20 10:47", "overdue_h": 279.0, "status": "已派单"},
+            {"ticket": "2026112300991", "created": "2026-11-23 17:15", "overdue_h": 199.9, "status": "已派单"}]
+    header = [("区县", "魏都区"), ("时间范围", "近7天"), ("数据截至", "2026-12-05 09:10")]
+    now = dt.datetime(2026, 12, 5, 1, 30, tzinfo=dt.timezone.utc)  # 09:30 in Xuchang
+    xl = table_file(rows, cols, "xlsx", "hotline", now=now, tz=ZoneInfo("Asia/Shanghai"), header=header)
+    assert xl["filename"] == "hotline-20261205-0930.xlsx"
+    ws = load_workbook(io.BytesIO(base64.b64decode(xl["content"]))).active
+    assert [ws.cell(row=i, column=1).value for i in (1, 2, 3)] == ["区县", "时间范围", "数据截至"]
+    assert ws.cell(row=3, column=2).value == "2026-12-05 09:10"
+    assert [c.value for c in ws[5]] == ["工单号", "受理时间", "超期小时", "状态"]
+    assert ws.cell(row=6, column=2).value == dt.datetime(2026, 11, 20, 10, 47)  # a date, not text
+    assert ws.cell(row=6, column=2).number_format == "yyyy-mm-dd hh:mm"
+    assert ws.cell(row=6, column=3).value == 279 and ws.cell(row=7, column=3).value == 199.9
+    assert ws.column_dimensions["A"].width >= 15 and ws.column_dimensions["B"].width >= 16
+    assert ws.freeze_panes == "A6"
+    csv = base64.b64decode(table_file(rows, cols, "csv", "hotline", now=now, tz=ZoneInfo("Asia/Shanghai"),
+                                      header=header)["content"]).decode("utf-8-sig").splitlines()
+    assert csv[:5] == ["区县,魏都区", "时间范围,近7天", "数据截至,2026-12-05 09:10", "", "工单号,受理时间,超期小时,状态"]
+    assert csv[5] == "2026112000396,2026-11-20 10:47:00,279,已派单"
+
+
+def test_export_header_names_the_filters_of_the_page_url(ctx, demo_settings):
+    from components.export import export_header
+
+    now = dt.datetime(2026, 12, 5, 1, 30, tzinfo=dt.timezone.utc)
+    lines = dict(export_header("traffic", "zh", now=now, user="sadmin",
+                               page_url="http://x/traffic?district=411002&range=7d"))
+    assert lines["区县"] == "魏都区" and lines["时间范围"] == "近7天" and lines["导出人"] == "sadmin"
+    assert lines["生成时间"] == "2026-12-05 09:30" and "数据截至" in lines

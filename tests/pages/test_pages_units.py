@@ -71,7 +71,7 @@ def test_export_rows_match_the_grid():
     import base64
 
     text = base64.b64decode(csv["content"]).decode("utf-8-sig")
-    assert text.splitlines() == ["站点,AQI", "XC01,101.0", "XC02,"]
+    assert text.splitlines() == ["站点,AQI", "XC01,101", "XC02,"]  # a count stays a count (was 101.0)
     xl = table_file(rows, cols, "xlsx", "env")
     frame = pd.read_excel(io.BytesIO(base64.b64decode(xl["content"])))
     assert list(frame.columns) == ["站点", "AQI"] and list(frame["站点"]) == ["XC01", "XC02"]
