@@ -35,6 +35,8 @@ from access import audit
 from access.roles import Principal, allowed, handles_everything
 from alerts.levels import level as level_info
 from citybrain.errors import AccessRefused, CitybrainError
+from dispatch.orders import MAX_ID as MAX_ORDER_ID
+from dispatch.orders import open_order_of_warning
 from store.schema import silences, warning_events, warnings
 
 UTC = timezone.utc
@@ -83,8 +85,14 @@ def assign(engine: Engine, warning_id: int, *, actor: Principal, department: str
 
 def close(engine: Engine, warning_id: int, *, actor: Principal, note: str = "", now: datetime | None = None,
           address: str | None = None) -> dict:
-    """Handling is finished (the condition axis carries on by itself)."""
+    """Handling is finished (the condition axis carries on by itself). Not while a work order
+    made from the warning is open (issue 21): the loop closes when the centre verifies the fix."""
     now = _now(now)
+    ok_id = isinstance(warning_id, int) and not isinstance(warning_id, bool) and 0 < warning_id <= MAX_ORDER_ID
+    blocking = open_order_of_warning(engine, warning_id) if ok_id else None
+    if blocking:
+        raise HandlingError(f"warning {warning_id} has open work order {blocking['id']} with "
+                            f"{blocking['department']} ({blocking['state']}); close it once the order is verified")
     return _act(engine, warning_id, actor, note, now, allowed_from=("unacknowledged", "acknowledged", "assigned"),
                 to="closed", kind="close", values=lambda row: {"closed_by": actor.name, "closed_at": now},
                 address=address)

@@ -236,3 +236,42 @@ def test_two_actors_at_once_one_wins_postgresql(pg_world):
     _one_wins(pg_world)
     with pg_world.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(work_orders)).scalar_one() == 12
+
+
+def _warning(world, domain="traffic", level="orange"):
+    from sqlalchemy import insert
+
+    from store.schema import warnings
+
+    with world.engine.begin() as conn:
+        return conn.execute(insert(warnings).values(
+            rule="tpi_high", domain=domain, scope_kind="district", scope=world.district, district=world.district,
+            level=level, state="firing", handling="unacknowledged", title_zh="交通拥堵预警",
+            title_en="Congestion warning", started_at=T0, fired_at=T0)).inserted_primary_key[0]
+
+
+def test_order_from_a_warning_blocks_closing_it_until_verified(world):
+    from alerts import handling
+    from dispatch.orders import event_from_warning, get_event, order_from_warning
+
+    wid = _warning(world)
+    oid = order_from_warning(world.engine, world.settings, wid, actor=PRINCIPALS["duty"], now=T0 + M)
+    o = get_order(world.engine, oid)
+    assert (o["department"], o["level"], o["warning_id"], o["respond_by"]) == ("traffic", "orange", wid, T0 + 31 * M)
+    assert event_from_warning(world.engine, world.settings, wid, actor=PRINCIPALS["duty"]) == o["event_id"]  # one event
+    with pytest.raises(handling.HandlingError, match=f"open work order {oid}"):
+        handling.close(world.engine, wid, actor=PRINCIPALS["duty"], now=T0 + 2 * M)
+    world.act(oid, "accept", "traffic", at=T0 + 3 * M)
+    world.act(oid, "finish", "traffic", at=T0 + 30 * M, note="疏导完毕")
+    with pytest.raises(handling.HandlingError, match="finished"):
+        handling.close(world.engine, wid, actor=PRINCIPALS["duty"], now=T0 + 31 * M)
+    world.act(oid, "verify", "duty", at=T0 + 32 * M)
+    assert handling.close(world.engine, wid, actor=PRINCIPALS["duty"], now=T0 + 33 * M)["handling"] == "closed"
+    assert get_event(world.engine, o["event_id"])["open"] is False
+    with pytest.raises(AccessRefused):
+        order_from_warning(world.engine, world.settings, _warning(world), actor=PRINCIPALS["traffic"])
+    with pytest.raises(NotFound):
+        order_from_warning(world.engine, world.settings, 10**6, actor=PRINCIPALS["duty"])
+    env = order_from_warning(world.engine, world.settings, _warning(world, "environment"), actor=PRINCIPALS["duty"],
+                             department="tourism", now=T0)
+    assert get_order(world.engine, env)["department"] == "tourism"
