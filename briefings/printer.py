@@ -46,13 +46,13 @@ INSTALL_HINT = (f"install it with `{APT_FIX}` (Debian/Ubuntu; .ci/run does this)
                 "or set CITYBRAIN_CHROMIUM to the path of a Chromium/Chrome binary")
 
 
-def missing(reason: str, fix: str, message: str, detail: str = "") -> ChromiumMissing:
+def missing(reason: str, fix: str, message: str, detail: str = "", executable: str | None = None) -> ChromiumMissing:
     """A :class:`ChromiumMissing` that also says, for the web page and the archive, which
     part is missing (``reason``: playwright | binary | launch), the one command that fixes
     it and the executable it looked for — :func:`explain` renders it in either language."""
     exc = ChromiumMissing(message)
     exc.reason, exc.fix, exc.detail = reason, fix, detail  # type: ignore[attr-defined]
-    exc.executable = chromium_path()  # type: ignore[attr-defined]
+    exc.executable = executable or chromium_path()  # type: ignore[attr-defined]
     return exc
 
 
@@ -135,7 +135,8 @@ class Printer:
         if self._browser is not None and self._browser.is_connected():
             return self._browser
         if not Path(self.executable).exists():
-            raise missing("binary", APT_FIX, f"no Chromium at {self.executable} to print the briefing with; {INSTALL_HINT}")
+            raise missing("binary", APT_FIX, f"no Chromium at {self.executable} to print the briefing with; {INSTALL_HINT}",
+                          executable=self.executable)
         try:
             from playwright.sync_api import sync_playwright
         except ImportError:
@@ -149,7 +150,7 @@ class Printer:
         except Exception as exc:  # noqa: BLE001 — Playwright's launch errors have no common base worth naming
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise missing("launch", APT_FIX, f"Chromium at {self.executable} did not start ({first}); {INSTALL_HINT}",
-                          first) from None
+                          first, executable=self.executable) from None
         return self._browser
 
     #: prints served by one warm page before it is replaced (bounds what a page can leak)

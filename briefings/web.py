@@ -127,6 +127,6 @@ def _problem_page(lang: str, text: str, fix: str, problems: list[str], *, chromi
             "<style>body{font-family:'Noto Sans CJK SC','WenQuanYi Micro Hei',sans-serif;max-width:46rem;"
             "margin:3rem auto;padding:0 1rem;color:#212529;line-height:1.6}h1{font-size:1.3rem;color:#c92a2a}"
             "pre{background:#f1f3f5;padding:.75rem 1rem;border-radius:6px;white-space:pre-wrap;"
-            "word-break:break-all;font-size:1rem}</style></head>"
+            "overflow-wrap:anywhere;font-size:1rem}</style></head>"
             f"<body><h1>{escape(t('brief.print.title', lang))}</h1><p>{escape(text)}</p>{command}{env}"
             f"{f'<ul>{items}</ul>' if items else ''}</body></html>")

@@ -78,7 +78,9 @@ def pdf_button(component_id: str, href: str, lang: str, resource: str) -> Any:
 
 
 def translated_columns(columns: Sequence[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
-    return [{**c, "headerName": t(c["headerName"], lang)} for c in columns]
+    """Column headers in ``lang``, wrapping onto a second line rather than clipping to "景区…"."""
+    return [{"wrapHeaderText": True, "autoHeaderHeight": True, **c, "headerName": t(c["headerName"], lang)}
+            for c in columns]
 
 
 def domain_layout(spec: PageSpec, settings: Settings, view: View, lang: str) -> Any:

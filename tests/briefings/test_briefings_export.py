@@ -127,7 +127,7 @@ def test_no_chromium_is_a_page_with_the_fix_not_a_raw_500(brief_app, brief_engin
     resp = client.post(f"/export/pdf/traffic?range=today&lang={lang}", headers=SAME_SITE)
     body = resp.get_data(as_text=True)
     assert resp.status_code == 503 and resp.mimetype == "text/html", body[:300]
-    assert "Internal Server Error" not in body and APT_FIX in body
+    assert "Internal Server Error" not in body and APT_FIX in body and "/nonexistent/chromium" in body
     row = list_briefings(brief_engine, kind="page", limit=1)[0]
     assert row["status"] == "failed" and row["path"] is None
     assert "/nonexistent/chromium" in row["error"] and row["error"].endswith("Chromium/Chrome binary")
