@@ -23,7 +23,7 @@ from sqlalchemy import Engine, and_, func, select
 from briefings.document import Document, Figure, Kpi, Note, Section, Table
 from briefings.sections import (DOMAIN_PAGES, figure_blocks, figure_dict, heading, kpi_blocks, page_module,
                                 stale_notes)
-from citybrain.i18n import format_age, pick, t
+from citybrain.i18n import format_age, format_percent, percent, pick, t
 from citybrain.settings import Settings
 from components.overview.vital_data import spec_groups, summarise
 from components.overview.vital_panel import sub_label
@@ -122,7 +122,7 @@ def index_section(settings: Settings, engine: Engine, day: dt.date, lang: str, t
         Kpi(t("brief.index.end", lang), f"{last:.1f}"),
         Kpi(t("brief.index.mean", lang), f"{mean:.1f}", note=t("brief.index.vs", lang, d=diff(mean_y), w=diff(mean_w)),
             tone="" if mean_y is None or abs(mean - mean_y) < 0.05 else ("good" if mean > mean_y else "bad")),
-        Kpi(t("brief.index.coverage", lang), f"{sum(cov) / len(cov) * 100:.0f}" if cov else "—", "%"),
+        Kpi(t("brief.index.coverage", lang), f"{percent(sum(cov) / len(cov)):.1f}" if cov else "—", "%"),
     ])
     hours = [f"{h:02d}{t('page.hour_suffix', lang)}" for h in range(24)]
 
@@ -205,13 +205,18 @@ def movers_table(settings: Settings, engine: Engine, domain: str, day: dt.date, 
 
     today, yday, week = day_value(start, end), day_value(start - DAY, end - DAY), day_value(start - 7 * DAY, end - 7 * DAY)
     names = _scope_names(settings, kind, lang)
+    if kind == "category":  # 12345 categories: the English briefing kept them in Chinese
+        from components.page.labels import category_label
+
+        names = {str(c): category_label(str(c), lang) for c in today.index}
     rows = []
     for scope, v in today.items():
         y, w = yday.get(scope), week.get(scope)
         rows.append((abs(v - y) if y is not None else -1, scope, v, y, w))
     rows.sort(key=lambda r: (-r[0], str(r[1])))
-    pattern = "{:.0%}" if name == "crowding" else ("{:,.0f}" if how == "sum" or name == "aqi" else "{:.2f}")
-    fmt = pattern.format
+    pattern = "{:,.0f}" if how == "sum" or name == "aqi" else "{:.2f}"
+    # 承载率 in the one percent format of the pages (17.2%, not 17%)
+    fmt = format_percent if name == "crowding" else pattern.format
     body = [[names.get(scope, scope or t("page.all_districts", lang)), fmt(v), _opt(y, fmt), _delta(v, y),
              _opt(w, fmt), _delta(v, w)] for _, scope, v, y, w in rows[:top]]
     return Table(f"{t('brief.changes', lang)} · {t(label, lang)}",
@@ -323,7 +328,7 @@ def quality_section(settings: Settings, engine: Engine, start: dt.datetime, end:
             cov.append(float(d["coverage"]))
     if inputs:
         sec.blocks.append(Note(t("brief.quality.imputed", lang, share=f"{carried / inputs:.1%}",
-                                 coverage=f"{sum(cov) / len(cov):.0%}" if cov else "—")))
+                                 coverage=format_percent(sum(cov) / len(cov)) if cov else "—")))
     rows = []
     for s in sources:
         status = "failed" if s["status"] in ("failed", "error") else ("stale" if s["stale"] else "ok")

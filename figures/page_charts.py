@@ -169,7 +169,8 @@ def dual_axis_figure(x: Sequence[Any], bars: Sequence[float | None], line: Seque
     # guess, plotly typed it as categories when values repeated, ticks read 2.32/3.16/4.83)
     fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "title": {"text": y2_title},
                               "automargin": True, "zeroline": True, "zerolinecolor": "#ced4da", "type": "linear",
-                              **POINTS_AXIS})
+                              # its own round ticks: synced to the bars' grid they read 2.3/3.2/4.0/4.8%
+                              "tickmode": "auto", "nticks": 6, **POINTS_AXIS})
     fig.update_xaxes(type="category")
     return fig
 

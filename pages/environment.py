@@ -15,7 +15,7 @@ import dash_mantine_components as dmc
 from dash import dcc
 
 from citybrain import context
-from citybrain.i18n import pick, t
+from citybrain.i18n import percent, pick, t
 from components.page.callbacks import Rendered, register
 from components.page.chart import graph_config
 from components.page.kpi import Kpi, base_frame, change
@@ -100,7 +100,7 @@ def render(engine: Any, settings: Any, view: View, lang: str, now: dt.datetime) 
             wow=change(mean, mean_w), yoy=change(mean, mean_y), better="down"),
         Kpi("max", t("env.kpi.max", lang), f"{peak:.0f}" if peak is not None else nothing,
             wow=change(peak, peak_w), yoy=change(peak, peak_y), better="down"),
-        Kpi("good", t("env.kpi.good", lang), f"{good * 100:.0f}" if good is not None else nothing, "%",
+        Kpi("good", t("env.kpi.good", lang), f"{percent(good):.1f}" if good is not None else nothing, "%",
             wow=(good - good_w) if good is not None and good_w is not None else None,
             yoy=(good - good_y) if good is not None and good_y is not None else None, better="up", is_pp=True),
         Kpi("primary", t("env.kpi.primary", lang), _primary(hourly["detail"]) if not hourly.empty else nothing,

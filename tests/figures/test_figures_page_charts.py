@@ -55,7 +55,7 @@ def test_one_percent_format():
     fig = dual_axis_figure(["2026Q1", "2026Q2", "2026Q3"], [100, 110, 120], [2.32, 3.16, 2.32],
                            bar_name="GDP", line_name="同比")
     y2 = fig.layout.yaxis2
-    assert y2.type == "linear" and y2.ticksuffix == "%" and y2.tickformat == ".1f"
+    assert y2.type == "linear" and y2.ticksuffix == "%" and y2.tickformat == ".1f" and y2.tickmode == "auto"
     assert fig.layout.xaxis.type == "category"
     assert line_figure([("a", [1], [0.5])], percent=True).layout.yaxis.tickformat == ".0%"
 
