@@ -451,3 +451,31 @@ def test_domain_page_map_is_fitted_with_a_legend_and_drills_down(wall_server, ch
     finally:
         context.close()
     assert watch.errors == [], f"console errors: {watch.errors[:3]}"
+
+
+def test_rotation_changes_the_map_theme_and_legend(wall_server, chromium):
+    """One map for every screen: rotating to the hotline screen shades districts by calls
+    (blues) and shows the calls legend; the overview shades them by the index."""
+    from components.citymap import CALLS_COLORS, NO_DATA
+
+    fills = "() => [...document.querySelectorAll('#wall-map .cb-map-layer-districts path')].map(p => p.getAttribute('fill'))"
+    legend = ("() => [...document.querySelectorAll('.cb-legends .cb-legend')]"
+              ".filter(l => getComputedStyle(l).display !== 'none').map(l => l.className)")
+    context, page, watch = open_page(chromium, 1920, 1080)
+    try:
+        page.goto(f"{wall_server.url}/wall", wait_until="commit")
+        _wait_filled(page)
+        # the wall rotates every second here: check each screen's picture in one look
+        blues = json.dumps([c.lower() for c in CALLS_COLORS])
+        calls = (f"() => document.getElementById('wall-root').className.includes('cb-theme-calls')"
+                 f" && ({fills})().every(f => {json.dumps([c.lower() for c in (*CALLS_COLORS, NO_DATA)])}"
+                 f".includes((f || '').toLowerCase())) && ({fills})().some(f => {blues}.includes((f || '').toLowerCase()))"
+                 f" && JSON.stringify(({legend})()) === '[\"cb-legend cb-legend-calls\"]'")
+        _until(page, calls, timeout=30000)
+        index = (f"() => document.getElementById('wall-root').className.includes('cb-theme-index')"
+                 f" && !({fills})().some(f => {blues}.includes((f || '').toLowerCase()))"
+                 f" && JSON.stringify(({legend})()) === '[\"cb-legend cb-legend-index\"]'")
+        _until(page, index, timeout=30000)
+    finally:
+        context.close()
+    assert watch.errors == [], f"console errors: {watch.errors[:3]}"
