@@ -35,3 +35,9 @@ def number(value: float | None, lang: str, digits: int = 1) -> str:
     if abs(value) < 1e4 and not float(value).is_integer():
         return f"{value:.{digits}f}"
     return format_number(value, lang, digits=digits)
+
+
+def hour_format(lang: str) -> str:
+    """Hour ticks in the wall's language: 06时 in Chinese, 06:00 in English (issue 18: the
+    English wall's axis said "00时")."""
+    return "%H:00" if lang == "en" else "%H时"

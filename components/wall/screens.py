@@ -16,7 +16,7 @@ from dash import html
 from citybrain.i18n import format_number, pick, t
 from citybrain.settings import DOMAINS, Settings, WallScreen
 from components.citymap import GRADES, aqi_color, crowding_color, grade_color, index_color
-from components.wall.fmt import number, pct, signed_pct
+from components.wall.fmt import hour_format, number, pct, signed_pct
 from components.wall.ids import Fill
 from components.wall.ranking import Row, ranking, ranking_fill
 from components.wall.tile import domain_tile, tile_fill
@@ -91,27 +91,32 @@ def _panels(screen: WallScreen, settings: Settings, lang: str, *, font_px: int) 
                [domain_tile(f"{n}.{d}", d, lang) for d in DOMAINS]
     hero = domain_tile(f"{n}.hero", kind, lang, hero=True)
     if kind == "environment":
-        return [hero, trend_panel(f"{n}.trend", t("wall.air_trend", lang), font_px=font_px, color="#f08c2e",
+        return [hero, trend_panel(f"{n}.trend", t("wall.air_trend", lang), font_px=font_px,
+                                  tick_format=hour_format(lang), color="#f08c2e",
                                   note=t("wall.next_hours", lang))], \
                [ranking(f"{n}.stations", t("wall.stations", lang), _slots(len(settings.stations)),
                         line=AQI_TARGET / AQI_SCALE, line_label=t("wall.aqi_target", lang))]
     if kind == "traffic":
-        return [hero, trend_panel(f"{n}.trend", t("wall.tpi_trend", lang), font_px=font_px, color="#f5d33d",
+        return [hero, trend_panel(f"{n}.trend", t("wall.tpi_trend", lang), font_px=font_px,
+                                  tick_format=hour_format(lang), color="#f5d33d",
                                   y_range=(0, 10), note=t("wall.next_hours", lang))], \
                [ranking(f"{n}.districts", t("wall.tpi_districts", lang), _slots(len(settings.districts)),
                         line=TPI_TARGET / 10, line_label=t("wall.tpi_target", lang)),
                 ranking(f"{n}.segments", t("wall.slow_segments", lang), SEGMENT_SLOTS)]
     if kind == "tourism":
-        return [hero, trend_panel(f"{n}.trend", t("wall.tourism_trend", lang), font_px=font_px, color="#2fbf71",
+        return [hero, trend_panel(f"{n}.trend", t("wall.tourism_trend", lang), font_px=font_px,
+                                  tick_format=hour_format(lang), color="#2fbf71",
                                   note=t("wall.next_hours", lang))], \
                [ranking(f"{n}.sites", t("wall.sites", lang), _slots(len(settings.sites)), line=0.8,
                         line_label=t("wall.line80", lang))]
     if kind == "economy":
-        return [hero, trend_panel(f"{n}.trend", t("wall.economy_trend", lang), font_px=font_px, color="#845ef7",
+        return [hero, trend_panel(f"{n}.trend", t("wall.economy_trend", lang), font_px=font_px,
+                                  tick_format=hour_format(lang), color="#845ef7",
                                   kind="bar", time_axis=False)], \
                [ranking(f"{n}.indicators", t("wall.economy_list", lang), _slots(len(settings.indicators)), bars=False)]
     if kind == "hotline":
-        return [hero, trend_panel(f"{n}.trend", t("wall.hotline_trend", lang), font_px=font_px, color="#22b8cf")], \
+        return [hero, trend_panel(f"{n}.trend", t("wall.hotline_trend", lang), font_px=font_px,
+                                  tick_format=hour_format(lang), color="#22b8cf")], \
                [ranking(f"{n}.categories", t("wall.hotline_categories", lang), CATEGORY_SLOTS),
                 ranking(f"{n}.districts", t("wall.hotline_districts", lang), _slots(len(settings.districts)))]
     raise ValueError(f"unknown screen kind {kind!r}")

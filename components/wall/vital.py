@@ -11,7 +11,7 @@ from dash import html
 from citybrain.i18n import pick, t
 from citybrain.settings import DOMAINS, Settings
 from components.citymap import index_color
-from components.wall.fmt import age, local_hhmm
+from components.wall.fmt import age, hour_format, local_hhmm
 from components.wall.ids import Fill, wid
 from components.wall.ranking import Row, ranking, ranking_fill
 from components.wall.trend import trend_fill, trend_panel
@@ -40,7 +40,8 @@ def vital_panel(key: str, settings: Settings, lang: str, *, font_px: int) -> htm
     ], className="cb-vital-block")
     return html.Div([
         head,
-        trend_panel(f"{key}.trend", t("wall.vital_trend", lang), font_px=font_px, color="#4dabf7", y_range=(0, 100)),
+        trend_panel(f"{key}.trend", t("wall.vital_trend", lang), font_px=font_px, color="#4dabf7", y_range=(0, 100),
+                    tick_format=hour_format(lang)),
         ranking(f"{key}.rank", t("wall.vital_rank", lang), min(len(settings.districts), 10)),
     ], className="cb-vital")
 
