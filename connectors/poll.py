@@ -38,7 +38,7 @@ from connectors.fields import DATA_TIME, ENTITY_KIND
 from connectors.mapping import Batch, Mapper
 from connectors.source import Rows, SourceEngines, SourceReader
 from connectors.writer import quarantine_rows, record_field_issues, screen_versions, write_observations
-from store.schema import entities, source_status
+from store.schema import changed_spans, entities, source_status
 
 log = logging.getLogger(__name__)
 UTC = dt.timezone.utc
@@ -77,6 +77,8 @@ class _Progress:
     last: dt.datetime | None = None
     attempts: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    #: record each batch's data-time span in changed_spans (the scheduler's polls: issue 19 item 9)
+    record_changes: bool = False
 
     def touch(self, times: Sequence[dt.datetime]) -> None:
         if times:
@@ -135,11 +137,16 @@ def select_sources(settings: Settings, names: list[str] | None) -> list[Source]:
 
 def poll_source(settings: Settings, engine: Engine, source: Source, *, engines: SourceEngines,
                 now: dt.datetime | None = None, retries: int = 3, backoff: float = 0.5,
-                sleep: Callable[[float], None] = time.sleep) -> PollReport:
-    """Poll one source, retrying connection failures; always returns a report."""
+                sleep: Callable[[float], None] = time.sleep, record_changes: bool = False) -> PollReport:
+    """Poll one source, retrying connection failures; always returns a report.
+
+    ``record_changes``: each batch also records its data-time span in ``changed_spans``
+    (in its own transaction), for ``jobs.pipeline.run_changed`` to carry into the derived
+    tables — the scheduler's polls, whose computation must survive a crash.
+    """
     started = time.monotonic()
     at = now or dt.datetime.now(UTC)
-    progress = _Progress()
+    progress = _Progress(record_changes=record_changes)
     status, error = "ok", None
     rng = random.Random()
     while True:
@@ -282,6 +289,9 @@ def _write_batch(engine: Engine, source: Source, batch: Batch, read: int, times:
         fresh = quarantine_rows(conn, source.name, source.domain, [*batch.rejected, *refused], at)
         record_field_issues(conn, source.name, source.domain, kept, (min(times), max(times)) if times else None, at)
         rejected[:] = refused
+        if progress.record_changes and times and written:
+            conn.execute(changed_spans.insert().values(source=source.name, domain=source.domain, first=min(times),
+                                                       last=max(times), recorded_at=at))
         status_rows.advance(conn, source.name, watermark=mark,
                             data_time=status_rows.stored_data_time(conn, source, at),
                             read_rows=read, written=written, quarantined=fresh, now=at)

@@ -57,8 +57,11 @@ class ReconcileReport:
 
 
 def reconcile_source(settings: Settings, engine: Engine, source: Source, *, engines: SourceEngines,
-                     now: dt.datetime | None = None) -> ReconcileReport:
-    """Reconcile one source over its window; raises what reading or writing raises."""
+                     now: dt.datetime | None = None, record_changes: bool = False) -> ReconcileReport:
+    """Reconcile one source over its window; raises what reading or writing raises.
+
+    ``record_changes`` as for ``connectors.poll.poll_source`` (the scheduler's runs).
+    """
     now = now or dt.datetime.now(UTC)
     if source.domain not in GROUPS or not source.reconcile_window:
         return ReconcileReport(source.name, detail="not reconciled")
@@ -74,7 +77,7 @@ def reconcile_source(settings: Settings, engine: Engine, source: Source, *, engi
         at_source = _source_counts(reader, source, entity_field, time_field, days)
         at_store = _store_counts(engine, source, entity_field, time_field, days, tz, shift)
         differing = sorted(k for k in set(at_source) | set(at_store) if at_source.get(k, 0) != at_store.get(k, 0))
-        progress = _Progress()
+        progress = _Progress(record_changes=record_changes)
         by_day: dict[dt.date, list[Any]] = {}
         for entity, day in differing:
             if at_source.get((entity, day), 0):  # more in the store than at the source: nothing to read

@@ -16,6 +16,12 @@ the scheduler, the demo and the tests all see the same chain:
 * issue 11 chains the rollups after the indicators (the same touched hours) and runs the
   store's daily maintenance — partitions ahead, rollups caught up, retention — once a day
   (and at scheduler start, so a fresh or upgraded store is caught up at once).
+* issue 19 item 9 drives the chain from a durable record: each batch the scheduler's polls
+  commit records its data-time span in ``changed_spans`` in the same transaction as its
+  rows; :func:`run_changed` runs the steps over the recorded spans and deletes them once
+  every step succeeded. A kill between a batch's commit and its computation, or a failed
+  step, leaves the span, and the scheduler runs it again at its next start (or takeover)
+  and every few minutes.
 """
 
 from __future__ import annotations
@@ -53,10 +59,14 @@ def resolve(step: str | Step) -> Step:
 
 
 def after_poll(settings: Settings, engine: Engine, touched: Touched,
-               steps: Sequence[str | Step] | None = None) -> None:
-    """Run the chained steps for the data just written; each is its own recorded run."""
+               steps: Sequence[str | Step] | None = None) -> bool:
+    """Run the chained steps for the data just written; each is its own recorded run.
+
+    Returns whether every step succeeded.
+    """
     if not touched:
-        return
+        return True
+    ok = True
     for step in AFTER_POLL_STEPS if steps is None else steps:
         func = resolve(step)
         name = f"after_poll:{getattr(func, '__name__', str(step))}"
@@ -66,3 +76,55 @@ def after_poll(settings: Settings, engine: Engine, touched: Touched,
                 run.rows = result if isinstance(result, int) else None
         except Exception:  # noqa: BLE001 — recorded in job_runs; later steps still run
             log.exception("%s failed", name)
+            ok = False
+    return ok
+
+
+#: recorded spans of one domain closer than this are computed as one window
+MERGE_GAP = dt.timedelta(days=1)
+
+
+def run_changed(settings: Settings, engine: Engine, steps: Sequence[str | Step] | None = None, *,
+                sources: Sequence[str] | None = None) -> int:
+    """Run the chained steps over the recorded changed spans (of ``sources``, or all) and
+    delete each span once every step over it succeeded; returns the spans done.
+
+    Spans of one domain that overlap or lie within :data:`MERGE_GAP` of each other are one
+    window, so a backfill's many batches are computed once, and a far older span (a late
+    correction) is not merged into a years-long window. With no steps at all (``[]``)
+    nothing can carry a span, so the spans stay for a run that has steps.
+    """
+    from sqlalchemy import delete, select
+
+    from store.schema import changed_spans
+
+    if steps is not None and not steps:
+        return 0
+    c = changed_spans.c
+    query = select(c.id, c.domain, c.first, c.last)
+    if sources is not None:
+        query = query.where(c.source.in_(list(sources)))
+    with engine.connect() as conn:
+        spans = sorted(conn.execute(query).all(), key=lambda r: (r.domain, _utc(r.first)))
+    windows: list[tuple[str, dt.datetime, dt.datetime, list[int]]] = []
+    for span in spans:
+        first, last = _utc(span.first), _utc(span.last)
+        if windows and windows[-1][0] == span.domain and first <= windows[-1][2] + MERGE_GAP:
+            domain, lo, hi, ids = windows[-1]
+            windows[-1] = (domain, lo, max(hi, last), ids + [span.id])
+        else:
+            windows.append((span.domain, first, last, [span.id]))
+    done = 0
+    for domain, lo, hi, ids in windows:
+        if after_poll(settings, engine, {domain: (lo, hi)}, steps):
+            with engine.begin() as conn:
+                for i in range(0, len(ids), 500):
+                    conn.execute(delete(changed_spans).where(c.id.in_(ids[i:i + 500])))
+            done += len(ids)
+        else:
+            log.warning("%s %s … %s: a step failed; the span stays recorded and is run again", domain, lo, hi)
+    return done
+
+
+def _utc(t: dt.datetime) -> dt.datetime:
+    return t.replace(tzinfo=dt.timezone.utc) if t.tzinfo is None else t

@@ -40,7 +40,7 @@ from connectors.check import config_problems
 from connectors.poll import poll_source
 from connectors.source import SourceEngines
 from jobs.lock import Lock, make_lock
-from jobs.pipeline import PERIODIC_STEPS, Step, after_poll, resolve
+from jobs.pipeline import PERIODIC_STEPS, Step, resolve, run_changed
 from jobs.runs import abandon_running, recorded
 from store.engine import make_engine, upgrade
 
@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 HEARTBEAT = dt.timedelta(seconds=10)
 #: a row lock (SQLite) not refreshed for this long belongs to a dead process
 LOCK_TTL = dt.timedelta(seconds=60)
+#: how often recorded changed spans left behind are carried into the derived tables
+CHANGED_EVERY = dt.timedelta(minutes=5)
 
 #: (function, trigger keyword arguments for ``add_job``, job id) — e.g. the demo's simulator tick
 ExtraJob = tuple[Callable[..., Any], dict[str, Any], str]
@@ -137,13 +139,21 @@ class Jobs:
                      self.guard.lock.holder, abandoned)
             self.catch_up()
 
+    def changed(self) -> None:
+        """Carry every recorded changed span into the derived tables (issue 19 item 9): what
+        a crash, a failed step or another process's polls left behind."""
+        if not self.guard.held():
+            return
+        with recorded(self.engine, "changed") as run:
+            run.rows = run_changed(self.settings, self.engine, self.steps)
+
     def catch_up(self) -> None:
         """Run every poll now: after a restart or takeover, read what arrived meanwhile."""
         if self.scheduler is None:
             return
         now = dt.datetime.now(self.scheduler.timezone)
         for job in self.scheduler.get_jobs():
-            if job.id.startswith("poll:"):
+            if job.id.startswith("poll:") or job.id == "changed":
                 job.modify(next_run_time=now)
 
     def poll(self, name: str) -> None:
@@ -152,12 +162,12 @@ class Jobs:
         source = self.settings.source(name)
         with recorded(self.engine, f"poll:{name}") as run:
             report = poll_source(self.settings, self.engine, source, engines=self.engines,
-                                 retries=self.retries, backoff=self.backoff)
+                                 retries=self.retries, backoff=self.backoff, record_changes=True)
             run.rows = report.rows_written
             if report.status != "ok":
                 run.fail(report.error or report.status)
-        if report.rows_written and report.touched:
-            after_poll(self.settings, self.engine, {source.domain: report.touched}, self.steps)
+        if report.rows_written:  # the spans its batches recorded, durably (issue 19 item 9)
+            run_changed(self.settings, self.engine, self.steps, sources=[name])
 
     def reconcile(self, name: str) -> None:
         """The nightly 对账 of one source (``connectors.reconcile``), then what it touched is recomputed."""
@@ -167,10 +177,11 @@ class Jobs:
 
         source = self.settings.source(name)
         with recorded(self.engine, f"reconcile:{name}") as run:
-            report = reconcile_source(self.settings, self.engine, source, engines=self.engines)
+            report = reconcile_source(self.settings, self.engine, source, engines=self.engines,
+                                      record_changes=True)
             run.rows = report.rows_written
-        if report.rows_written and report.touched:
-            after_poll(self.settings, self.engine, {source.domain: report.touched}, self.steps)
+        if report.rows_written:
+            run_changed(self.settings, self.engine, self.steps, sources=[name])
 
     def guarded(self, job_id: str, func: Callable[..., Any]) -> Callable[..., Any]:
         def run(*args: Any, **kwargs: Any) -> Any:
@@ -200,7 +211,7 @@ def build(scheduler: BaseScheduler, settings: Settings, engine: Engine, *, extra
     jobs.scheduler = scheduler
     sources = [s for s in settings.sources if s.enabled]
     extras = list(extra_jobs)
-    jobs.executor = ThreadPoolExecutor(max_workers=2 * len(sources) + len(extras) + len(periodic) + 2)
+    jobs.executor = ThreadPoolExecutor(max_workers=2 * len(sources) + len(extras) + len(periodic) + 3)
     scheduler.add_executor(jobs.executor)
     now = dt.datetime.now(scheduler.timezone)
     scheduler.add_job(jobs.lock, "interval", seconds=heartbeat.total_seconds(), id="lock", next_run_time=now,
@@ -210,6 +221,9 @@ def build(scheduler: BaseScheduler, settings: Settings, engine: Engine, *, extra
         scheduler.add_job(jobs.poll, "interval", seconds=seconds, args=[source.name], id=f"poll:{source.name}",
                           name=f"poll {source.name}", next_run_time=now, coalesce=True, max_instances=1,
                           misfire_grace_time=max(1, int(seconds)))
+    # changed spans left by a crash or a failed step: at start (here and on taking the lock) and every 5 min
+    scheduler.add_job(jobs.changed, "interval", seconds=CHANGED_EVERY.total_seconds(), id="changed",
+                      next_run_time=now, coalesce=True, max_instances=1, misfire_grace_time=None)
     for source in sources:
         if source.reconcile_window and source.domain != "economy":
             hour, minute = (int(x) for x in source.reconcile_at.split(":"))

@@ -362,6 +362,21 @@ field_issues = Table(
     Index("ix_field_issues_source_time", "source", "time"),
 )
 
+#: Data-time spans written but not yet carried into the derived tables (issue 19 item 9).
+#: A poll's batch records its span in the same transaction as its rows; the indicators
+#: and rollups of the span are computed after the poll and the span is deleted once every
+#: step succeeded. A crash in between leaves it here, and the scheduler catches it up when
+#: it (re)starts and every few minutes — derived data never silently lags the raw rows.
+changed_spans = Table(
+    "changed_spans", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("domain", String(16), nullable=False),
+    Column("first", UTCDateTime, nullable=False),
+    Column("last", UTCDateTime, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+)
+
 job_runs = Table(
     "job_runs", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),

@@ -108,7 +108,8 @@ def test_kill_9_mid_poll_and_restart_loses_and_duplicates_nothing(env):
     assert env.scalar(sa.select(sa.func.count()).select_from(obs_traffic)) == done_before  # committed with its rows
     second = env.scheduler(batch_size=2000)
     env.wait(lambda: env.scalar(sa.select(sa.func.count()).select_from(job_runs).where(
-        job_runs.c.pid == second.pid, job_runs.c.status == "ok", job_runs.c.rows > 0)), 90, "the restart to catch up")
+        job_runs.c.pid == second.pid, job_runs.c.job == "poll:traffic_detectors", job_runs.c.status == "ok",
+        job_runs.c.rows > 0)), 90, "the restart to catch up")
     assert env.scalar(sa.select(sa.func.count()).select_from(obs_traffic)) == total
     assert env.scalar(sa.select(sa.func.count(sa.distinct(obs_traffic.c.time)))) == total // 14
     assert env.scalar(sa.select(sa.func.sum(obs_traffic.c.volume))) == sum(i % 300 for i in range(total))
@@ -135,3 +136,32 @@ def test_sigterm_lets_the_running_poll_finish(env):
     assert run["status"] == "ok" and run["rows"] == total, run
     assert env.scalar(sa.select(sa.func.count()).select_from(obs_traffic)) == total
     assert "scheduler stopped" in log
+
+
+def test_a_kill_between_commit_and_computation_is_caught_up_at_start(env):
+    """Issue 19 item 9: rows committed by a poll whose computation never ran (the process was
+    killed in between) get their indicators and rollups when a scheduler starts — not only the
+    hours a later poll happens to touch."""
+    from connectors.poll import poll_source
+    from connectors.source import SourceEngines
+    from store.schema import changed_spans, indicators, rollup_hourly
+
+    env.generate(14 * 24)  # two hours of 14 segments, 2026-10-01 00:00-01:55 local
+    settings = env.settings()
+    with SourceEngines() as engines:  # what the killed process committed: rows and their spans
+        report = poll_source(settings, env.store, settings.source("traffic_detectors"), engines=engines,
+                             record_changes=True)
+    assert report.rows_written == 14 * 24
+    assert env.scalar(sa.select(sa.func.count()).select_from(changed_spans)) >= 1
+    assert env.scalar(sa.select(sa.func.count()).select_from(indicators)) == 0
+    env.scheduler()
+
+    def tpi_hours():
+        return env.scalar(sa.select(sa.func.count()).select_from(indicators).where(
+            indicators.c.name == "tpi", indicators.c.grain == "hour", indicators.c.scope_kind == "city"))
+
+    env.wait(lambda: tpi_hours() == 2, 60, "both hours' TPI")
+    env.wait(lambda: env.scalar(sa.select(sa.func.count()).select_from(changed_spans)) == 0, 30, "the spans done")
+    hours = env.scalar(sa.select(sa.func.count(sa.distinct(rollup_hourly.c.time))).where(
+        rollup_hourly.c.metric == "traffic.speed"))
+    assert hours == 2
