@@ -62,7 +62,7 @@ def kpi_card(kpi: Kpi, lang: str) -> dmc.Paper:
     return dmc.Paper([
         dmc.Text(kpi.label, size="sm", c="dimmed", className="cb-kpi-label"),
         html.Div([html.Span(kpi.value, className="cb-kpi-value"),
-                  html.Span(kpi.unit, className="cb-kpi-unit") if kpi.unit else None], className="cb-kpi-main"),
+                  html.Span(kpi.unit, className="cb-kpi-unit") if kpi.unit and kpi.value != "—" else None], className="cb-kpi-main"),
         html.Div([_delta(kpi.compare_keys[0], kpi.wow, kpi.better, lang, kpi.is_pp),
                   _delta(kpi.compare_keys[1], kpi.yoy, kpi.better, lang, kpi.is_pp)], className="cb-kpi-deltas"),
         dmc.Text(kpi.note, size="xs", c="dimmed", className="cb-kpi-note") if kpi.note else None,

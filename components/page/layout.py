@@ -77,10 +77,20 @@ def pdf_button(component_id: str, href: str, lang: str, resource: str) -> Any:
                      id=component_id, action=href, method="post", target="_blank", className="cb-pdf-link")
 
 
+#: the narrowest a column may get before the grid scrolls sideways (px): a date-time, a
+#: ticket number or a place name squeezed below it was clipped on a phone ("2026-12-0…")
+MIN_WIDTHS = {"created": 150, "due": 150, "start": 150, "end": 150, "time": 120, "ticket": 150, "name": 130,
+              "segment": 110, "category": 110, "revision": 120}
+#: English names run about twice as long as the Chinese ones
+MIN_WIDTHS_EN = {**MIN_WIDTHS, "name": 200, "category": 150, "district": 110, "worst": 150, "grade": 110}
+
+
 def translated_columns(columns: Sequence[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
     """Column headers in ``lang``, wrapping onto a second line rather than clipping to "景区…"."""
-    return [{"wrapHeaderText": True, "autoHeaderHeight": True, **c, "headerName": t(c["headerName"], lang)}
-            for c in columns]
+    widths = MIN_WIDTHS_EN if lang == "en" else MIN_WIDTHS
+    return [{"wrapHeaderText": True, "autoHeaderHeight": True,
+             **({"minWidth": widths[c["field"]]} if c.get("field") in widths else {}),
+             **c, "headerName": t(c["headerName"], lang)} for c in columns]
 
 
 def domain_layout(spec: PageSpec, settings: Settings, view: View, lang: str) -> Any:
