@@ -158,6 +158,11 @@ def openapi_document(settings: Any) -> dict[str, Any]:
                                   "content": {"application/json": {"schema": ref("Error")}}},
                           **{e: ERRORS[e] for e in ("400", "401", "403", "404", "413", "415", "429")}}}},
     }
+    from api.dispatch import openapi_parts  # issue 21: events, orders, scorecards
+
+    more_schemas, more_paths = openapi_parts(settings, ref, ERRORS, _param, times, PAGE, _list_of)
+    schemas.update(more_schemas)
+    paths.update(more_paths)
     return {
         "openapi": "3.1.0",
         "info": {"title": f"citybrain API — {settings.city.name_en}", "version": "1.0.0",
