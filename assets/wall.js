@@ -61,6 +61,8 @@
     if (map && root.dataset.fitted !== w + h) {
       root.dataset.fitted = w + h;
       setTimeout(map, 0);  // after the grid has reflowed to the new size
+    } else if (window.citybrain.map) {
+      window.citybrain.map.declutter();  // labels are redrawn when a refresh changes their values
     }
   }
 
@@ -172,6 +174,38 @@
       m.invalidateSize({animate: false, pan: false});
       m.fitBounds(m._cbBounds, {padding: [m._cbPad, m._cbPad], animate: false});
     });
+    setTimeout(declutter, 0);
+  }
+
+  /**
+   * Labels that would print over one another: keep the first (config order — the city's core
+   * districts come first), hide the rest. A narrow single-panel map cannot hold six names at
+   * 40 px; overlapping text helps nobody, and the ranking beside the map names every district.
+   */
+  function declutter() {
+    maps.forEach((m) => {
+      if (!m._container || !m._container.isConnected) return;
+      const placed = [];
+      const box = m._container.getBoundingClientRect();
+      m._container.querySelectorAll(".cb-map-label-inner").forEach((el) => {
+        el.style.visibility = "";
+        el.style.marginLeft = el.style.marginTop = "";
+        let r = el.getBoundingClientRect();
+        if (!r.width) return;
+        // a label past the map's edge is moved inside (screen px → the wall's CSS px)
+        const k = r.width / (el.offsetWidth || r.width), edge = 4;
+        const dx = Math.min(0, box.right - edge - r.right) || Math.max(0, box.left + edge - r.left);
+        const dy = Math.min(0, box.bottom - edge - r.bottom) || Math.max(0, box.top + edge - r.top);
+        if (dx || dy) {
+          el.style.marginLeft = dx / k + "px";
+          el.style.marginTop = dy / k + "px";
+          r = el.getBoundingClientRect();
+        }
+        const hit = placed.some((p) => r.left < p.right && r.right > p.left && r.top < p.bottom && r.bottom > p.top);
+        if (hit) el.style.visibility = "hidden";
+        else placed.push(r);
+      });
+    });
   }
 
   /** Drill down from an office map: a district filters the page, anything else opens its detail. */
@@ -222,6 +256,7 @@
   window.citybrain.map = {
     refit,
     retheme,
+    declutter,
     districtStyle: function (feature, context) {
       const style = districtStyle(feature, context);
       style.cbHideout = (context && context.hideout) || {};
@@ -251,11 +286,11 @@
       const [v, , h] = val(context, feature);
       const name = (h.names || {})[feature.id] || feature.properties.name_zh || "";
       const short = (h.short || {})[feature.id] || name;
-      const html = '<span class="cb-map-label-name cb-ln-full">' + esc(name) + "</span>"
+      const html = '<div class="cb-map-label-inner"><span class="cb-map-label-name cb-ln-full">' + esc(name) + "</span>"
         + '<span class="cb-map-label-name cb-ln-short">' + esc(short) + "</span>"
         + (v.t ? '<span class="cb-map-label-value cb-lv-index">' + esc(v.t) + "</span>" : "")
-        + (v.n ? '<span class="cb-map-label-value cb-lv-calls">' + esc(v.n) + "</span>" : "");
-      return L.marker(latlng, {pane: h.pane, icon: L.divIcon({className: "cb-map-label", html, iconSize: null}), interactive: false,
+        + (v.n ? '<span class="cb-map-label-value cb-lv-calls">' + esc(v.n) + "</span>" : "") + "</div>";
+      return L.marker(latlng, {pane: h.pane, icon: L.divIcon({className: "cb-map-label", html, iconSize: [0, 0]}), interactive: false,
         keyboard: false});
     },
   };

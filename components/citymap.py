@@ -135,13 +135,14 @@ def city_map(map_id: str, settings: Settings, *, layers: Sequence[str] = LAYERS,
 LEGENDS: tuple[str, ...] = ("index", "aqi", "grade", "crowding", "calls")
 
 
-def legend_for(layers: Sequence[str]) -> str:
+def legend_for(layers: Sequence[str]) -> str | None:
     """The theme a map card's legend explains, from the layers it shows (points and lines
-    carry the domain's standard scale; districts alone carry the index)."""
+    carry the domain's standard scale; shaded districts the index bands). Districts with
+    labels and nothing else print their values as text: no colour scale to explain."""
     for layer, kind in (("stations", "aqi"), ("segments", "grade"), ("sites", "crowding")):
         if layer in layers:
             return kind
-    return "index"
+    return None if "labels" in layers else "index"
 
 
 def legend_items(kind: str, lang: str) -> list[tuple[str, str]]:

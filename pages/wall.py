@@ -17,7 +17,11 @@ Built for a browser nobody touches, for days (Grafana kiosk's complaints are the
 * **check in** — each refresh records a heartbeat (client, screen) in ``wall_heartbeats``.
 
 Query parameters: ``canvas`` (``1920x1080``, ``3840x2160``, ``5760x1080``; default from the
-config), ``lang`` (``zh``/``en``), ``client`` (a name for this wall in the heartbeat list).
+config: the design unit — 3840x2160 doubles every size), ``lang`` (``zh``/``en``), ``client``
+(a name for this wall in the heartbeat list). Whatever the canvas, the browser fits the wall
+to the screen it is on (``assets/wall.js`` ``fit``): three panels side by side on a screen of
+2.6:1 or wider, one panel otherwise, scaled to fill; the smallest text is 40 px of a 1080-line
+panel (issue 18: ≥ 16 arc-minutes at 5 m).
 """
 
 from __future__ import annotations

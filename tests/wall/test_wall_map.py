@@ -98,6 +98,7 @@ def test_legends_use_the_standard_colours():
     assert legend_for(("districts", "segments")) == "grade"
     assert legend_for(("districts", "sites")) == "crowding"
     assert legend_for(("districts",)) == "index"
+    assert legend_for(("districts", "labels")) is None  # values printed, nothing shaded
     with pytest.raises(ValueError):
         legend_items("rainbow", "zh")
 
