@@ -126,7 +126,7 @@ def visible(principal: Principal) -> list[Any]:
     return conds
 
 
-def _refuse(engine: Engine, actor: Any, target: str, reason: str, address: str | None) -> AccessRefused:
+def refused(engine: Engine, actor: Any, target: str, reason: str, address: str | None) -> AccessRefused:
     audit.record(engine, actor=getattr(actor, "name", None) or "?", action="order.refused", target=target,
                  detail={"reason": reason, "where": "dispatch.orders"}, address=address)
     return AccessRefused(reason, target=target)
@@ -142,7 +142,7 @@ def create_event(engine: Engine, settings: Settings, *, actor: Principal, title:
 
     Only the command centre reports events; a district-bound duty officer in their district.
     """
-    now = _now(now)
+    now = aware_now(now)
     title = _text("title", title, TITLE_MAX, required=True)
     category = _text("category", category, 64, required=True)
     description = _text("description", description, NOTE_MAX)
@@ -159,7 +159,7 @@ def create_event(engine: Engine, settings: Settings, *, actor: Principal, title:
         raise InvalidInput("give both lat and lon, or neither")
     reason = refusal(actor, "centre", "", district)
     if reason:
-        raise _refuse(engine, actor, "event:new", reason, address)
+        raise refused(engine, actor, "event:new", reason, address)
     with engine.begin() as conn:
         eid = conn.execute(insert(events).values(
             title=title, category=category, district=district, level=level, description=description,
@@ -181,10 +181,10 @@ def event_from_warning(engine: Engine, settings: Settings, warning_id: int, *, a
     district = w.district or (w.scope if w.scope_kind == "district" else settings.city.code)
     reason = refusal(actor, "centre", "", district)
     if reason:
-        raise _refuse(engine, actor, f"warning:{warning_id}", reason, address)
+        raise refused(engine, actor, f"warning:{warning_id}", reason, address)
     if existing is not None:
         return int(existing)
-    now = _now(now)
+    now = aware_now(now)
     try:
         with engine.begin() as conn:
             eid = conn.execute(insert(events).values(
@@ -218,7 +218,7 @@ def dispatch(engine: Engine, settings: Settings, event_id: int, departments_: Se
     department whose order was returned may get the event again. The new order replaces the
     event's latest returned order not yet replaced (``redispatch_of``).
     """
-    now = _now(now)
+    now = aware_now(now)
     _check_id(event_id, "event")
     note = _text("note", note, NOTE_MAX)
     known = departments(settings)
@@ -237,7 +237,7 @@ def dispatch(engine: Engine, settings: Settings, event_id: int, departments_: Se
         if not reason:
             ids = _dispatch(conn, settings, ev, wanted, actor, note, now, address)
     if reason:
-        raise _refuse(engine, actor, target, reason, address)
+        raise refused(engine, actor, target, reason, address)
     return ids
 
 
@@ -295,7 +295,7 @@ def act(engine: Engine, order_id: int, action: str, *, actor: Principal, note: s
     if action not in RULES:
         raise InvalidInput(f"action {str(action)[:32]!r} is not known; use one of {', '.join(ACTIONS)}")
     rule = RULES[action]
-    now = _now(now)
+    now = aware_now(now)
     _check_id(order_id, "order")
     note = _text("note", note, NOTE_MAX)
     if rule.needs_note and not note.strip():
@@ -322,7 +322,7 @@ def act(engine: Engine, order_id: int, action: str, *, actor: Principal, note: s
             raise Conflict(f"order {order_id} was changed by someone else just now; reload and retry") from None
         raise
     if reason:  # audited after the read transaction: a refusal changes nothing but the log
-        raise _refuse(engine, actor, target, reason, address)
+        raise refused(engine, actor, target, reason, address)
     return get_order(engine, order_id)
 
 
@@ -396,7 +396,7 @@ def get_order(engine: Engine, order_id: int, principal: Principal | None = None,
         hist = conn.execute(select(order_events).where(order_events.c.order_id == order_id)
                             .order_by(order_events.c.at, order_events.c.id)).all()
     out = dict(row._mapping)
-    out.update(overdue_of(out, _now(now)))
+    out.update(overdue_of(out, aware_now(now)))
     out["history"] = [{"id": h.id, "at": h.at, "kind": h.kind, "from": h.from_state, "to": h.to_state,
                        "actor": h.actor, "note": h.note, "detail": h.detail} for h in hist
                       if h.kind != "notify"]
@@ -419,7 +419,7 @@ def list_orders(engine: Engine, principal: Principal, *, state: str | None = Non
                 district: str | None = None, overdue: bool = False, event_id: int | None = None,
                 now: datetime | None = None, limit: int = 500) -> list[dict[str, Any]]:
     """Orders ``principal`` may read, due first (the nearer deadline of the running clock)."""
-    now = _now(now)
+    now = aware_now(now)
     q = (select(work_orders, events.c.title, events.c.district, events.c.level, events.c.category,
                 events.c.warning_id).join(events, events.c.id == work_orders.c.event_id).where(*visible(principal)))
     if state is not None:
@@ -498,7 +498,7 @@ def _text(name: str, value: Any, max_len: int, *, required: bool = False) -> str
     return value
 
 
-def _now(now: datetime | None) -> datetime:
+def aware_now(now: datetime | None) -> datetime:
     if now is None:
         return datetime.now(UTC)
     if now.tzinfo is None:
