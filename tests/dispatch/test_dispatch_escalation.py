@@ -169,3 +169,47 @@ def test_a_receiver_that_stays_down_is_recorded_failed(world, receiver):
     report = check(world.settings, world.engine, now=T0 + 80 * M, config=cfg)
     out = deliver(world.settings, world.engine, report, config=cfg, now=T0 + 3 * 60 * M, sleep=lambda s: None)
     assert out.expired == len(report.notifications) == 2 and len(seen) == 3  # the new order's and the old one's step 2
+
+
+def _checks_at_once(world, n: int = 4):
+    from concurrent.futures import ThreadPoolExecutor
+
+    oids = [world.order("red") for _ in range(3)]
+    with ThreadPoolExecutor(n) as pool:
+        reports = list(pool.map(lambda _: _safe_check(world), range(n)))
+    escalated = sorted(e for r in reports if not isinstance(r, Exception) for e in r.escalated)
+    assert escalated == sorted((o, "respond", 1) for o in oids), reports
+    with world.engine.connect() as conn:
+        rows = conn.execute(select(order_events).where(order_events.c.kind == "escalation")).all()
+    assert len(rows) == 3  # each escalation recorded once, however many checks ran
+
+
+def _safe_check(world):
+    try:
+        return check(world.settings, world.engine, now=T0 + 16 * M, config=WarningConfig())
+    except Exception as exc:  # noqa: BLE001 — SQLite may refuse a concurrent writer; the others carry on
+        return exc
+
+
+def test_concurrent_checks_escalate_once_sqlite(world):
+    _checks_at_once(world)
+
+
+@pytest.mark.postgres
+def test_concurrent_checks_escalate_once_postgresql(pg_world):
+    _checks_at_once(pg_world)
+
+
+def test_the_scheduler_runs_the_escalation_job(world):
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from dispatch.escalation import escalation_step
+    from jobs.scheduler import build
+
+    scheduler = BackgroundScheduler(timezone="UTC")
+    build(scheduler, world.settings, world.engine, periodic=())
+    job = scheduler.get_job("dispatch_escalation")
+    assert job is not None and job.trigger.interval.total_seconds() == world.settings.dispatch.check_seconds
+    oid = world.order("red", at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1))
+    assert escalation_step(world.settings, world.engine, {}) == 1  # respond, twice past its 15 min; resolve runs to 2 h
+    assert get_order(world.engine, oid)["respond_escalation"] == 2
