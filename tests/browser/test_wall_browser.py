@@ -154,13 +154,14 @@ CASES = [(1920, 1080, None), (1920, 1080, "1920x1080"), (5760, 1080, None), (576
          (5760, 1080, "5760x1080"), (1920, 1080, "5760x1080")]
 MIN_WALL_FONT_PX = 40
 
-#: the effective size of the smallest visible text (CSS px × the wall's scale), leaf texts only
+#: the effective size of the smallest visible text (CSS px × the wall's scale): every element
+#: with text of its own, the charts' axis labels (SVG text) included
 MIN_FONT = """() => {
   const root = document.getElementById('wall-root');
   const scale = root.getBoundingClientRect().height / root.offsetHeight;
   const sizes = [...root.querySelectorAll('*')]
     .filter(e => [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()) && e.getClientRects().length
-            && getComputedStyle(e).visibility !== 'hidden' && !e.closest('.leaflet-control-container, svg')
+            && getComputedStyle(e).visibility !== 'hidden' && !e.closest('.leaflet-control-container')
             && !e.closest('.cb-wall-screen:not(.cb-active)'))
     .map(e => [parseFloat(getComputedStyle(e).fontSize) * scale, e.textContent.trim().slice(0, 30)]);
   sizes.sort((a, b) => a[0] - b[0]);
