@@ -339,10 +339,10 @@ class Mapper:
                                           "stamped on the hour (set off_grid = \"floor\" to take it as its hour)",
                                     "grid")
                 value = value.replace(minute=0, second=0, microsecond=0)
-        limit = now + self.future
-        if value > limit:
-            raise v.Invalid(name, f"{name} {self._local(value)} is later than now + future_tolerance "
-                                  f"({self._local(limit)}): 时间超前, a clock or typing error at the source", "future")
+        if value > now + self.future:  # the reason does not name now: a re-read must quarantine it once
+            raise v.Invalid(name, f"{name} {self._local(value)} is more than future_tolerance "
+                                  f"({_span(self.future)}) ahead of the time it was read: 时间超前, a clock or typing "
+                                  "error at the source", "future")
         return value
 
     def _local(self, instant: dt.datetime) -> str:
@@ -576,6 +576,11 @@ def _text_number(x: str, f: float, lo: float, hi: float, markers: frozenset[str]
     if f != 1.0:
         y = y * f
     return y if lo <= y <= hi else _SLOW
+
+
+def _span(delta: dt.timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    return f"{seconds // 60} min" if seconds % 60 == 0 else f"{seconds} s"
 
 
 def _shown(value: Any) -> str | None:

@@ -109,9 +109,15 @@ class Department:
         self.name = sa.engine.make_url(url).database
         self.engine = sa.create_engine(url, pool_pre_ping=True)
         dept_schema.traffic_md.create_all(self.engine)
+        with self.engine.begin() as conn:  # departments backfill rows with no update stamp (issue 19)
+            conn.execute(sa.text(f"ALTER TABLE {TABLE} ALTER COLUMN upd_time DROP NOT NULL"))
         self.segments = segments
         self.good: set[tuple[str, dt.datetime]] = set()
         self.bad: set[tuple[str, dt.datetime]] = set()
+        #: rows re-published with an update stamp older than the stored version's
+        self.refused: set[tuple[str, dt.datetime]] = set()
+        #: good rows backfilled with an old update stamp or none (only reconciliation reads them)
+        self.late: set[tuple[str, dt.datetime]] = set()
         self.slot = 0  # 5-minute slots written so far, from T0
 
     def add(self, slots: int, rng: random.Random, *, bad: int = 0, congested: float = 0.15) -> None:
@@ -134,6 +140,44 @@ class Department:
             rows.append({"link_id": seg, "collect_time": t, "avg_speed": speed, "flow_cnt": flow, "occ_rate": occ,
                          "upd_time": t + dt.timedelta(minutes=1)})
             self.bad.add((seg, t))
+        with self.engine.begin() as conn:
+            conn.execute(dept_schema.t_link_flow_5min.insert(), rows)
+
+    def add_issue19(self, rng: random.Random, kind: str) -> None:
+        """Rows the watermark alone gets wrong (issue 19), in the last slot written:
+
+        * ``future`` — stamped beyond now + the tolerance (2199): quarantined (时间超前);
+        * ``late`` — backfilled between the slots with an update stamp far behind the
+          watermark, or none: only the reconciliation reads them;
+        * ``older`` — existing rows re-published with new speeds and an older stamp: refused
+          corrections, recorded; the stored versions stand.
+        """
+        last = T0 + dt.timedelta(minutes=5 * (self.slot - 1))
+        if kind == "future":
+            t = dt.datetime(2199, 1, 1) + dt.timedelta(minutes=5 * self.slot)
+            seg = rng.choice(self.segments).code
+            self.insert([{"link_id": seg, "collect_time": t, "avg_speed": 40.0, "flow_cnt": 5, "occ_rate": 5.0,
+                          "upd_time": last + dt.timedelta(minutes=1)}])
+            self.bad.add((seg, t))
+        elif kind == "late":
+            rows = []
+            for i, seg in enumerate(rng.sample(self.segments, 2)):
+                t = last + dt.timedelta(minutes=2, seconds=30 + i)
+                rows.append({"link_id": seg.code, "collect_time": t, "avg_speed": 33.0, "flow_cnt": 9, "occ_rate": 3.0,
+                             "upd_time": None if i else T0 - dt.timedelta(days=1)})
+                self.good.add((seg.code, t))
+                self.late.add((seg.code, t))
+            self.insert(rows)
+        else:
+            segs = [s.code for s in rng.sample(self.segments, 3)]
+            t = dept_schema.t_link_flow_5min.c
+            with self.engine.begin() as conn:
+                conn.execute(sa.update(dept_schema.t_link_flow_5min)
+                             .where(t.link_id.in_(segs), t.collect_time == last)
+                             .values(avg_speed=0.5, upd_time=last - dt.timedelta(minutes=1)))
+            self.refused |= {(seg, last) for seg in segs}
+
+    def insert(self, rows: list[dict[str, Any]]) -> None:
         with self.engine.begin() as conn:
             conn.execute(dept_schema.t_link_flow_5min.insert(), rows)
 
@@ -264,32 +308,45 @@ class FaultEnv:
             got = conn.execute(sa.select(obs_traffic.c.segment, obs_traffic.c.time)).all()
         return [(seg, t.astimezone(tz).replace(tzinfo=None)) for seg, t in got]
 
-    def quarantined_keys(self) -> list[tuple[str, dt.datetime]]:
+    def quarantined_keys(self, refused: bool = False) -> list[tuple[str, dt.datetime]]:
+        """Keys of the quarantined source rows (``refused``: of the refused corrections instead)."""
         with self.store.connect() as conn:
             got = conn.execute(sa.select(quarantine.c.row, quarantine.c.reason)
                                .where(quarantine.c.source == SOURCE)).all()
         assert all(reason and reason.strip() for _, reason in got), "a quarantined row without a reason"
-        return [(row["link_id"], dt.datetime.fromisoformat(row["collect_time"])) for row, _ in got]
+        tz = load_settings(DEFAULT_CONFIG, env={}).tz
+        if refused:  # recorded as mapped: canonical segment and UTC time
+            return [(row["segment"], dt.datetime.fromisoformat(row["time"]).astimezone(tz).replace(tzinfo=None))
+                    for row, reason in got if reason.startswith("refused correction")]
+        return [(row["link_id"], dt.datetime.fromisoformat(row["collect_time"]))
+                for row, reason in got if not reason.startswith("refused correction")]
 
     def check_committed_prefix(self) -> int:
         """Nothing half-written: the store holds exactly the good rows up to the committed watermark."""
         mark = self.status().get("watermark")
         cut = dt.datetime.fromisoformat(mark) if mark else None
-        upto = {k for k in self.dept.good if cut is not None and k[1] + dt.timedelta(minutes=1) <= cut}
+        late = self.dept.late  # stamped long ago or never: the reconciliation's, whatever the watermark
+        upto = {k for k in self.dept.good - late if cut is not None and k[1] + dt.timedelta(minutes=1) <= cut}
         stored = self.stored_keys()
         assert len(stored) == len(set(stored)), "a row stored twice"
-        assert set(stored) == upto, (f"store holds {len(stored)} rows, the watermark {mark} commits {len(upto)}: "
+        assert set(stored) - late == upto, (f"store holds {len(stored)} rows, the watermark {mark} commits {len(upto)}: "
                                      f"{sorted(set(stored) ^ upto)[:5]}")
         return len(stored)
 
     def check_exactly_once(self) -> None:
-        """Every source row is in the store once, or in the quarantine once with a reason."""
+        """Every source row is in the store once, or in the quarantine once with a reason, or
+        recorded as a refused correction (its stored version standing)."""
         stored, held = self.stored_keys(), self.quarantined_keys()
         assert len(stored) == len(set(stored)), "a row stored twice"
         assert set(stored) == self.dept.good, f"missing {sorted(self.dept.good - set(stored))[:5]}, " \
                                               f"extra {sorted(set(stored) - self.dept.good)[:5]}"
         assert sorted(held) == sorted(self.dept.bad), (
             f"quarantine {len(held)} rows vs {len(self.dept.bad)} bad source rows")
+        refused = self.quarantined_keys(refused=True)
+        assert set(refused) == self.dept.refused, f"refused corrections {sorted(set(refused) ^ self.dept.refused)[:5]}"
+        with self.store.connect() as conn:  # 0.5 km/h: what only a refused correction carries
+            kept = [dict(r) for r in conn.execute(sa.select(obs_traffic).where(obs_traffic.c.speed == 0.5)).mappings()]
+        assert kept == [], f"a refused correction replaced the stored version: {kept}"
 
     def close(self) -> None:
         for s in self.started:

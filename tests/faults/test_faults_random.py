@@ -14,6 +14,14 @@ runs under one fault picked by the seed:
   as a restarted scheduler does;
 * ``none``.
 
+Issue 19 adds, at random in any round after its catch-up poll, rows the watermark alone
+gets wrong: stamped in 2199 (quarantined, 时间超前), backfilled with an old update stamp
+or none (only the nightly reconciliation, run here every round, reads them), and existing
+rows re-published with an older stamp (refused corrections, recorded, the stored versions
+standing). Every ``CHECK_EVERY`` rounds the stored TPI, link speeds and rollups must equal
+a recomputation from the stored rows (the computation is driven by the recorded changed
+spans, so nothing a fault interrupted is left behind).
+
 After the fault: nothing past the committed watermark is in the store. Then the
 scheduler's next poll runs (with the indicator step chained) and the warnings are
 evaluated live at the end of the hour; the invariants must hold: every source row is in
@@ -45,14 +53,16 @@ from connectors.source import SourceEngines
 from jobs.lock import make_lock
 from jobs.scheduler import Guard, Jobs
 from store.engine import make_engine
-from store.schema import job_runs, warnings
+from connectors.reconcile import reconcile_source
+from store.schema import indicators, job_runs, rollup_daily, rollup_hourly, warnings
 from tests.faults.conftest import FULL, SOURCE, T0
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres]
 UTC = dt.timezone.utc
 FAULTS = ("none", "source_down", "slow_source", "store_cut", "bad_rows", "scheduler_kill")
 WEIGHTS = (1, 2, 1, 2, 2, 2)
-STEPS = ["jobs.indicators:after_poll"]
+STEPS = ["jobs.indicators:after_poll", "jobs.rollups:refresh_rollups"]
+ISSUE19 = ("future", "late", "older")
 TTL = dt.timedelta(seconds=30)
 CHECK_EVERY = int(os.environ.get("CITYBRAIN_FAULTS_CHECK_EVERY", "25"))
 
@@ -107,7 +117,8 @@ def run_rounds(fenv: Any, seed: int, rounds: int) -> dict[str, Any]:
     # a later replay (filled) — a minute earlier both see exactly the completed hour
     start = T0.replace(tzinfo=tz).astimezone(UTC) + dt.timedelta(minutes=59)
     counts: collections.Counter[str] = collections.Counter()
-    failed_polls = abandoned = cuts = comparisons = 0
+    counts19: collections.Counter[str] = collections.Counter()
+    failed_polls = abandoned = cuts = comparisons = reconciled = 0
     started = time.perf_counter()
     with SourceEngines() as engines:
         source_engine = engines.get(settings.source(SOURCE))
@@ -161,10 +172,21 @@ def run_rounds(fenv: Any, seed: int, rounds: int) -> dict[str, Any]:
             jobs.poll(SOURCE)  # the next poll catches up and chains the indicators
             assert fenv.status()["status"] == "ok", fenv.status()["last_error"]
             now = start + dt.timedelta(hours=r)
+            extra = [k for k in ISSUE19 if rng.random() < 0.25]
+            for kind in extra:
+                counts19[kind] += 1
+                fenv.dept.add_issue19(rng, kind)
+            if extra:
+                jobs.poll(SOURCE)
+            report = reconcile_source(settings, fenv.store, settings.source(SOURCE), engines=engines, now=now,
+                                      record_changes=True)
+            reconciled += report.rows_written
+            jobs.changed()  # what the reconciliation wrote, into the derived tables
             evaluate(settings, fenv.store, now=now, rules=rules, notify=False)
             fenv.check_exactly_once()
             assert fenv.running() == [], f"round {r} ({fault}) left a job running"
             if (r + 1) % CHECK_EVERY == 0 or r == rounds - 1:
+                _check_derived(settings, fenv.store, T0.replace(tzinfo=tz).astimezone(UTC), now + dt.timedelta(hours=1))
                 report = replay(settings, fenv.store, start=start, end=now + dt.timedelta(hours=1),
                                 step=dt.timedelta(hours=1), rules=rules, dry_run=True)
                 replayed = sorted(_key(w) for w in report.warnings)
@@ -178,9 +200,36 @@ def run_rounds(fenv: Any, seed: int, rounds: int) -> dict[str, Any]:
         "faults": dict(sorted(counts.items())), "failed_fault_polls": failed_polls, "store_cuts": cuts,
         "abandoned_runs_closed": abandoned, "rows": len(fenv.dept.good), "quarantined": len(fenv.dept.bad),
         "warnings": len(_live_warnings(fenv.store, rule_ids)), "replay_checks": comparisons,
+        "issue19": dict(sorted(counts19.items())), "reconciled_rows": reconciled, "refused_corrections": len(fenv.dept.refused),
     }
     print(f"\nrandomized fault run: {figures}")
     return figures
+
+
+def _derived(engine: sa.Engine) -> tuple[list[tuple], list[tuple]]:
+    """The traffic indicators and rollups as stored (values, not when they were written)."""
+    i = indicators.c
+    with engine.connect() as conn:
+        ind = sorted(tuple(r) for r in conn.execute(
+            sa.select(i.name, i.grain, i.scope_kind, i.scope, i.time, i.value, i.level, i.category,
+                      sa.cast(i.detail, sa.Text)).where(i.name.in_(["tpi", "speed_ratio"]))))
+        rolls = sorted(tuple(r) for t in (rollup_hourly, rollup_daily) for r in conn.execute(
+            sa.select(t.c.metric, t.c.entity, t.c.time, t.c.n, t.c.value_sum, t.c.value_min, t.c.value_max)
+            .where(t.c.metric.like("traffic.%"))))
+    return ind, rolls
+
+
+def _check_derived(settings: Any, engine: sa.Engine, start: dt.datetime, end: dt.datetime) -> None:
+    """Stored derived data = a recomputation from the stored rows (issue 19 item 9)."""
+    from jobs.indicators import compute
+    from store.rollups import refresh
+
+    before = _derived(engine)
+    compute(settings, engine, start=start, end=end, domains=["traffic"])
+    refresh(engine, "traffic", start, end, settings.tz)
+    after = _derived(engine)
+    assert before[0] == after[0], "stored indicators differ from a recomputation"
+    assert before[1] == after[1], "stored rollups differ from a recomputation"
 
 
 def test_randomized_fault_rounds(fenv):
@@ -188,6 +237,8 @@ def test_randomized_fault_rounds(fenv):
     assert set(figures["faults"]) == set(FAULTS), "every kind of fault was injected"
     assert figures["failed_fault_polls"] >= figures["faults"]["source_down"] + figures["faults"]["slow_source"]
     assert figures["abandoned_runs_closed"] >= 1 and figures["warnings"] >= 1 and figures["quarantined"] >= 1
+    assert all(figures["issue19"].get(k) for k in ISSUE19) and figures["reconciled_rows"] >= 1
+    assert figures["refused_corrections"] >= 1
 
 
 @pytest.mark.longrun
