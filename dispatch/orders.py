@@ -229,13 +229,23 @@ def dispatch(engine: Engine, settings: Settings, event_id: int, departments_: Se
         if not isinstance(d, str) or d not in known:
             raise InvalidInput(f"department {str(d)[:64]!r} is not known; use one of {', '.join(known)}")
     target = f"event:{event_id}"
-    with engine.begin() as conn:
-        ev = conn.execute(select(events).where(events.c.id == event_id)).first()
-        if ev is None:
-            raise NotFound(f"event {event_id} does not exist")
-        reason = refusal(actor, "centre", "", ev.district)
-        if not reason:
-            ids = _dispatch(conn, settings, ev, wanted, actor, note, now, address)
+    try:
+        with engine.begin() as conn:
+            # write-lock the event before reading its orders: two officers dispatching it at once are
+            # served one after the other and the second sees the first's open order. A no-op UPDATE,
+            # not SELECT … FOR UPDATE: pysqlite begins its transaction only at the first write, so
+            # on SQLite the read would otherwise not be inside the locked transaction at all
+            conn.execute(update(events).where(events.c.id == event_id).values(level=events.c.level))
+            ev = conn.execute(select(events).where(events.c.id == event_id)).first()
+            if ev is None:
+                raise NotFound(f"event {event_id} does not exist")
+            reason = refusal(actor, "centre", "", ev.district)
+            if not reason:
+                ids = _dispatch(conn, settings, ev, wanted, actor, note, now, address)
+    except OperationalError as exc:
+        if _busy(exc):
+            raise Conflict(f"event {event_id} was dispatched by someone else just now; reload and retry") from None
+        raise
     if reason:
         raise refused(engine, actor, target, reason, address)
     return ids
@@ -317,8 +327,7 @@ def act(engine: Engine, order_id: int, action: str, *, actor: Principal, note: s
             if not reason:
                 _apply(conn, row, action, rule, actor, note, until, now, target, address)
     except OperationalError as exc:
-        # SQLite: a writer that read before another's commit cannot write (busy snapshot)
-        if "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower():
+        if _busy(exc):
             raise Conflict(f"order {order_id} was changed by someone else just now; reload and retry") from None
         raise
     if reason:  # audited after the read transaction: a refusal changes nothing but the log
@@ -335,10 +344,10 @@ def _apply(conn: Connection, row: Any, action: str, rule: Rule, actor: Principal
     detail: dict[str, Any] = {"department": row.department, "district": row.district, "from": row.state}
     if action == "accept":
         values = {"accepted_at": now}
-    elif action == "finish":
-        values = {"finished_at": now, "result": note}
+    elif action == "finish":  # a pending extension request lapses: the work is done
+        values = {"finished_at": now, "result": note, "extension_until": None}
     elif action == "return":
-        values = {"returned_at": now}
+        values = {"returned_at": now, "extension_until": None}
     elif action == "verify":
         values = {"closed_at": now}
     elif action == "reopen":
@@ -482,6 +491,12 @@ def open_order_of_warning(engine: Engine, warning_id: int) -> dict[str, Any] | N
 
 
 # ------------------------------------------------------------------------------ helpers
+
+def _busy(exc: OperationalError) -> bool:
+    """SQLite: a writer that read before another's commit cannot write (busy snapshot, locked)."""
+    text = str(exc.orig).lower()
+    return "locked" in text or "busy" in text
+
 
 def _check_id(value: Any, what: str) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_ID:

@@ -275,3 +275,37 @@ def test_order_from_a_warning_blocks_closing_it_until_verified(world):
     env = order_from_warning(world.engine, world.settings, _warning(world, "environment"), actor=PRINCIPALS["duty"],
                              department="tourism", now=T0)
     assert get_order(world.engine, env)["department"] == "tourism"
+
+
+def _dispatch_race(world):
+    import threading
+
+    for _ in range(4):
+        eid = world.event()
+        barrier = threading.Barrier(2)
+        out: list = [None, None]
+
+        def run(i):
+            barrier.wait()
+            try:
+                out[i] = dispatch(world.engine, world.settings, eid, ["traffic"], actor=PRINCIPALS["duty"], now=T0)
+            except Exception as exc:  # noqa: BLE001 — the outcome under test
+                out[i] = exc
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert sum(isinstance(o, list) for o in out) == 1, out
+        assert all(isinstance(o, (list, NotApplicable)) for o in out), out
+        assert len(list_orders(world.engine, PRINCIPALS["duty"], event_id=eid)) == 1
+
+
+def test_two_officers_dispatching_at_once_make_one_order_sqlite(world):
+    _dispatch_race(world)
+
+
+@pytest.mark.postgres
+def test_two_officers_dispatching_at_once_make_one_order_postgresql(pg_world):
+    _dispatch_race(pg_world)
