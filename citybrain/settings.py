@@ -529,7 +529,8 @@ class Dispatch(_Strict):
         out: dict[str, DispatchSla] = {}
         for level, (respond, resolve) in DISPATCH_SLA_DEFAULTS.items():
             given = v.get(level) or DispatchSla()
-            r, f = given.respond or parse_duration(respond), given.resolve or parse_duration(resolve)
+            r = parse_duration(respond) if given.respond is None else given.respond  # "0m" is given, not absent
+            f = parse_duration(resolve) if given.resolve is None else given.resolve
             if r <= timedelta(0) or f <= timedelta(0):
                 raise ValueError(f"dispatch.sla.{level}: respond and resolve must be longer than 0; "
                                  f'write e.g. respond = "{respond}", resolve = "{resolve}"')
