@@ -20,11 +20,12 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, overload
 
-from sqlalchemy import Engine, column, create_engine, event, literal_column, select, table, text
+from sqlalchemy import Engine, column, create_engine, event, literal_column, or_, select, table, text, tuple_
 from sqlalchemy.engine import Connection, make_url
 
 from citybrain.errors import SchemaDriftError, SourceError
 from citybrain.settings import Source
+from connectors.fields import KEYS
 
 
 class SourceEngines:
@@ -177,8 +178,13 @@ class SourceReader:
             error.missing = missing  # type: ignore[attr-defined]  # for `citybrain check`'s table
             raise error
         self.names = {c: self._actual(c) for c in wanted}
-        self.relation = self._relation([self.names[c] for c in wanted])
+        #: the selected columns' actual names, in the order of a row's values
+        self.names_order = [self.names[c] for c in wanted]
+        self.relation = self._relation(self.names_order)
         self.wm = self.relation.c[self.names[source.watermark_column]]
+        #: source columns of the canonical key (a tie is paged by them); empty unless all are mapped
+        key = [source.columns.get(k) for k in KEYS[source.domain]]
+        self.key_columns = [c for c in key if c] if all(key) else []
 
     def probe(self) -> list[str]:
         """The column names the source has now (``SELECT * … LIMIT 0``: no rows read).
@@ -223,11 +229,38 @@ class SourceReader:
         return self._rows(stmt.order_by(self.wm).limit(limit))
 
     def equal(self, value: Any, chunk: int) -> Iterator[Rows]:
-        """All rows whose watermark equals ``value``, in chunks (a tie larger than a batch)."""
-        # the option on the statement: on the connection it would stay set for the reads after
-        result = self.conn.execute(self._select().where(self.wm == value).execution_options(stream_results=True))
-        while rows := result.fetchmany(chunk):
-            yield Rows(self.names, [tuple(r) for r in rows])
+        """All rows whose watermark equals ``value``, in pages of ``chunk`` (a tie larger than a batch).
+
+        Issue 19 item 12: a department re-publishing 150,000 rows under one stamp made one
+        statement read them all, and half the polls hit the statement timeout. The tie is
+        read page by page by the row's key (the canonical key's source columns: ``WHERE
+        wm = :v AND (k1, k2) > (:a, :b) ORDER BY k1, k2 LIMIT n``), each page a short
+        statement; rows of the tie with a NULL key part (which a key comparison cannot
+        page) are read last, in one statement — they are few, and they are quarantined.
+        A source whose key columns are not all mapped is read in one streamed statement.
+        """
+        keys = [self.relation.c[self.names[c]] for c in self.key_columns]
+        if not keys:
+            # the option on the statement: on the connection it would stay set for the reads after
+            result = self.conn.execute(self._select().where(self.wm == value).execution_options(stream_results=True))
+            while rows := result.fetchmany(chunk):
+                yield Rows(self.names, [tuple(r) for r in rows])
+            return
+        at = [self.names_order.index(self.names[c]) for c in self.key_columns]
+        after: list[Any] | None = None
+        while True:
+            stmt = self._select().where(self.wm == value, *[k.is_not(None) for k in keys])
+            if after is not None:
+                stmt = stmt.where(tuple_(*keys) > tuple_(*after))
+            page = self._rows(stmt.order_by(*keys).limit(chunk))
+            if page:
+                yield page
+            if len(page) < chunk:
+                break
+            after = [page.tuples[-1][j] for j in at]
+        nulls = self._rows(self._select().where(self.wm == value, or_(*[k.is_(None) for k in keys])))
+        if nulls:
+            yield nulls
 
     def newest(self, n: int = 1) -> Rows:
         """The ``n`` rows with the latest watermark, newest first (``citybrain check``'s sample)."""
