@@ -1,0 +1,68 @@
+"""What the dispatch board, the department's queue and the wall read (issue 21 "Where people
+see it"): counts of orders by state, events waiting for a department, and open events of
+the high levels with their running clocks. Every function takes the reader's principal and
+shows only what they may read (:func:`dispatch.orders.visible`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from access.roles import Principal
+from dispatch.orders import OPEN_STATES, STATES, aware_now, list_orders
+from dispatch.sla import LEVELS
+from store.schema import events, work_orders
+
+
+def state_counts(engine: Engine, principal: Principal, *, now: datetime | None = None) -> dict[str, int]:
+    """Orders per state (every state, zeros included) and ``overdue`` — the open ones late now."""
+    now = aware_now(now)
+    out = {s: 0 for s in STATES}
+    rows = list_orders(engine, principal, now=now, limit=100_000)
+    for o in rows:
+        out[o["state"]] += 1
+    out["overdue"] = sum(o["overdue"] for o in rows)
+    return out
+
+
+def unassigned_events(engine: Engine, principal: Principal) -> list[dict[str, Any]]:
+    """Events no department holds: never dispatched, or every order returned (the centre's to do),
+    the most severe first, then the oldest. Only the centre's principals and readers of every
+    department see them (a department head has nothing to dispatch)."""
+    if principal.role in ("department", "wall"):
+        return []
+    held = select(work_orders.c.event_id).where(work_orders.c.state.in_((*OPEN_STATES, "closed")))
+    q = select(events).where(events.c.id.not_in(held))
+    if principal.district:
+        q = q.where(events.c.district == principal.district)
+    with engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(q)]
+    rank = {lv: i for i, lv in enumerate(LEVELS)}
+    rows.sort(key=lambda e: (-rank.get(e["level"], -1), e["created_at"], e["id"]))
+    return rows
+
+
+def open_events(engine: Engine, principal: Principal, *, levels: tuple[str, ...] = ("red", "orange"),
+                now: datetime | None = None) -> list[dict[str, Any]]:
+    """Open events of ``levels`` for the wall: each with its orders (department, state, the
+    running deadline, seconds left — negative when late), the most severe and latest-due first."""
+    now = aware_now(now)
+    orders = [o for o in list_orders(engine, principal, now=now, limit=100_000)
+              if o["state"] in OPEN_STATES and o["level"] in levels]
+    by_event: dict[int, dict[str, Any]] = {}
+    for o in orders:
+        due = o["respond_by"] if o["state"] == "dispatched" else o["resolve_by"]
+        ev = by_event.setdefault(o["event_id"], {"event_id": o["event_id"], "title": o["title"],
+                                                 "level": o["level"], "district": o["district"], "orders": []})
+        ev["orders"].append({"id": o["id"], "department": o["department"], "role": o["role"], "state": o["state"],
+                             "due": due, "seconds_left": int((due - now).total_seconds()),
+                             "overdue": o["overdue"]})
+    rank = {lv: i for i, lv in enumerate(LEVELS)}
+    out = list(by_event.values())
+    for ev in out:
+        ev["seconds_left"] = min(o["seconds_left"] for o in ev["orders"])
+    out.sort(key=lambda e: (-rank[e["level"]], e["seconds_left"], e["event_id"]))
+    return out
