@@ -81,14 +81,15 @@ def test_page_scenario(page_at, live_server, path, prefix, rng, district):
     shown = _grid_rows(page, prefix)
     with page.expect_download() as dl:
         page.click("button.cb-export-xlsx")
-    frame = pd.read_excel(dl.value.path(), dtype=str, keep_default_na=False)
+    frame = _table_part(pd.read_excel(dl.value.path(), dtype=str, keep_default_na=False, header=None))
     assert len(frame) == len(shown)
     if shown:
         assert [str(v) for v in frame.iloc[0]] == [v if v != "" else "" for v in shown[0]] or \
             frame.iloc[0, 0] == shown[0][0]
     with page.expect_download() as dl2:
         page.click("button.cb-export-csv")
-    csv = pd.read_csv(dl2.value.path(), dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    csv = _table_part(pd.read_csv(dl2.value.path(), dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                                  header=None, names=range(60), skip_blank_lines=False))
     assert len(csv) == len(shown)
 
     # English: the same view, remembered language
@@ -99,3 +100,13 @@ def test_page_scenario(page_at, live_server, path, prefix, rng, district):
     page.wait_for_timeout(500)
     screenshot(page, f"pages-{prefix}-en")
     assert_no_overflow(page, f"#{prefix}-kpis")
+
+
+def _table_part(raw: "pd.DataFrame") -> "pd.DataFrame":
+    """The table of an export: below the header block (filters, as-of time — issue 18) and
+    the blank row that ends it; its first row holds the column names."""
+    blank = next(i for i in range(len(raw)) if all(str(v).strip() in ("", "nan") for v in raw.iloc[i]))
+    table = raw.iloc[blank + 1:].reset_index(drop=True)
+    table.columns = list(table.iloc[0])
+    table = table.iloc[1:].reset_index(drop=True)
+    return table.loc[:, [c for c in table.columns if str(c).strip() not in ("", "nan")]]
