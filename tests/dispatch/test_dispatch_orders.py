@@ -309,3 +309,19 @@ def test_two_officers_dispatching_at_once_make_one_order_sqlite(world):
 @pytest.mark.postgres
 def test_two_officers_dispatching_at_once_make_one_order_postgresql(pg_world):
     _dispatch_race(pg_world)
+
+
+@pytest.mark.postgres
+def test_every_state_and_its_refusals_on_postgresql(pg_world):
+    for state in STATES:
+        oid = _order_in(pg_world, state)
+        for action, rule in RULES.items():
+            if state not in rule.from_states:
+                who = "duty" if rule.by == "centre" else "traffic"
+                with pytest.raises(NotApplicable):
+                    pg_world.act(oid, action, who, at=T0 + 20 * M,
+                                 until=T0 + dt.timedelta(days=2) if action == "extend" else None)
+        with pytest.raises(AccessRefused):
+            pg_world.act(oid, "accept", "environment", at=T0 + 20 * M)
+        o = get_order(pg_world.engine, oid)
+        assert o["dispatched_at"] == T0 and o["dispatched_at"].tzinfo is not None

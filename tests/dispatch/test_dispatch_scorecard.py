@@ -29,8 +29,11 @@ def test_rounding_and_percentile_are_exact():
 
 @pytest.fixture
 def period(world):
+    return _hand_case(world)
+
+
+def _hand_case(w):
     """The hand-computed case (times after T0; red 15m/2h, orange 30m/4h)."""
-    w = world
     o1 = w.order("red")  # accepted and finished exactly at the deadlines: on time; 2 h
     w.act(o1, "accept", "traffic", at=T0 + 15 * M)
     w.act(o1, "finish", "traffic", at=T0 + 2 * H)
@@ -65,6 +68,16 @@ def _by(items, key):
 
 
 def test_department_scorecard_matches_the_hand_computation(world, period):
+    _check_hand_case(world)
+
+
+@pytest.mark.postgres
+def test_the_hand_computation_on_postgresql(pg_world):
+    _hand_case(pg_world)
+    _check_hand_case(pg_world)
+
+
+def _check_hand_case(world):
     start, end, now = T0 - H, T0 + dt.timedelta(days=1), T0 + 10 * H
     cards = _by(scorecards(world.engine, world.settings, start, end, now=now), "department")
     t = cards["traffic"]
