@@ -31,6 +31,7 @@ from citybrain import context
 from citybrain.errors import AccessRefused
 from dispatch import orders as od
 from dispatch.errors import InvalidInput, NotApplicable, NotFound
+from dispatch.escalation import reminder_hook
 from dispatch.scorecard import GROUPS, scorecards
 from dispatch.sla import LEVELS, departments
 
@@ -205,8 +206,9 @@ def order_action(order_id: int) -> Any:
     if (action == "extend") != (until is not None):
         raise ApiError(409, "extend needs until (the time asked for)" if action == "extend"
                        else f"until belongs to extend, not {action}")
+    hook = reminder_hook(context.settings()) if action == "remind" else None
     o = _call(od.act, context.engine(), _path_id(order_id, "order"), action, actor=p, note=note, until=until,
-              address=address())
+              address=address(), on_remind=hook)
     return flask.jsonify(ser({"id": o["id"], "state": o["state"], "version": o["version"],
                               "respond_by": o["respond_by"], "resolve_by": o["resolve_by"],
                               "extension_until": o["extension_until"]}, context.settings().tz))

@@ -15,6 +15,8 @@ two schedulers for a moment, escalate once; a run that finds an order already tw
 late records step 2 only. An approved extension restarts the resolve clock (its step
 returns to 0).
 
+A reminder (催办, :func:`reminder_hook`) leaves the same outbox rows for the department.
+
 Notifications go through the warnings' webhook machinery (:mod:`alerts.notify`: JSON,
 DingTalk or WeCom robots, retries with backoff): an escalation writes one ``notify``
 row per webhook in the same transaction (an outbox, as warnings do), and :func:`deliver`
@@ -32,14 +34,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from access import audit
 from alerts.levels import level as level_info
 from alerts.notify import DeliveryReport, send
 from alerts.rules import WarningConfig, Webhook, load_warning_config
 from citybrain.settings import Settings
-from dispatch.orders import WORKING
+from dispatch.orders import WORKING, ReminderHook
 from dispatch.sla import departments
 from store.schema import events, order_events, work_orders
 
@@ -109,21 +111,33 @@ def check(settings: Settings, engine: Engine, *, now: datetime | None = None,
                 conn.execute(insert(order_events).values(order_id=row.id, at=now, kind="escalation",
                                                          from_state=row.state, to_state=row.state, actor=ACTOR,
                                                          detail=detail))
-                dept = names.get(row.department)
-                message = {"order_id": row.id, "event_id": row.event_id, "title": row.title,
-                           "district": row.district, "level": row.level, "state": row.state,
-                           "department": row.department, "department_zh": dept.name_zh if dept else row.department,
-                           "department_en": dept.name_en if dept else row.department,
-                           "dispatched_at": row.dispatched_at.isoformat(), **detail}
-                for hook, who in recipients(settings, config, row.department, row.level):
-                    nid = conn.execute(insert(order_events).values(
-                        order_id=row.id, at=now, kind="notify", to_state="pending", actor=ACTOR,
-                        detail={**message, "webhook": hook.name, "recipient": who})).inserted_primary_key[0]
-                    report.notifications.append(int(nid))
+                report.notifications += queue_notices(conn, settings, config, row, detail, now,
+                                                      names=names)
                 audit.write(conn, actor=ACTOR, action="order.escalate", target=f"order:{row.id}", now=now,
                             detail=detail)
             report.escalated.append((row.id, clock, step))
     return report
+
+
+def queue_notices(conn: Connection, settings: Settings, config: WarningConfig, row: Any, detail: dict[str, Any],
+                  now: datetime, *, leader: bool = True, names: dict[str, Any] | None = None) -> list[int]:
+    """Outbox rows (``notify``, pending) for the order ``row`` (with its event's title, district
+    and level) to its department's webhooks and, if ``leader``, the duty leader's; their ids.
+    Written on ``conn``: in the transaction of what they announce."""
+    dept = (names or departments(settings)).get(row.department)
+    message = {"order_id": row.id, "event_id": row.event_id, "title": row.title, "district": row.district,
+               "level": row.level, "state": row.state, "department": row.department,
+               "department_zh": dept.name_zh if dept else row.department,
+               "department_en": dept.name_en if dept else row.department,
+               "dispatched_at": row.dispatched_at.isoformat(), **detail}
+    ids = []
+    for hook, who in recipients(settings, config, row.department, row.level):
+        if who == "leader" and not leader:
+            continue
+        ids.append(int(conn.execute(insert(order_events).values(
+            order_id=row.id, at=now, kind="notify", to_state="pending", actor=ACTOR,
+            detail={**message, "webhook": hook.name, "recipient": who})).inserted_primary_key[0]))
+    return ids
 
 
 def payload_json(n: Mapping[str, Any]) -> dict[str, Any]:
@@ -131,7 +145,7 @@ def payload_json(n: Mapping[str, Any]) -> dict[str, Any]:
     lv = level_info(n["level"])
     return {"kind": "work_order_escalation", **{k: n.get(k) for k in (
         "order_id", "event_id", "title", "district", "department", "department_zh", "department_en", "state",
-        "clock", "step", "deadline", "late_minutes", "dispatched_at", "recipient")},
+        "clock", "step", "deadline", "late_minutes", "dispatched_at", "recipient", "note")},
         "level": lv.name, "level_zh": lv.label_zh, "level_colour": lv.colour}
 
 
@@ -139,6 +153,10 @@ def text_content(n: Mapping[str, Any], tz: Any) -> str:
     """The robot text (DingTalk / WeCom): level, title, department, which clock, the step, the deadline."""
     lv = level_info(n["level"])
     deadline = datetime.fromisoformat(n["deadline"]).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    if n["clock"] == "remind":  # 催办 by the centre
+        return "\n".join([f"【{lv.label_zh}·工单催办】{n['title']}", f"工单：#{n['order_id']}（事件 #{n['event_id']}）",
+                          f"承办部门：{n['department_zh']}", f"时限：{deadline}", f"催办：{n.get('note') or '请尽快处置'}",
+                          f"Work order #{n['order_id']}: reminder from the command centre"])
     return "\n".join([
         f"【{lv.label_zh}·工单{'二次' if n['step'] == 2 else ''}升级】{n['title']}",
         f"工单：#{n['order_id']}（事件 #{n['event_id']}）",
@@ -194,3 +212,18 @@ def escalation_step(settings: Settings, engine: Engine, touched: Any = None) -> 
     report = check(settings, engine, config=config)
     deliver(settings, engine, config=config)  # this run's and any left pending by a crash
     return len(report.escalated)
+
+
+def reminder_hook(settings: Settings, config: WarningConfig | None = None) -> ReminderHook:
+    """What :func:`dispatch.orders.act` calls on a 催办: outbox rows to the department's webhooks
+    (not the leader's), sent by the escalation job's next :func:`deliver`."""
+    config = config or load_warning_config(settings)
+
+    def hook(conn: Connection, row: Any, note: str, now: datetime) -> list[int]:
+        due = row.respond_by if row.state == "dispatched" else row.resolve_by
+        detail = {"clock": "remind", "step": 0, "deadline": due.isoformat(),
+                  "late_minutes": int((now - due).total_seconds() // 60), "department": row.department,
+                  "note": note or None}
+        return queue_notices(conn, settings, config, row, detail, now, leader=False)
+
+    return hook

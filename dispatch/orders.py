@@ -39,7 +39,7 @@ late is late.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -67,6 +67,11 @@ NOTE_MAX = 2000
 TITLE_MAX = 200
 #: ids are INTEGER keys (PostgreSQL int4): a larger id names nothing and must not reach the database
 MAX_ID = 2**31 - 1
+
+
+#: called on a reminder inside its transaction: (connection, the order row with its event's
+#: title, district and level, the note, now) → ids of the outbox rows written
+ReminderHook = Callable[[Connection, Any, str, datetime], list[int]]
 
 
 @dataclass(frozen=True)
@@ -294,13 +299,15 @@ def order_from_warning(engine: Engine, settings: Settings, warning_id: int, *, a
 # ------------------------------------------------------------------------------ actions
 
 def act(engine: Engine, order_id: int, action: str, *, actor: Principal, note: str = "",
-        until: datetime | None = None, now: datetime | None = None, address: str | None = None) -> dict[str, Any]:
+        until: datetime | None = None, now: datetime | None = None, address: str | None = None,
+        on_remind: ReminderHook | None = None) -> dict[str, Any]:
     """Apply ``action`` to the order as ``actor``; the order afterwards.
 
     Raises :class:`InvalidInput` (malformed), :class:`NotFound`, :class:`AccessRefused`
     (out of role or scope; audited as ``order.refused``), :class:`NotApplicable` (the
     state does not allow it, with the reason) and :class:`Conflict` (someone else acted
-    first).
+    first). ``on_remind`` (:func:`dispatch.escalation.reminder_hook`) queues a reminder's
+    webhook notices in its transaction.
     """
     if action not in RULES:
         raise InvalidInput(f"action {str(action)[:32]!r} is not known; use one of {', '.join(ACTIONS)}")
@@ -318,7 +325,7 @@ def act(engine: Engine, order_id: int, action: str, *, actor: Principal, note: s
     target = f"order:{order_id}"
     try:
         with engine.begin() as conn:
-            row = conn.execute(select(work_orders, events.c.district, events.c.level)
+            row = conn.execute(select(work_orders, events.c.district, events.c.level, events.c.title)
                                .join(events, events.c.id == work_orders.c.event_id)
                                .where(work_orders.c.id == order_id)).first()
             if row is None:
@@ -326,6 +333,8 @@ def act(engine: Engine, order_id: int, action: str, *, actor: Principal, note: s
             reason = refusal(actor, rule.by, row.department, row.district)
             if not reason:
                 _apply(conn, row, action, rule, actor, note, until, now, target, address)
+                if action == "remind" and on_remind is not None:
+                    on_remind(conn, row, note, now)
     except OperationalError as exc:
         if _busy(exc):
             raise Conflict(f"order {order_id} was changed by someone else just now; reload and retry") from None

@@ -213,3 +213,21 @@ def test_the_scheduler_runs_the_escalation_job(world):
     oid = world.order("red", at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1))
     assert escalation_step(world.settings, world.engine, {}) == 1  # respond, twice past its 15 min; resolve runs to 2 h
     assert get_order(world.engine, oid)["respond_escalation"] == 2
+
+
+def test_a_reminder_reaches_the_department(world, receiver):
+    from dispatch.escalation import reminder_hook
+    from dispatch.orders import act
+
+    base, seen = receiver
+    _leader(world, "leader")
+    cfg = WarningConfig(webhooks=[hook("traffic_room", f"{base}/robot", format="wecom", groups=["traffic"]),
+                                  hook("leader", f"{base}/leader", groups=["none"])])
+    oid = world.order("yellow")
+    world.act(oid, "accept", "traffic", at=T0 + M)
+    act(world.engine, oid, "remind", actor=PRINCIPALS["duty"], note="请今日内办结", now=T0 + 2 * M,
+        on_remind=reminder_hook(world.settings, cfg))
+    out = deliver(world.settings, world.engine, config=cfg, now=T0 + 3 * M, sleep=lambda s: None)
+    assert out.delivered == 1 and [s["path"] for s in seen] == ["/robot"]  # the department only
+    text = seen[0]["body"]["text"]["content"]
+    assert "工单催办" in text and "请今日内办结" in text and "市交通运输局" in text
