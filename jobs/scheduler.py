@@ -211,6 +211,11 @@ def build(scheduler: BaseScheduler, settings: Settings, engine: Engine, *, extra
     jobs.scheduler = scheduler
     sources = [s for s in settings.sources if s.enabled]
     extras = list(extra_jobs)
+    # issue 21: overdue work orders escalate and notify ([dispatch] check_seconds)
+    from dispatch.escalation import escalation_step
+
+    extras.append((functools.partial(escalation_step, settings, engine),
+                   {"trigger": "interval", "seconds": settings.dispatch.check_seconds}, "dispatch_escalation"))
     jobs.executor = ThreadPoolExecutor(max_workers=2 * len(sources) + len(extras) + len(periodic) + 3)
     scheduler.add_executor(jobs.executor)
     now = dt.datetime.now(scheduler.timezone)
