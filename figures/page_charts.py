@@ -123,7 +123,7 @@ def hour_profile_figure(values: Sequence[float | None], peaks: Sequence[int], *,
 
 
 def calendar_figure(days: Sequence[tuple[dt.date, float | None, str | None]], *, weekday_labels: Sequence[str],
-                    week_label: str = "", empty_text: str = "") -> go.Figure:
+                    week_label: str = "", empty_text: str = "", lang: str = "zh") -> go.Figure:
     """A calendar heatmap: one square per day (columns = weeks, rows = weekdays), coloured
     by its own colour (the HJ 633 level colour for AQI) and labelled with the value."""
     if not days:
@@ -133,7 +133,7 @@ def calendar_figure(days: Sequence[tuple[dt.date, float | None, str | None]], *,
     xs = [((d - monday).days // 7) for d, _, _ in days]
     ys = [weekday_labels[d.weekday()] for d, _, _ in days]
     weeks = sorted(set(xs))
-    tick = [(monday + dt.timedelta(weeks=w)).strftime("%m-%d") for w in weeks]
+    tick = [_day_label((monday + dt.timedelta(weeks=w)).isoformat(), lang) for w in weeks]  # 11月2日 / Nov 2
     fig = go.Figure(go.Scatter(
         x=xs, y=ys, mode="markers+text", text=[f"{v:.0f}" if v is not None else "" for _, v, _ in days],
         textfont={"size": 10, "color": [text_color(c or "#dee2e6") for _, _, c in days]},

@@ -116,7 +116,8 @@ def render(engine: Any, settings: Any, view: View, lang: str, now: dt.datetime) 
     cal_start = min(w.start, w.end - dt.timedelta(days=35))
     daily = indicator_frame(engine, "aqi", "day", kind, cal_start, w.end, scope)
     days = [(r.time.tz_convert(tz).date(), r.value, (r.detail or {}).get("color")) for r in daily.itertuples()]
-    figures["calendar"] = calendar_figure(days, weekday_labels=t("page.weekdays", lang).split(","), empty_text=empty)
+    figures["calendar"] = calendar_figure(days, weekday_labels=t("page.weekdays", lang).split(","), empty_text=empty,
+                                                 lang=lang)
     iaqi = {code: mean_or_none(hourly["detail"].map(lambda d, c=code: (d or {}).get("iaqi", {}).get(c)))
             if not hourly.empty else None for code, _ in POLLUTANTS}
     figures["pollutants"] = bar_figure([label for _, label in POLLUTANTS], [iaqi[c] for c, _ in POLLUTANTS],

@@ -71,3 +71,6 @@ def test_calendar_numbers_readable_on_every_aqi_colour():
         other = "#ffffff" if ink != "#ffffff" else "#212529"
         assert contrast(ink, colour) >= contrast(other, colour)
     assert text_color("#7e0023") == "#ffffff" and contrast("#ffffff", "#7e0023") > 10
+    assert fig.layout.xaxis.ticktext[0] == "11月30日"  # the week's Monday (2026-12-01 is a Tuesday), in the reader's language
+    en = calendar_figure(days, weekday_labels=["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], lang="en")
+    assert en.layout.xaxis.ticktext[0] == "Nov 30"
