@@ -79,7 +79,7 @@ def pdf_button(component_id: str, href: str, lang: str, resource: str) -> Any:
 
 #: the narrowest a column may get before the grid scrolls sideways (px): a date-time, a
 #: ticket number or a place name squeezed below it was clipped on a phone ("2026-12-0…")
-MIN_WIDTHS = {"created": 150, "due": 150, "start": 150, "end": 150, "time": 120, "ticket": 150, "name": 130,
+MIN_WIDTHS = {"created": 150, "due": 150, "start": 150, "end": 150, "time": 120, "ticket": 150, "name": 170,
               "segment": 110, "category": 110, "revision": 120}
 #: English names run about twice as long as the Chinese ones
 MIN_WIDTHS_EN = {**MIN_WIDTHS, "name": 200, "category": 150, "district": 110, "worst": 150, "grade": 110}
