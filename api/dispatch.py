@@ -100,13 +100,13 @@ def _until(value: Any) -> dt.datetime | None:
     try:
         when = dt.datetime.fromisoformat(value.upper())
     except ValueError:  # year 0000: before any deadline
-        return dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+        return EARLIEST
     if when.tzinfo is None:
         when = when.replace(tzinfo=context.settings().tz)
     try:
-        return when.astimezone(dt.timezone.utc)
-    except (OverflowError, ValueError):
-        return (dt.datetime.min if when.year < 5000 else dt.datetime.max).replace(tzinfo=dt.timezone.utc)
+        return _clamp(when.astimezone(dt.timezone.utc))
+    except (OverflowError, ValueError):  # beyond what a datetime holds in UTC
+        return EARLIEST if when.year < 5000 else LATEST
 
 
 def _path_id(value: int, what: str) -> int:

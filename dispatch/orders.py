@@ -41,7 +41,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
@@ -65,6 +65,8 @@ WORKING: tuple[str, ...] = ("dispatched", "accepted", "in_progress", "reopened")
 CENTRE_ROLES: tuple[str, ...] = ("duty", "admin")
 NOTE_MAX = 2000
 TITLE_MAX = 200
+#: the furthest an extension may reach, from the request (a year: beyond, the order is not one)
+MAX_EXTENSION = timedelta(days=366)
 #: ids are INTEGER keys (PostgreSQL int4): a larger id names nothing and must not reach the database
 MAX_ID = 2**31 - 1
 
@@ -366,6 +368,9 @@ def _apply(conn: Connection, row: Any, action: str, rule: Rule, actor: Principal
         if row.extension_until is not None:
             raise NotApplicable(f"order {row.id} already has an extension request pending (until "
                                 f"{row.extension_until.isoformat()}); wait for the centre's decision")
+        if until > now + MAX_EXTENSION:
+            raise NotApplicable(f"until {until.isoformat()} is more than {MAX_EXTENSION.days} days away; "
+                                "ask for a nearer time (and again later if need be)")
         if until <= row.resolve_by:
             raise NotApplicable(f"until {until.isoformat()} is not after the order's resolve-by "
                                 f"{row.resolve_by.isoformat()}; ask for a later time")
