@@ -93,6 +93,18 @@ def guard() -> Any:
     return None
 
 
+def not_found_page() -> flask.Response:
+    from html import escape
+
+    from access.web import page
+    from citybrain.i18n import t
+
+    lang = context.lang()
+    body = (f'<h1>{escape(t("access.notfound.title", lang))}</h1><p>{escape(t("access.notfound.body", lang))}</p>'
+            f'<p><a href="/">{escape(t("access.forbidden.home", lang))}</a></p>')
+    return page(t("access.notfound.title", lang), body, 404)
+
+
 def _api_routing(req: flask.Request) -> Any:
     """API paths the API does not serve answer JSON, not the Dash page shell."""
     from api import allowed_methods
