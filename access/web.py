@@ -233,7 +233,12 @@ def logout() -> Any:
 @bp.get("/set-lang/<lang>")
 def set_lang(lang: str) -> Any:
     """Switch the interface language, remember it for a year, and go back to the page."""
-    target = safe_target(flask.request.args.get("next"), "") or _local_path(flask.request.referrer)
+    target = safe_target(flask.request.args.get("next"), "") or _local_path(flask.request.referrer, "")
+    if not target:  # no page to go back to: the reader's own start page ("/" is not everyone's)
+        from access.identity import session_principal
+
+        who = session_principal()
+        target = home_for(who) if who is not None else "/"
     response = flask.redirect(target)
     if lang in LANGS:
         response.set_cookie(context.LANG_COOKIE, lang, max_age=365 * 86400, samesite="Lax", httponly=True,
@@ -241,9 +246,9 @@ def set_lang(lang: str) -> Any:
     return response
 
 
-def _local_path(url: str | None) -> str:
-    """The path (and query) of ``url`` if it points at this site; "/" otherwise."""
-    return (_same_site_url(url) if url else None) or "/"
+def _local_path(url: str | None, default: str = "/") -> str:
+    """The path (and query) of ``url`` if it points at this site; ``default`` otherwise."""
+    return (_same_site_url(url) if url else None) or default
 
 
 WALL_PREFIX = "/wall"

@@ -215,3 +215,12 @@ def test_page_urls_are_found_as_the_router_finds_them(harness):
     d = harness.client("u_traffic_d")
     r = d.get("/", environ_overrides={"PATH_INFO": "//traffic"})
     assert r.status_code == 302 and r.headers["Location"].startswith("/traffic?")  # never "//traffic": another host
+
+
+def test_switching_language_without_a_page_lands_on_the_reader_s_own_start(harness):
+    """No Referer, no next: a department head goes to their own page, not to a 403 on "/"."""
+    c = harness.client("u_traffic")
+    r = c.get("/set-lang/en")
+    assert r.status_code == 302 and r.headers["Location"].startswith("/traffic")
+    assert c.get(r.headers["Location"]).status_code == 200
+    assert harness.client("u_admin").get("/set-lang/zh").headers["Location"] == "/"
