@@ -30,6 +30,7 @@ from jobs.runs import recorded
 from store import partitions
 from store.schema import (
     audit_log,
+    field_issues,
     indicators,
     job_runs,
     obs_air,
@@ -69,6 +70,7 @@ RULES: tuple[Rule, ...] = (
     Rule("daily_rollups", rollup_daily, "time"),
     Rule("indicators", indicators, "time", indicators.c.grain.in_(("hour", "day"))),
     Rule("quarantine", quarantine, "received_at"),
+    Rule("quarantine", field_issues, "received_at"),  # a field's problem is kept as long as a row's
     Rule("job_runs", job_runs, "started_at", job_runs.c.status != "running"),
     Rule("wall_heartbeats", wall_heartbeats, "last_seen"),
     Rule("audit_log", audit_log, "at"),

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from jobs import retention
 from store import partitions
 from store.engine import make_engine, upgrade
-from store.schema import audit_log, indicators, job_runs, obs_hotline, obs_traffic, quarantine, rollup_hourly
+from store.schema import (audit_log, field_issues, indicators, job_runs, obs_hotline, obs_traffic, quarantine,
+                          rollup_hourly)
 from store.upsert import upsert
 
 UTC = dt.timezone.utc
@@ -45,6 +46,9 @@ def fill(engine: sa.Engine) -> None:
                                        "value": 1.0, "computed_at": t} for t in stamps])
         conn.execute(sa.insert(quarantine), [{"source": "t", "domain": "traffic", "received_at": t, "reason": "r",
                                               "row": {}, "fingerprint": str(i)} for i, t in enumerate(stamps)])
+        conn.execute(sa.insert(field_issues), [{"source": "t", "row_key": f"S1|{i}", "field": "speed", "domain": "traffic",
+                                                "time": t, "rule": "missing", "value": "NA", "reason": "r",
+                                                "received_at": t} for i, t in enumerate(stamps)])
         conn.execute(sa.insert(audit_log), [{"at": t, "actor": "a", "action": "x"} for t in stamps])
         conn.execute(sa.insert(job_runs), [{"job": "j", "started_at": t, "status": s} for t in stamps
                                            for s in ("ok", "running")])
@@ -71,6 +75,7 @@ def test_each_kind_keeps_exactly_its_days_and_zero_keeps_forever(store, settings
     assert counts["indicators"] == older(60)  # hourly and daily only: monthly statistics stay
     assert count(store, indicators, "time", grain="month") == len(AGES)
     assert counts["quarantine"] == older(45) and counts["audit_log"] == older(180)
+    assert counts["field_issues"] == older(45)  # a field's problem is kept as long as a quarantined row
     assert counts["job_runs"] == older(7)  # a run still marked running is never removed
     assert count(store, job_runs, "started_at", 7, status="running") == older(7)
     for table, column in ((obs_traffic, "time"), (obs_hotline, "created_at")):
@@ -103,9 +108,10 @@ def test_daily_maintenance_catches_up_rollups_then_expires(store, settings_facto
     settings = settings_factory()
     fill(store)
     older = lambda days: sum(1 for a in AGES if a > days)  # noqa: E731
-    # the defaults: observations 400 days (two tables), quarantine 180, job runs 30, audit log 730
-    expected = 2 * older(400) + older(180) + older(30) + older(730)
-    assert retention.store_maintenance(settings, store, {}, now=NOW) == expected == 12
+    # the defaults: observations 400 days (two tables), quarantine 180 (rows and field issues), job runs 30,
+    # audit log 730
+    expected = 2 * older(400) + 2 * older(180) + older(30) + older(730)
+    assert retention.store_maintenance(settings, store, {}, now=NOW) == expected == 14
     with store.connect() as conn:  # the hotline had no rollups: built before its old tickets expired
         built = conn.execute(sa.select(sa.func.sum(rollup_hourly.c.n)).where(
             rollup_hourly.c.metric == "hotline.tickets")).scalar_one()
