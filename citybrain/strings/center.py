@@ -110,9 +110,9 @@ STRINGS: dict[str, tuple[str, str]] = {
                               "During a silence warnings still change state; only notifications stop. "
                               "Every silence expires."),
     "warnings.silence.target": ("屏蔽对象", "Silence"),
-    "warnings.silence.target.warning": ("此预警（同一规则与范围）", "This warning (same rule and scope)"),
-    "warnings.silence.target.rule": ("此规则的全部预警", "Every warning of this rule"),
-    "warnings.silence.target.source": ("数据源维护窗口", "A source's maintenance window"),
+    "warnings.silence.target.warning": ("此预警（同一规则与范围）", "This warning"),
+    "warnings.silence.target.rule": ("此规则的全部预警", "This rule"),
+    "warnings.silence.target.source": ("数据源维护窗口", "Source maintenance"),
     "warnings.silence.rule": ("规则", "Rule"),
     "warnings.silence.source": ("数据源", "Source"),
     "warnings.silence.duration": ("时长", "Duration"),
