@@ -171,6 +171,9 @@
   function refit() {
     maps.forEach((m) => {
       if (!m._container || !m._container.isConnected) { maps.delete(m); return; }
+      // a hidden or collapsed container (a page leaving, a card not laid out yet) has no size:
+      // Leaflet's fit would compute NaN coordinates ("Invalid LatLng object: (NaN, NaN)")
+      if (!m._container.clientWidth || !m._container.clientHeight) return;
       m.invalidateSize({animate: false, pan: false});
       m.fitBounds(m._cbBounds, {padding: [m._cbPad, m._cbPad], animate: false});
     });
