@@ -86,12 +86,19 @@ def openapi_document(settings: Any) -> dict[str, Any]:
                   "properties": {"message": {"type": "string"}, "status": {"type": "integer"}}},
         "Source": {"type": "object", "required": ["name", "domain", "status", "last_attempt", "last_success",
                                                    "watermark", "lag_seconds", "rows_read", "rows_written",
-                                                   "rows_quarantined", "last_error"],
+                                                   "rows_quarantined", "last_error", "field_issues"],
                    "properties": {"name": {"type": "string"}, "domain": {"enum": list(DOMAINS)},
                                   "status": {"type": "string"}, "last_attempt": NULL_TIME, "last_success": NULL_TIME,
                                   "watermark": NULL_STR, "lag_seconds": NULL_NUM,
                                   "rows_read": {"type": "integer"}, "rows_written": {"type": "integer"},
-                                  "rows_quarantined": {"type": "integer"}, "last_error": NULL_STR}},
+                                  "rows_quarantined": {"type": "integer"}, "last_error": NULL_STR,
+                                  "field_issues": {
+                                      "type": "array", "description": "stored rows with a field left empty because the "
+                                      "department's value was missing or unusable, per field and rule (issue 19)",
+                                      "items": {"type": "object", "required": ["field", "rule", "n", "last_received"],
+                                                "properties": {"field": {"type": "string"}, "rule": {"type": "string"},
+                                                               "n": {"type": "integer"},
+                                                               "last_received": NULL_TIME}}}}},
         "Observation": {"type": "object", "additionalProperties": True,
                         "description": "one cleaned canonical row of the domain (DESIGN.md canonical shapes); "
                                        f"its times in the city's clock with their offset ({zone})"},

@@ -29,7 +29,7 @@ from api.serialize import value as ser_value
 from citybrain import context
 from citybrain.errors import AccessRefused
 from citybrain.settings import DOMAINS
-from store.queries.sources import source_overview
+from store.queries.sources import field_issue_counts, source_overview
 from store.schema import entities, indicators, source_status, warning_events, warnings
 from store.types import UTCDateTime
 
@@ -118,6 +118,10 @@ def sources() -> Any:
         stored = {r.name: r._asdict() for r in conn.execute(select(source_status))}
     overview = source_overview(context.engine(), context.settings())
     tz = context.settings().tz
+    issues: dict[str, list[dict[str, Any]]] = {}
+    for r in field_issue_counts(context.engine()):
+        issues.setdefault(r["source"], []).append(
+            {"field": r["field"], "rule": r["rule"], "n": r["n"], "last_received": r["last_received"]})
     items = []
     for src in overview:
         st = stored.get(src["name"], {})
@@ -126,7 +130,8 @@ def sources() -> Any:
             "last_attempt": src["last_attempt"], "last_success": src["last_success"],
             "watermark": st.get("watermark"), "lag_seconds": src["lag_seconds"],
             "rows_read": st.get("rows_read_total") or 0, "rows_written": st.get("rows_written_total") or 0,
-            "rows_quarantined": st.get("rows_quarantined_total") or 0, "last_error": src["last_error"]}, tz))
+            "rows_quarantined": st.get("rows_quarantined_total") or 0, "last_error": src["last_error"],
+            "field_issues": issues.get(src["name"], [])}, tz))
     return flask.jsonify(params.envelope(items[offset:offset + limit], len(items), limit, offset))
 
 

@@ -20,7 +20,31 @@ def test_sources_shape(harness):
     body = get(harness, "/api/v1/sources").get_json()
     assert body["total"] == len(harness.settings.sources) and body["next"] is None
     assert set(body["items"][0]) == {"name", "domain", "status", "last_attempt", "last_success", "watermark",
-                                     "lag_seconds", "rows_read", "rows_written", "rows_quarantined", "last_error"}
+                                     "lag_seconds", "rows_read", "rows_written", "rows_quarantined", "last_error",
+                                     "field_issues"}
+
+
+def test_sources_count_unusable_fields_per_field_and_rule(harness):
+    """Issue 19: a field left empty because the department's value was unusable is counted
+    per source, field and rule in the API as on /sources."""
+    from sqlalchemy import delete, insert
+
+    from store.schema import field_issues
+
+    source = harness.settings.sources[0].name
+    now = dt.datetime.now(UTC)
+    rows = [{"source": source, "row_key": f"X|{i}", "field": "pm25", "domain": "environment", "time": now,
+             "rule": "missing", "value": "NA", "reason": "NA is a missing marker", "received_at": now}
+            for i in range(3)]
+    with harness.engine.begin() as conn:
+        conn.execute(insert(field_issues), rows)
+    try:
+        items = {i["name"]: i for i in get(harness, "/api/v1/sources").get_json()["items"]}
+        got = [x for x in items[source]["field_issues"] if x["field"] == "pm25" and x["rule"] == "missing"]
+        assert len(got) == 1 and got[0]["n"] == 3 and got[0]["last_received"].endswith("+08:00")
+    finally:
+        with harness.engine.begin() as conn:
+            conn.execute(delete(field_issues).where(field_issues.c.row_key.like("X|%")))
 
 
 def test_aqi_rows_carry_iaqi_primary_standard_and_city_times(harness):
