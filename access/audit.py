@@ -25,6 +25,10 @@ ACTIONS: tuple[str, ...] = (
     "silence.add", "silence.end", "export", "pdf",
     "user.add", "user.disable", "user.enable", "user.passwd", "token.create", "token.revoke",
     "access.denied", "access.malformed", "briefing.produce", "silence.refused", "export.refused", "print.refused",
+    # 指挥调度 (dispatch.orders.ACTIONS, dispatch.escalation, dispatch.attachments)
+    "event.report", "event.attach", "order.dispatch", "order.accept", "order.progress", "order.finish",
+    "order.return", "order.extend", "order.verify", "order.reopen", "order.remind", "order.approve", "order.refuse",
+    "order.escalate", "order.refused",
 )
 
 
