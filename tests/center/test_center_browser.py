@@ -128,7 +128,9 @@ def test_sources_page(center_server, demo_settings, page_at):
     _pick(page, "ds-source", "env_monitor · 市生态环境局")
     page.wait_for_selector(".cb-jobs-none")
     assert "source=env_monitor" in page.url
-    assert page.locator(".cb-q-table").count() == 0
+    # only env_monitor's quarantine is left: the simulator's all-empty station hours (issue 19:
+    # a row with no usable measured field is quarantined whole), not the detectors' 250 km/h
+    assert page.locator(".cb-q-table").count() == 0 or "250" not in page.locator(".cb-q-table").inner_text()
 
     _english(page, center_server, "/sources")
     page.wait_for_selector(".cb-sources-full tbody tr")
