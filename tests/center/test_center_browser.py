@@ -45,6 +45,8 @@ def test_warnings_center_filter_acknowledge_assign_silence(center_server, page_a
 
     # a filter change updates the list and the URL
     _pick(page, "wc-state", "已解除")
+    # the URL first: at night every row is already resolved, so the rows alone prove nothing yet
+    page.wait_for_function("() => location.search.includes('state=resolved')")
     page.wait_for_function("() => [...document.querySelectorAll('.cb-wrow')].every(r => r.dataset.state === 'resolved')"
                            " || document.querySelector('.cb-wlist-empty')")
     assert "state=resolved" in page.url and "handling=unacknowledged" in page.url
