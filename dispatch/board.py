@@ -17,8 +17,9 @@ from dispatch.sla import LEVELS
 from store.schema import events, work_orders
 
 
-def state_counts(engine: Engine, principal: Principal, *, now: datetime | None = None) -> dict[str, int]:
-    """Orders per state (every state, zeros included) and ``overdue`` — the open ones late now."""
+def state_counts(engine: Engine, principal: Principal | None, *, now: datetime | None = None) -> dict[str, int]:
+    """Orders per state (every state, zeros included) and ``overdue`` — the open ones late now
+    (``principal`` None: the whole city's)."""
     now = aware_now(now)
     out = {s: 0 for s in STATES}
     rows = list_orders(engine, principal, now=now, limit=100_000)
@@ -45,7 +46,7 @@ def unassigned_events(engine: Engine, principal: Principal) -> list[dict[str, An
     return rows
 
 
-def open_events(engine: Engine, principal: Principal, *, levels: tuple[str, ...] = ("red", "orange"),
+def open_events(engine: Engine, principal: Principal | None, *, levels: tuple[str, ...] = ("red", "orange"),
                 now: datetime | None = None) -> list[dict[str, Any]]:
     """Open events of ``levels`` for the wall: each with its orders (department, state, the
     running deadline, seconds left — negative when late), the most severe and latest-due first."""
@@ -65,4 +66,36 @@ def open_events(engine: Engine, principal: Principal, *, levels: tuple[str, ...]
     for ev in out:
         ev["seconds_left"] = min(o["seconds_left"] for o in ev["orders"])
     out.sort(key=lambda e: (-rank[e["level"]], e["seconds_left"], e["event_id"]))
+    return out
+
+
+# ------------------------------------------------------------- the wall's and briefing's reads
+# Stable signatures (see /work/notes/dispatch_api.md): the wall and the daily briefing show the
+# whole city to whoever may open them, so these take no principal; their callers check access.
+
+def open_orders_for_wall(engine: Engine, now: datetime | None = None, *,
+                         levels: tuple[str, ...] = ("red", "orange")) -> list[dict[str, Any]]:
+    """Open events of ``levels`` city-wide with their orders and running clocks (the shape of
+    :func:`open_events`), the most severe first, then the least time left."""
+    return open_events(engine, None, levels=levels, now=now)
+
+
+def counts_for_wall(engine: Engine, now: datetime | None = None) -> dict[str, int]:
+    """City-wide orders per state (every state, zeros included) and ``overdue``."""
+    return state_counts(engine, None, now=now)
+
+
+def overdue_orders(engine: Engine, now: datetime | None = None) -> list[dict[str, Any]]:
+    """City-wide open orders late at ``now``, the longest late first: dicts with ``id``,
+    ``event_id``, ``title``, ``level``, ``district``, ``department``, ``state``, ``overdue_clock``
+    (respond | resolve), ``due`` (the deadline passed) and ``minutes_late``."""
+    now = aware_now(now)
+    out = []
+    for o in list_orders(engine, None, overdue=True, now=now, limit=100_000):
+        due = o["respond_by"] if o["overdue_clock"] == "respond" else o["resolve_by"]
+        out.append({k: o[k] for k in ("id", "event_id", "title", "level", "district", "department", "role",
+                                      "state", "overdue_clock", "dispatched_at", "respond_escalation",
+                                      "resolve_escalation")}
+                   | {"due": due, "minutes_late": int((now - due).total_seconds() // 60)})
+    out.sort(key=lambda o: (-o["minutes_late"], o["id"]))
     return out

@@ -36,3 +36,22 @@ def test_board_wall_and_queue(world):
     assert wall[1]["seconds_left"] == int((T0 + 4 * 60 * M - now).total_seconds())
     dispatch(world.engine, world.settings, ev_returned, ["tourism"], actor=PRINCIPALS["duty"], now=now)
     assert ev_returned not in [e["id"] for e in unassigned_events(world.engine, PRINCIPALS["duty"])]
+
+
+def test_wall_and_briefing_reads_are_city_wide(world):
+    """The wall's and briefing's reads (/work/notes/dispatch_api.md) need no principal: a wall
+    principal reads no orders through the API, but the wall panel shows the whole city."""
+    from dispatch.board import counts_for_wall, open_orders_for_wall, overdue_orders
+
+    red = world.order("red")
+    other = world.order("orange", department="environment")
+    world.act(other, "accept", "environment", at=T0 + M)
+    now = T0 + 20 * M  # the red order's respond-by (+15 min) has passed
+    wall = open_orders_for_wall(world.engine, now)
+    assert [e["orders"][0]["id"] for e in wall] == [red, other]
+    assert open_events(world.engine, PRINCIPALS["wall"], now=now) == []
+    counts = counts_for_wall(world.engine, now)
+    assert (counts["dispatched"], counts["accepted"], counts["overdue"], counts["closed"]) == (1, 1, 1, 0)
+    late = overdue_orders(world.engine, now)
+    assert [(o["id"], o["overdue_clock"], o["minutes_late"]) for o in late] == [(red, "respond", 5)]
+    assert late[0]["due"] == T0 + 15 * M
