@@ -35,7 +35,10 @@ from pydantic import (
     model_validator,
 )
 
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
 from citybrain.errors import ConfigError, ConfigProblem
+from themes.spec import Theme
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "xuchang.toml"
@@ -240,7 +243,8 @@ class Source(_Strict):
     """A department database polled by a connector (issue 3's source shape)."""
 
     name: Annotated[str, Field(pattern=r"^[a-z0-9_]+$", max_length=64)]
-    domain: Domain
+    #: a built-in domain, or the code of one of the city's [[themes]] (checked by Settings)
+    domain: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=16)]
     url: str
     table: str | None = None
     query: str | None = None
@@ -308,12 +312,29 @@ class Source(_Strict):
     def _url(cls, v: str) -> str:
         return check_source_url(v)
 
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, v: str, info: Any) -> str:
+        # load_settings passes the themes' codes, so an unknown domain is told with the other
+        # problems of the file; built directly, Settings checks it against its themes instead
+        codes = (info.context or {}).get("theme_codes")
+        if codes is not None and v not in DOMAINS and v not in codes:
+            from themes.spec import unknown_domain
+
+            raise ValueError(unknown_domain(v, codes))
+        return v
+
     @model_validator(mode="after")
     def _shape(self) -> Source:
         if (self.table is None) == (self.query is None):
             raise ValueError('give exactly one of `table = "..."` or `query = "SELECT ..."`')
         if self.table is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", self.table):
             raise ValueError(f"table {self.table!r} is not a plain table name; use `query` for anything else")
+        if self.domain != "environment" and (self.hour_label != "start" or self.off_grid != "quarantine"):
+            raise ValueError("hour_label and off_grid apply to environment sources (hourly means) only; "
+                             "remove them from this source")
+        if self.domain not in CANONICAL_FIELDS:
+            return self  # a theme's source: its columns and units are checked against [[themes]] by Settings
         required, optional = CANONICAL_FIELDS[self.domain]
         missing = [f for f in required if f not in self.columns]
         if missing:
@@ -336,9 +357,6 @@ class Source(_Strict):
             problem = unit_problem(self.domain, field_name, unit)
             if problem:
                 raise ValueError(problem)
-        if self.domain != "environment" and (self.hour_label != "start" or self.off_grid != "quarantine"):
-            raise ValueError("hour_label and off_grid apply to environment sources (hourly means) only; "
-                             "remove them from this source")
         return self
 
     @property
@@ -349,17 +367,27 @@ class Source(_Strict):
         return self.columns.get("updated_at") or self.columns.get("time") or self.columns.get("created_at") or ""
 
 
-WallLayer = Literal["districts", "stations", "segments", "sites"]
+#: "theme": the entities of the screen's theme (issue 20)
+WallLayer = Literal["districts", "stations", "segments", "sites", "theme"]
 
 
 class WallScreen(_Strict):
     """One screen of the command-centre wall, at ``/wall/<name>``."""
 
     name: Annotated[str, Field(pattern=r"^[a-z0-9_-]+$", max_length=32)]
-    kind: Literal["overview", "environment", "traffic", "tourism", "economy", "hotline"]
+    kind: Literal["overview", "environment", "traffic", "tourism", "economy", "hotline", "theme"]
     title_zh: str
     title_en: str
     layers: list[WallLayer] = Field(default_factory=lambda: ["districts", "stations", "segments", "sites"])
+    #: kind = "theme": the code of the [[themes]] entry the screen shows (checked by Settings)
+    theme: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=16)] | None = None
+
+    @model_validator(mode="after")
+    def _theme_screen(self) -> WallScreen:
+        if (self.kind == "theme") != (self.theme is not None):
+            raise ValueError('a theme screen needs kind = "theme" and theme = "<theme code>"; other kinds take no '
+                             "theme — add or remove the one that is missing")
+        return self
 
 
 def _default_screens() -> list[WallScreen]:
@@ -551,6 +579,8 @@ class Settings(_Strict):
     segments: list[Segment] = Field(default_factory=list)
     sites: list[Site] = Field(default_factory=list)
     indicators: list[EconomyIndicator] = Field(default_factory=list)
+    #: departments' indicators declared by config (专题, issue 20; themes.spec)
+    themes: list[Theme] = Field(default_factory=list)
     sources: list[Source] = Field(default_factory=list)
     domains: dict[Domain, DomainSettings] = Field(default_factory=_default_domains)
     #: the 城市体征指数 spec (OECD/JRC): goalposts, weights, directions; None = documented defaults
@@ -615,6 +645,18 @@ class Settings(_Strict):
             raise ValueError("; ".join(problems))
         return self
 
+    @model_validator(mode="after")
+    def _theme_references(self) -> Settings:
+        from themes.spec import theme_problems
+
+        found = theme_problems(self)
+        if found:
+            # located errors, so the config error names e.g. sources[3] (name = "parking_db").columns
+            raise ValidationError.from_exception_data("Settings", [
+                InitErrorDetails(type=PydanticCustomError("value_error", "{msg}", {"msg": msg}), loc=loc, input=None)
+                for loc, msg in found])
+        return self
+
     # -- derived values
     @property
     def tz(self) -> ZoneInfo:
@@ -643,7 +685,13 @@ class Settings(_Strict):
         raise KeyError(name)
 
     def max_age(self, domain: str) -> timedelta:
+        if domain not in self.domains and (theme := self.theme(domain)) is not None:
+            return theme.max_age
         return self.domains[domain].max_age
+
+    def theme(self, code: str) -> Theme | None:
+        """The theme of this code (None when the city has none of that code)."""
+        return next((t for t in self.themes if t.code == code), None)
 
 
 # ---------------------------------------------------------------------------------------
@@ -704,7 +752,9 @@ def load_settings(
     if problems:
         raise ConfigError(problems, shown)
     try:
-        return Settings.model_validate(values)
+        themes = values.get("themes")
+        codes = [t.get("code") for t in themes if isinstance(t, dict)] if isinstance(themes, list) else []
+        return Settings.model_validate(values, context={"theme_codes": codes})
     except ValidationError as exc:
         raise ConfigError([_problem(err, raw) for err in exc.errors()], shown) from None
 
