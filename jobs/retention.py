@@ -40,6 +40,7 @@ from store.schema import (
     quarantine,
     rollup_daily,
     rollup_hourly,
+    theme_obs,
     wall_heartbeats,
 )
 
@@ -66,6 +67,7 @@ RULES: tuple[Rule, ...] = (
     Rule("observations", obs_traffic, "time"),
     Rule("observations", obs_tourism, "time"),
     Rule("observations", obs_hotline, "created_at"),
+    Rule("observations", theme_obs, "time"),
     Rule("hourly_rollups", rollup_hourly, "time"),
     Rule("daily_rollups", rollup_daily, "time"),
     Rule("indicators", indicators, "time", indicators.c.grain.in_(("hour", "day"))),

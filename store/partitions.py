@@ -38,7 +38,7 @@ UTC = dt.timezone.utc
 
 #: partitioned table → its partition key (the observation's time)
 PARTITIONED: dict[str, str] = {"obs_air": "time", "obs_traffic": "time", "obs_tourism": "time",
-                               "obs_hotline": "created_at"}
+                               "obs_hotline": "created_at", "theme_obs": "time"}
 #: months created ahead of the current one
 AHEAD = 2
 #: how long partition DDL waits for a lock before giving up (it retries the next day)
@@ -194,6 +194,8 @@ def convert_all(conn: Connection, now: dt.datetime | None = None) -> list[str]:
         for name in PARTITIONED:
             if is_partitioned(conn, name):
                 continue
+            if conn.execute(text("SELECT to_regclass(:t)"), {"t": name}).scalar() is None:
+                continue  # a later revision creates it partitioned (theme_obs: 0014)
             with side.connect() as peek:  # closed before converting: its read lock would block the swap
                 visible = peek.execute(text("SELECT to_regclass(:t)"), {"t": name}).scalar() is not None
                 filled = visible and peek.exec_driver_sql(f'SELECT EXISTS (SELECT 1 FROM "{name}")').scalar()

@@ -183,6 +183,26 @@ obs_hotline = Table(
     Index("ix_obs_hotline_created_at", "created_at"),
 )
 
+#: Readings and events of the themes (专题, issue 20): one long table for every theme, as a
+#: theme is config, not a migration. ``vals`` holds the row's measured values and boolean
+#: columns by field code ({"occupied": 212.0, "closed_on_time": true}, NULL where unusable);
+#: ``ref`` is "" for a reading and the department's id for an event (a case: re-read when
+#: it closes, it replaces its earlier version). Partitioned by month on ``time`` on
+#: PostgreSQL like the other observation tables, hence ``time`` in the key.
+theme_obs = Table(
+    "theme_obs", metadata,
+    Column("theme", String(16), primary_key=True),
+    Column("time", UTCDateTime, primary_key=True),
+    Column("entity", Code, primary_key=True),
+    Column("ref", String(128), primary_key=True),
+    Column("category", String(64)),
+    Column("vals", JSONType, nullable=False),
+    *_ingest_columns(),
+    Index("ix_theme_obs_time", "time"),
+    Index("ix_theme_obs_source_time", "source", "time"),
+    Index("ix_theme_obs_theme_ref", "theme", "ref"),
+)
+
 #: canonical observation table per domain
 OBSERVATIONS = {
     "environment": obs_air,
