@@ -32,6 +32,7 @@ from connectors.fields import (
     DATA_TIME,
     ENTITY_KIND,
     FIELDS,
+    Field,
     HARD,
     KEYS,
     MEASURED,
@@ -40,7 +41,7 @@ from connectors.fields import (
     SATISFACTION,
 )
 from connectors.periods import parse_period
-from connectors.units import converter, factor
+from connectors.units import factor
 
 UTC = dt.timezone.utc
 #: what the batch path's quick checks put in place of a value they do not accept; the
@@ -125,16 +126,15 @@ class Mapper:
         self.source = source
         self.domain = source.domain
         self.tz = ZoneInfo(source.timezone)
-        self.fields = FIELDS[self.domain]
+        # the shape's facts; a theme's mapper (connectors.theme) gives its own
+        self.fields, self.hard, self.key_fields, self.data_time, measured = self.shape(settings, source)
         self.entities = set(known_entities)
         self.city = settings.city.code
         self.districts = {d.code: d.code for d in settings.districts} | {self.city: self.city}
         self.districts |= {d.name_zh: d.code for d in settings.districts} | {settings.city.name_zh: self.city}
         self.indicators = {i.code: i for i in settings.indicators}
         self._instants: dict[object, dt.datetime | None] = {}
-        self.hard = HARD[self.domain]
-        self.measured = tuple(f for f in MEASURED.get(self.domain, ()) if f in source.columns)
-        self.data_time = DATA_TIME[self.domain]
+        self.measured = tuple(f for f in measured if f in source.columns)
         markers = {m.strip() for m in source.missing}
         self._text_markers = frozenset(markers)
         self._num_markers = frozenset(x for m in markers if (x := _number(m)) is not None)
@@ -149,8 +149,8 @@ class Mapper:
         if self.domain == "tourism":
             self.plausible["present"] = {x.code: PLAUSIBLE_PRESENT_FACTOR * x.capacity for x in settings.sites}
         # raises ValueError naming the unit when the config asks for an impossible conversion
-        self.converters = {f: converter(f, u, self.fields[f].unit) for f, u in source.units.items()}
-        self.factors = {f: factor(f, u, self.fields[f].unit) for f, u in source.units.items()}
+        self.factors = self.unit_factors(source)
+        self.converters = {f: _scaled(k) for f, k in self.factors.items() if k != 1.0}
         # The batch path looks codes up directly: only those as_text returns unchanged
         # (stripped, not too long) qualify; any other spelling takes the per-row path.
         # A code that is also a missing-value marker is missing, whatever the lists hold.
@@ -159,6 +159,16 @@ class Mapper:
             "district": {k: c for k, c in self.districts.items() if _plain(k) and k not in self._text_markers},
             "indicator": {k: k for k in self.indicators if _plain(k) and k not in self._text_markers},
         }
+
+    def shape(self, settings: Settings, source: Source) -> tuple[Mapping[str, Field], frozenset[str], tuple[str, ...],
+                                                                 str, tuple[str, ...]]:
+        """The domain's fields, hard fields, key, data-time field and measured fields."""
+        d = source.domain
+        return FIELDS[d], HARD[d], KEYS[d], DATA_TIME[d], MEASURED.get(d, ())
+
+    def unit_factors(self, source: Source) -> dict[str, float]:
+        """Per field, the factor its source unit converts by (ValueError for an impossible pair)."""
+        return {f: factor(f, u, self.fields[f].unit) for f, u in source.units.items()}
 
     def map_batch(self, raws: Sequence[Mapping[str, Any]], now: dt.datetime) -> Batch:
         """Map rows in watermark order; of duplicate keys the later (newer) row is kept.
@@ -205,7 +215,7 @@ class Mapper:
             lists = [values[k] if k in values else repeat(None) for k in shape]
             lists += [repeat(self.source.name), values.get("updated_at") or repeat(None), repeat(now)]
             tuples = list(zip(*lists))
-            if not slow and len(set(zip(*[values[k] for k in KEYS[self.domain]]))) == n:
+            if not slow and len(set(zip(*[values[k] for k in self.key_fields]))) == n:
                 return Batch(None, [], names=keys, tuples=tuples)  # the usual batch: all valid, each key once
             rows = [dict(zip(keys, t)) for t in tuples]
         else:
@@ -226,7 +236,7 @@ class Mapper:
                     slow.add(i)
                     rows[-1] = None
         if series is None and not slow:
-            key_fields = KEYS[self.domain]
+            key_fields = self.key_fields
             if len({tuple(r[k] for k in key_fields) for r in rows}) == n:  # type: ignore[index]
                 return Batch(rows, [])  # type: ignore[arg-type]
         return self._collect(raws, rows, slow, now)
@@ -236,7 +246,7 @@ class Mapper:
         """The rows in order, the rejected and the duplicates set aside: the per-row rules."""
         kept: dict[tuple[Any, ...], tuple[dict[str, Any], int, list[FieldIssue]]] = {}
         rejected: list[Rejected] = []
-        key_fields = KEYS[self.domain]
+        key_fields = self.key_fields
         for i in range(len(raws)):
             issues: list[FieldIssue] = []
             if i in slow:
@@ -280,7 +290,7 @@ class Mapper:
                               f"{name} {_shown(value)!r} is a missing-value marker of the source"))
         row = self._complete(out, now, found)
         if issues is not None and found:
-            key = key_text(tuple(row[k] for k in KEYS[self.domain]))
+            key = key_text(tuple(row[k] for k in self.key_fields))
             when = self._row_time(row)
             issues.extend(FieldIssue(key, f, rule, _shown(value), reason[:2000], when)
                           for f, rule, value, reason in found)
@@ -541,7 +551,7 @@ class Mapper:
         return row
 
     def _raw_key(self, raw: Mapping[str, Any]) -> str | None:
-        parts = [raw.get(self.source.columns[k]) for k in KEYS[self.domain] if k in self.source.columns]
+        parts = [raw.get(self.source.columns[k]) for k in self.key_fields if k in self.source.columns]
         if not parts or all(v.is_missing(p) for p in parts):
             return None
         return key_text(parts)[:200]
@@ -549,6 +559,10 @@ class Mapper:
 
 #: (field, rule, value as received, reason) of one unusable field, before its row key is known
 _Found = tuple[str, str, Any, str]
+
+
+def _scaled(k: float) -> Any:
+    return lambda v: v * k
 
 
 def _number(text: str) -> float | None:
