@@ -23,9 +23,9 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from citybrain.errors import ConfigProblem, SchemaDriftError, SourceError
 from citybrain.settings import Settings, Source
 from connectors.fields import ENTITY_KIND
-from connectors.mapping import Mapper
 from connectors.poll import describe
 from connectors.source import SourceEngines, SourceReader
+from connectors.theme import mapper_for, theme_entities
 
 #: how many of the newest rows ``check`` maps
 SAMPLE_ROWS = 200
@@ -76,7 +76,9 @@ def check_source(settings: Settings, source: Source, engines: SourceEngines) -> 
     try:
         kind = ENTITY_KIND.get(source.domain)
         known = {e.code for e in getattr(settings, f"{kind}s")} if kind else set()
-        mapper = Mapper(settings, source, known)
+        if (theme := settings.theme(source.domain)) is not None:  # issue 20
+            known = theme_entities(settings, None, theme)
+        mapper = mapper_for(settings, source, known)
     except ValueError as exc:
         return CheckReport(source.name, False, False, message=f"config: {exc}", config_problem=True)
     try:

@@ -36,6 +36,7 @@ from connectors import status as status_rows
 from connectors import watermark as wm
 from connectors.fields import DATA_TIME, ENTITY_KIND
 from connectors.mapping import Batch, Mapper
+from connectors.theme import mapper_for, theme_entities
 from connectors.source import Rows, SourceEngines, SourceReader
 from connectors.writer import quarantine_rows, record_field_issues, screen_versions, write_observations
 from store.schema import changed_spans, entities, source_status
@@ -200,7 +201,7 @@ def poll_source(settings: Settings, engine: Engine, source: Source, *, engines: 
 def _poll_once(settings: Settings, engine: Engine, source: Source, engines: SourceEngines,
                at: dt.datetime, progress: _Progress) -> None:
     try:
-        mapper = Mapper(settings, source, known_entities(settings, engine, source.domain))
+        mapper = mapper_for(settings, source, known_entities(settings, engine, source.domain))
     except ValueError as exc:  # an impossible unit conversion in the config
         raise SourceError(source.name, str(exc)) from None
     with engines.get(source).connect() as sconn:
@@ -360,7 +361,8 @@ def known_entities(settings: Settings, engine: Engine, domain: str) -> set[str]:
     """Codes of the domain's entities: from the config and from the ``entities`` table."""
     kind = ENTITY_KIND.get(domain)
     if kind is None:
-        return set()
+        theme = settings.theme(domain)  # issue 20: a theme's own list or the city list it names
+        return set() if theme is None else _theme_entities(settings, engine, theme)
     codes = {e.code for e in getattr(settings, f"{kind}s")}
     try:
         with engine.connect() as conn:
@@ -370,10 +372,17 @@ def known_entities(settings: Settings, engine: Engine, domain: str) -> set[str]:
     return codes
 
 
+def _theme_entities(settings: Settings, engine: Engine, theme: Any) -> set[str]:
+    try:
+        return theme_entities(settings, engine, theme)
+    except DBAPIError as exc:
+        raise _StoreFailed(f"cannot read the entities from the store: {_first_line(exc.orig)}") from exc
+
+
 def _data_times(batch: Batch, source: Source, tz: ZoneInfo) -> list[dt.datetime]:
     return [value if isinstance(value, dt.datetime) else
             dt.datetime.combine(value, dt.time(), tzinfo=tz).astimezone(UTC)  # a period's first day
-            for value in batch.column(DATA_TIME[source.domain])]
+            for value in batch.column(DATA_TIME.get(source.domain, "time"))]
 
 
 def _lag(source: Source, watermark: str | None, at: dt.datetime) -> float | None:

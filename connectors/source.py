@@ -163,6 +163,11 @@ class Rows(Sequence[dict[str, Any]]):
         return Rows(self.names, [self.tuples[i] for i in indices])
 
 
+def _theme_key(source: Source) -> tuple[str, ...]:
+    """A theme source's key fields (issue 20): an event's id, else entity and time."""
+    return ("id",) if "id" in source.columns else ("entity", "time")
+
+
 class SourceReader:
     """Reads one source through an open connection: probe, incremental batches, sample."""
 
@@ -183,7 +188,7 @@ class SourceReader:
         self.relation = self._relation(self.names_order)
         self.wm = self.relation.c[self.names[source.watermark_column]]
         #: source columns of the canonical key (a tie is paged by them); empty unless all are mapped
-        key = [source.columns.get(k) for k in KEYS[source.domain]]
+        key = [source.columns.get(k) for k in KEYS.get(source.domain) or _theme_key(source)]
         self.key_columns = [c for c in key if c] if all(key) else []
 
     def probe(self) -> list[str]:

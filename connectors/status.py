@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 
 from citybrain.settings import Source
 from connectors.fields import DATA_TIME
-from store.schema import OBSERVATIONS, source_status
+from store.schema import observation_table, source_status
 from store.upsert import insert_for
 
 
@@ -39,8 +39,8 @@ def ensure(conn: Connection, source: Source, now: datetime) -> dict[str, Any]:
 
 def stored_data_time(conn: Connection, source: Source, now: datetime) -> datetime | None:
     """The newest data time the store holds from ``source`` (up to now + its tolerance)."""
-    table = OBSERVATIONS[source.domain]
-    column = table.c[DATA_TIME[source.domain]]
+    table = observation_table(source.domain)
+    column = table.c[DATA_TIME.get(source.domain, "time")]
     limit = now + source.future_tolerance
     tz = ZoneInfo(source.timezone)
     bound: Any = limit.astimezone(tz).date() if source.domain == "economy" else limit

@@ -29,7 +29,8 @@ from sqlalchemy.engine import Connection
 
 from connectors.fields import KEYS
 from connectors.mapping import Batch, FieldIssue, Rejected, key_text
-from store.schema import OBSERVATIONS, field_issues, obs_economy, obs_economy_revisions, obs_hotline, quarantine
+from store.schema import (OBSERVATIONS, field_issues, obs_economy, obs_economy_revisions, obs_hotline,
+                          observation_table, quarantine)
 from store.types import UTCDateTime
 from store.upsert import insert_for
 from store.upsert import upsert as store_upsert
@@ -175,12 +176,12 @@ def write_observations(conn: Connection, domain: str, rows: Sequence[dict[str, A
         if rows.tuples is not None and rows.names is not None and domain != "economy" \
                 and conn.dialect.name == "postgresql" and len(rows.tuples) >= COPY_MIN_ROWS:
             # the mapper's tuples go to COPY as they are: no dict per row on either side
-            table = OBSERVATIONS[domain]
+            table = observation_table(domain)
             return copy_tuples(conn, table, rows.names, rows.tuples, where=lambda excluded: _newer(table, excluded),
                                direct=True)
         rows = rows.rows
     if domain != "economy":
-        return upsert(conn, OBSERVATIONS[domain], rows, copy_min_rows=COPY_MIN_ROWS)
+        return upsert(conn, observation_table(domain), rows, copy_min_rows=COPY_MIN_ROWS)
     upsert(conn, obs_economy_revisions, [{k: r[k] for k in _REVISION_COLUMNS} for r in rows],
            copy_min_rows=COPY_MIN_ROWS)
     newest: dict[tuple[str, str, str], dict[str, Any]] = {}
@@ -257,7 +258,7 @@ def _drop_filled(conn: Connection, source: str, domain: str, batch: Batch, span:
                                                            c.time <= span[1])).all()
     if not stored:
         return
-    names = KEYS[domain]
+    names = KEYS.get(domain, ("entity", "time", "ref"))  # a theme's rows: connectors.theme.THEME_KEY
     if batch.tuples is not None and batch.names is not None:
         at = [batch.names.index(k) for k in names]
         written = {key_text(tuple(t[j] for j in at)) for t in batch.tuples}
@@ -293,6 +294,10 @@ def screen_versions(conn: Connection, domain: str, batch: Batch) -> tuple[Batch,
     """
     if domain == "hotline":
         return _screen_tickets(conn, batch)
+    if domain not in OBSERVATIONS:  # a theme (issue 20)
+        from connectors.theme import screen_theme
+
+        return screen_theme(conn, batch)
     if domain not in _SERIES_TABLES:
         return batch, []
     entity, time_name = _SERIES_TABLES[domain]

@@ -212,6 +212,12 @@ OBSERVATIONS = {
     "hotline": obs_hotline,
 }
 
+
+def observation_table(domain: str) -> Table:
+    """Where ``domain``'s observations are stored: its own table, or ``theme_obs`` for a
+    theme (the settings admit no other domain)."""
+    return OBSERVATIONS.get(domain, theme_obs)
+
 # ------------------------------------------------------------------------- rollups
 
 def _rollup(name: str) -> Table:

@@ -147,6 +147,10 @@ class ThemeIndicator(_Strict):
     #: sum, mean for mean and last, min, max); count, share and ratio are always exact
     across: Literal["mean", "sum", "min", "max"] | None = None
     decimals: Annotated[int, Field(ge=0, le=6)] = 1
+    #: measured: the span the department's instrument or system can report, [low, high];
+    #: a value outside it is unusable (NULL, counted on /sources as "range"), as for the
+    #: built-in fields' physical ranges
+    valid: tuple[float, float] | None = None
     #: what "better" means, for rankings and the composite index
     direction: Direction = "neutral"
     #: four-colour thresholds on the value; severity grows with the value or shrinks with it
@@ -183,6 +187,13 @@ class ThemeIndicator(_Strict):
         if self.across is not None and self.kind != "measured":
             raise ValueError(f"indicator {self.code}: across applies to measured indicators (mean, sum, min, max, "
                              "last); counts, shares and ratios combine exactly — remove it")
+        if self.valid is not None:
+            if self.kind != "measured":
+                raise ValueError(f"indicator {self.code}: valid applies to measured indicators (a source column's "
+                                 "numbers); remove it")
+            if not self.valid[0] < self.valid[1]:
+                raise ValueError(f"indicator {self.code}: valid = {list(self.valid)} must be [low, high] with "
+                                 "low < high; write e.g. valid = [0, 5000]")
         if self.levels:
             self._check_levels(self.levels)
         return self
@@ -543,6 +554,12 @@ def theme_problems(settings: Any) -> list[tuple[tuple[str | int, ...], str]]:
                         f"{', '.join(required + optional)} (derived indicators — ratios, counts, shares — are "
                         "computed, not mapped)"))
         counts = any(ind.kind == "count" for ind in theme.indicators)
+        event_sources = [s for s in settings.sources if s.domain == theme.code and "id" in s.columns]
+        if counts and not event_sources and src is next(s for s in settings.sources if s.domain == theme.code):
+            out.append((("sources", i, "columns"),
+                        f"the theme {theme.code} counts events (agg = \"count\"), which are the rows with an id, "
+                        "but none of its sources maps id; add `id = \"<the event's id column>\"` under "
+                        "[sources.columns] of its event source"))
         if not counts and not (set(src.columns) & (set(theme.measured) | theme.flags)):
             out.append((("sources", i, "columns"),
                         f"maps none of the theme {theme.code}'s measured indicators or boolean columns; add e.g. "

@@ -50,7 +50,7 @@ levels = { blue = 0.85, yellow = 0.90, orange = 0.95, red = 1.0 }
 def load(tmp_path: Path, text: str):
     path = tmp_path / "city.toml"
     path.write_text(text, encoding="utf-8")
-    return load_settings(path, env={}, data_dir=tmp_path)
+    return load_settings(path, env={"DEPOT_URL": f"sqlite:///{tmp_path}/depot.db"}, data_dir=tmp_path)
 
 
 def error(tmp_path: Path, text: str) -> str:
@@ -92,8 +92,7 @@ def test_the_test_city_has_every_kind(tmp_path):
     (('capacity = 200', 'capacity = "big"'), "themes[0]", "not a number"),
     (('district = "990102"\nlat = 49.9', 'district = "990109"\nlat = 49.9'), "themes[0] (code = \"depot\").entities[2]",
      "990109"),
-    (('domain = "depot"\nurl = "sqlite:///${CITYBRAIN_DATA_DIR}/departments/depot.db"\ntable = "stock',
-      'domain = "depots"\nurl = "sqlite:///${CITYBRAIN_DATA_DIR}/departments/depot.db"\ntable = "stock'),
+    (('domain = "depot"\nurl = "${DEPOT_URL}"\ntable = "stock', 'domain = "depots"\nurl = "${DEPOT_URL}"\ntable = "stock'),
      'sources[0] (name = "depot_stock").domain', "depot"),
     (('stock = "stock_kg"', 'stocks = "stock_kg"'), 'sources[0] (name = "depot_stock").columns', "stocks"),
     (('entity = "depot_id"\ntime = "read_at"', 'time = "read_at"'), 'sources[0] (name = "depot_stock").columns',
