@@ -85,7 +85,9 @@
     const ctrl = new AbortController();
     const timer = setTimeout(() => ctrl.abort(), timeoutMs);
     try {
-      await fetch(prefix() + "healthz", {cache: "no-store", signal: ctrl.signal});
+      const sent = Date.now();
+      const r = await fetch(prefix() + "healthz", {cache: "no-store", signal: ctrl.signal});
+      learnSkew(r.headers.get("Date"), sent, Date.now());
       return true; // any answer, even 503 (store trouble), means the server is there
     } catch (e) {
       return false;
@@ -94,8 +96,67 @@
     }
   }
 
+  /**
+   * The server's clock minus this browser's (ms), from an answer's Date header: the running
+   * clocks count from start times the server sends, so a kiosk whose own clock is off by
+   * minutes would otherwise show wrong ages. The header has whole seconds: a skew under 2 s
+   * is taken as none.
+   */
+  function learnSkew(dateHeader, sent, received) {
+    const server = Date.parse(dateHeader || "");
+    if (isNaN(server)) return;
+    const skew = server + 500 - (sent + received) / 2;
+    window.citybrain.wall.skew = Math.abs(skew) < 2000 ? 0 : skew;
+  }
+
+  /** Elapsed seconds → "0:05:12", "12:34:56", "2天 03:15" (days: hours and minutes only). */
+  function elapsed(seconds, lang) {
+    const s = Math.max(0, Math.floor(seconds));
+    const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
+    const pad = (n) => String(n).padStart(2, "0");
+    if (d > 0) return d + (lang === "en" ? "d " : "天 ") + pad(h) + ":" + pad(m);
+    return h + ":" + pad(m) + ":" + pad(s % 60);
+  }
+
+  /**
+   * The running clocks (issue 21): every element .cb-clock whose style carries --since (epoch
+   * seconds, set by a refresh) shows the time since then, counting up every second here —
+   * no server round trip; past its --due it is marked late (data-late, red in the CSS).
+   * The span has no children of Dash's own, so writing its text does not fight React.
+   */
+  function clocks(lang) {
+    const root = document.getElementById("wall-root");
+    if (!root) return;
+    const now = (Date.now() + (window.citybrain.wall.skew || 0)) / 1000;
+    root.querySelectorAll(".cb-clock").forEach((el) => {
+      const since = parseFloat(el.style.getPropertyValue("--since"));
+      const due = parseFloat(el.style.getPropertyValue("--due"));
+      const text = isNaN(since) ? "" : elapsed(now - since, lang);
+      if (el.textContent !== text) el.textContent = text;
+      const late = !isNaN(since) && !isNaN(due) && now > due;
+      if ((el.dataset.late === "1") !== late) {
+        if (late) el.dataset.late = "1"; else delete el.dataset.late;
+      }
+    });
+  }
+
+  /**
+   * Lists show whole rows only: a row that does not fit its list's box (a short screen, a
+   * board under long league tables) is hidden rather than cut through the middle of its text.
+   * Rows carry no style of Dash's (only their class), so this does not fight the refresh.
+   */
+  function clip() {
+    document.querySelectorAll("#wall-root .cb-wall-screen.cb-active :is(.cb-rank-rows, .cb-board-rows)").forEach((list) => {
+      const bottom = list.getBoundingClientRect().bottom + 1;
+      for (const row of list.children) {
+        if (row.style.visibility) row.style.visibility = "";
+        if (row.getBoundingClientRect().bottom > bottom) row.style.visibility = "hidden";
+      }
+    });
+  }
+
   window.citybrain = Object.assign(window.citybrain || {}, {
-    wall: {fit, shouldReload, softReload, reachable, reloading: false},
+    wall: {fit, shouldReload, softReload, reachable, clocks, clip, elapsed, learnSkew, skew: 0, reloading: false},
   });
   window.addEventListener("resize", () => {
     if (window.citybrain.wall.config) fit(window.citybrain.wall.config);
@@ -119,6 +180,8 @@
       const now = new Date();
       window.citybrain.wall.config = config;
       fit(config);
+      clocks(config.lang);
+      clip();
       const hhmm = fmt("en-GB", config.timezone, "hhmm").format(now);
       if (shouldReload(hhmm, config.reload_at, performance.now())) softReload();
       return [fmt("en-GB", config.timezone, "time").format(now), fmt(config.locale, config.timezone, "date").format(now)];

@@ -45,11 +45,13 @@ from citybrain.settings import Settings, WallScreen
 from components.citymap import layer_styles
 from components.wall.header import banner_fill
 from components.wall.ids import KINDS, Fill, changed_only
-from components.wall.screens import NEEDS, screen_fill
+from components.wall.registry import kind_of
+from components.wall.screens import screen_fill
 from components.wall.shell import CANVASES, MAP_ID, wall_shell
 from components.wall.ticker import ticker_fill
 from components.wall.trend import trend_patch
 from store.queries import wall as q
+from store.queries.wall_dispatch import departments
 
 log = logging.getLogger("citybrain.wall")
 
@@ -100,9 +102,13 @@ dash.register_page("pages.wall_screen", path_template="/wall/<screen>", layout=l
 
 def gather(settings: Settings, engine: Any, screens: list[WallScreen]) -> dict[str, Any]:
     """The cached query results the given screens need (each read at most once per refresh)."""
-    needs = {n for s in screens for n in NEEDS[s.kind]} | {"vital", "air", "traffic", "tourism", "hotline"}  # the map
+    needs = {n for s in screens for n in kind_of(s).needs} | {"vital", "air", "traffic", "tourism", "hotline"}  # the map
     headline = next((i.code for i in settings.indicators if i.headline), None)
-    return dict(q.snapshot(engine, tuple(sorted(needs)), headline, settings.city.timezone))
+    data = dict(q.snapshot(engine, tuple(sorted(needs)), headline, settings.city.timezone))
+    data["departments"] = departments(settings)
+    # a kind with data of its own (a theme's screen) reads it here, cached by the kind
+    data["own"] = {s.name: kind.read(settings, engine, s) for s in screens if (kind := kind_of(s)).read is not None}
+    return data
 
 
 def full_fill(settings: Settings, engine: Any, screens: list[WallScreen], lang: str, now: dt.datetime) -> Fill:
@@ -119,10 +125,12 @@ def wall_fill(settings: Settings, screens: list[WallScreen], data: dict[str, Any
               now: dt.datetime) -> Fill:
     """Every value on the wall: all screens (hidden ones stay current), banner, ticker."""
     fill: Fill = {}
+    own = data.get("own") or {}
     for screen in screens:
-        fill |= screen_fill(screen, data, settings=settings, lang=lang, now=now)
+        fill |= screen_fill(screen, {**data, "own": own.get(screen.name)}, settings=settings, lang=lang, now=now)
     fill |= banner_fill(data.get("freshness") or {}, settings, lang, now)
-    fill |= ticker_fill(data.get("warnings") or [], lang, settings.tz, now)
+    fill |= ticker_fill(data.get("warnings") or [], (data.get("warning_counts") or {}).get("*") or {},
+                        data.get("board"), data.get("departments") or {}, lang, now)
     return fill
 
 

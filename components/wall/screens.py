@@ -1,23 +1,29 @@
 """The screens: which panels each kind of screen shows, and how they are filled.
 
-An overview (vital signs, five domain tiles) and one screen per domain. Every screen
-has a left and a right column around the shared city map; the layout is fixed per
-canvas (CSS), the contents per kind (here).
+The built-in kinds — an overview (vital signs, five domain tiles) and one screen per
+domain — each a :class:`components.wall.kind.ScreenKind` in :data:`BUILTIN_KINDS`; the
+registry (``components.wall.registry``) adds others (a theme's screen). Every screen has a
+left and a right column around the shared city map and ends with its board (open warnings
+and work orders); the layout follows the screen's shape (CSS), the contents its kind (here).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from dash import html
 
 from citybrain.i18n import format_number, pick, t
 from citybrain.settings import DOMAINS, Settings, WallScreen
-from components.citymap import GRADES, aqi_color, crowding_color, grade_color, index_color
+from components.citymap import GRADES, aqi_color, crowding_color, grade_color
 from components.wall.fmt import hour_format, number, pct, signed_pct
+from components.wall.board import board_fill, board_panel
+from components.wall.forecast import forecast_fill, forecast_panel
 from components.wall.ids import Fill
+from components.wall.kind import ScreenKind
 from components.wall.ranking import Row, ranking, ranking_fill
 from components.wall.tile import domain_tile, tile_fill
 from components.wall.trend import next_hours, trend_fill, trend_panel
@@ -32,162 +38,193 @@ TPI_TARGET = 4
 CATEGORY_SLOTS = 6
 MAX_SLOTS = 10
 
-#: which query results each kind of screen reads
-NEEDS: dict[str, tuple[str, ...]] = {
-    "overview": ("vital", "air", "traffic", "tourism", "economy", "hotline"),
-    "environment": ("air",), "traffic": ("traffic",), "tourism": ("tourism",),
-    "economy": ("economy",), "hotline": ("hotline",),
-}
-
-
 def _slots(n: int) -> int:
     return max(1, min(n, MAX_SLOTS))
 
 
-WARNING_SLOTS = 4
-#: the map's theme per kind of screen: (district fill, legend) — index | calls | none
-THEMES: dict[str, tuple[str, str]] = {
-    "overview": ("index", "index"), "economy": ("index", "index"), "hotline": ("calls", "calls"),
-    "environment": ("none", "aqi"), "traffic": ("none", "grade"), "tourism": ("none", "crowding"),
-}
-
-
-def warnings_panel(key: str, lang: str) -> Any:
-    """Open warnings with how long each has been open and who has it (a duty leader's list)."""
-    panel = ranking(key, t("wall.open_warnings", lang), WARNING_SLOTS, bars=False)
-    panel.className += " cb-warn-panel"
-    return panel
-
-
-def warnings_fill(key: str, rows: list[dict[str, Any]], *, domain: str | None, lang: str,
-                  now: dt.datetime) -> Fill:
-    """The open warnings of ``domain`` (all when None), most severe first, then longest open."""
-    from components.wall.fmt import age
-
-    mine = [r for r in rows if domain is None or r.get("domain") == domain]
-    order = {lvl: i for i, lvl in enumerate(("red", "orange", "yellow", "blue"))}
-    mine.sort(key=lambda r: (order.get(r.get("level"), 9), r["fired_at"] or now))
-    out = []
-    for r in mine[:WARNING_SLOTS]:
-        who = r.get("assigned_to") or r.get("acknowledged_by") or t("wall.warn.unassigned", lang)
-        title = pick(r.get("title_zh") or "", r.get("title_en") or "", lang)
-        opened = t("wall.warn.open_for", lang, age=age(r["fired_at"], now, lang).removesuffix("前").removesuffix(" ago")) \
-            if r.get("fired_at") else ""
-        out.append(Row(f"{t('wall.level.' + str(r.get('level')), lang)} {title}", f"{opened} · {who}"))
-    return ranking_fill(key, out or [Row(t("wall.warn.none", lang), "")], WARNING_SLOTS)
-
-
 def screen_panels(screen: WallScreen, settings: Settings, lang: str, *, font_px: int) -> tuple[list[Any], list[Any]]:
-    """(left column, right column) of ``screen``, empty, ready to be filled."""
-    left, right = _panels(screen, settings, lang, font_px=font_px)
-    # every screen ends with its open warnings: who has what, for how long
-    return left, [*right, warnings_panel(f"{screen.name}.warnings", lang)]
+    """(left column, right column) of ``screen``, empty, ready to be filled; every screen ends
+    with its board (open warnings and work orders: who has what, for how long)."""
+    from components.wall.registry import kind_of
 
-
-def _panels(screen: WallScreen, settings: Settings, lang: str, *, font_px: int) -> tuple[list[Any], list[Any]]:
-    n, kind = screen.name, screen.kind
-    if kind == "overview":
-        return [vital_panel(f"{n}.vital", settings, lang, font_px=font_px)], \
-               [domain_tile(f"{n}.{d}", d, lang) for d in DOMAINS]
-    hero = domain_tile(f"{n}.hero", kind, lang, hero=True)
-    if kind == "environment":
-        return [hero, trend_panel(f"{n}.trend", t("wall.air_trend", lang), font_px=font_px,
-                                  tick_format=hour_format(lang), color="#f08c2e",
-                                  note=t("wall.next_hours", lang))], \
-               [ranking(f"{n}.stations", t("wall.stations", lang), _slots(len(settings.stations)),
-                        line=AQI_TARGET / AQI_SCALE, line_label=t("wall.aqi_target", lang))]
-    if kind == "traffic":
-        return [hero, trend_panel(f"{n}.trend", t("wall.tpi_trend", lang), font_px=font_px,
-                                  tick_format=hour_format(lang), color="#f5d33d",
-                                  y_range=(0, 10), note=t("wall.next_hours", lang))], \
-               [ranking(f"{n}.districts", t("wall.tpi_districts", lang), _slots(len(settings.districts)),
-                        line=TPI_TARGET / 10, line_label=t("wall.tpi_target", lang)),
-                ranking(f"{n}.segments", t("wall.slow_segments", lang), SEGMENT_SLOTS)]
-    if kind == "tourism":
-        return [hero, trend_panel(f"{n}.trend", t("wall.tourism_trend", lang), font_px=font_px,
-                                  tick_format=hour_format(lang), color="#2fbf71",
-                                  note=t("wall.next_hours", lang))], \
-               [ranking(f"{n}.sites", t("wall.sites", lang), _slots(len(settings.sites)), line=0.8,
-                        line_label=t("wall.line80", lang))]
-    if kind == "economy":
-        return [hero, trend_panel(f"{n}.trend", t("wall.economy_trend", lang), font_px=font_px,
-                                  tick_format=hour_format(lang), color="#845ef7",
-                                  kind="bar", time_axis=False)], \
-               [ranking(f"{n}.indicators", t("wall.economy_list", lang), _slots(len(settings.indicators)), bars=False)]
-    if kind == "hotline":
-        return [hero, trend_panel(f"{n}.trend", t("wall.hotline_trend", lang), font_px=font_px,
-                                  tick_format=hour_format(lang), color="#22b8cf")], \
-               [ranking(f"{n}.categories", t("wall.hotline_categories", lang), CATEGORY_SLOTS),
-                ranking(f"{n}.districts", t("wall.hotline_districts", lang), _slots(len(settings.districts)))]
-    raise ValueError(f"unknown screen kind {kind!r}")
+    left, right = kind_of(screen).panels(screen, settings, lang, font_px)
+    return left, [*right, board_panel(f"{screen.name}.board", lang)]
 
 
 def screen_fill(screen: WallScreen, data: Mapping[str, Any], *, settings: Settings, lang: str,
                 now: dt.datetime) -> Fill:
-    """Query results (``store.queries.wall``, keyed as in :data:`NEEDS`) → this screen's values."""
-    n, kind, tz = screen.name, screen.kind, settings.tz
-    fresh = data.get("freshness") or {}
-    fill = warnings_fill(f"{n}.warnings", list(data.get("warnings") or []), domain=None if kind == "overview" else kind,
-                         lang=lang, now=now)
-    return fill | _screen_fill(screen, data, settings=settings, lang=lang, now=now)
+    """Query results (``store.queries.wall``, keyed as in each kind's ``needs``) → this screen's values."""
+    from components.wall.registry import kind_of
+
+    kind = kind_of(screen)
+    domain = kind.domain(screen)
+    counts = (data.get("warning_counts") or {}).get(domain or "*") or {}
+    fill = board_fill(f"{screen.name}.board", list(data.get("warnings") or []), counts, data.get("board"),
+                      domain=domain, departments=data.get("departments") or {}, lang=lang, now=now)
+    return fill | kind.fill(screen, data, settings, lang, now)
 
 
-def _screen_fill(screen: WallScreen, data: Mapping[str, Any], *, settings: Settings, lang: str,
-                 now: dt.datetime) -> Fill:
-    n, kind, tz = screen.name, screen.kind, settings.tz
-    fresh = data.get("freshness") or {}
-    source = {"environment": "air", "traffic": "traffic", "tourism": "tourism", "economy": "economy", "hotline": "hotline"}
-    if kind == "overview":
-        fill = vital_fill(f"{n}.vital", data.get("vital"), settings=settings, lang=lang, now=now,
-                          missing=district_missing(settings, data))
-        for d in DOMAINS:
-            fill |= tile_fill(f"{n}.{d}", d, data.get(source[d]), settings=settings, asof=fresh.get(d), lang=lang, now=now)
-        return fill
-    d = data.get(source[kind]) or {}
-    fill = tile_fill(f"{n}.hero", kind, d, settings=settings, asof=fresh.get(kind), lang=lang, now=now, hero=True)
-    names = _names(settings, lang)
-    if kind == "environment":
-        fill |= trend_fill(f"{n}.trend", _with_next_hours(d, tz))
-        rows = [Row(names["stations"].get(s["code"], s["code"]), f"{s['value']:.0f} " + t(f"wall.aqi.{s['level']}", lang),
-                    min(s["value"] / AQI_SCALE, 1), s.get("color") or aqi_color(s.get("level"))) for s in d.get("stations", [])]
-        fill |= ranking_fill(f"{n}.stations", rows, _slots(len(settings.stations)))
-    elif kind == "traffic":
-        fill |= trend_fill(f"{n}.trend", _with_next_hours(d, tz))
-        rows = [Row(names["districts"].get(x["code"], x["code"]), f"{x['value']:.1f}", x["value"] / 10,
-                    grade_color(x.get("grade"))) for x in d.get("districts", [])]
-        fill |= ranking_fill(f"{n}.districts", rows, _slots(len(settings.districts)))
-        segs = [Row(names["segments"].get(x["code"], x["code"]),
-                    f"{pct(x['ratio'])} {t('wall.grade.' + str(GRADES.index(x['grade'])), lang)}", x["ratio"],
-                    grade_color(x.get("grade")))
-                for x in congested(d.get("segments", []))[:SEGMENT_SLOTS]]
-        # nothing congested is news too: say so instead of listing the slowest free-flowing roads
-        segs = segs or [Row(t("wall.no_congestion", lang), "", None)]
-        fill |= ranking_fill(f"{n}.segments", segs, SEGMENT_SLOTS)
-    elif kind == "tourism":
-        fill |= trend_fill(f"{n}.trend", _with_next_hours(d, tz))
-        rows = [Row(names["sites"].get(x["code"], x["code"]),
-                    f"{pct(x['ratio'])} · {format_number(x['present'], lang)}", x["ratio"], crowding_color(x["ratio"]))
-                for x in d.get("sites", [])]
-        fill |= ranking_fill(f"{n}.sites", rows, _slots(len(settings.sites)))
-    elif kind == "economy":
-        fill |= trend_fill(f"{n}.trend", trend_data(d.get("series") or []))
-        # short units only ("亿元", "元"); an index's "上年同月=100" would crowd out the name
-        units = {i.code: u for i in settings.indicators if len(u := pick(i.unit_zh, i.unit_en, lang)) <= 3}
-        rows = [Row(names["indicators"].get(x["code"], x["code"]),
-                    f"{number(x['value'], lang)}{units.get(x['code'], '')} {t('wall.yoy', lang, value=signed_pct(x.get('yoy')))}")
-                for x in d.get("indicators", [])]
-        fill |= ranking_fill(f"{n}.indicators", rows, _slots(len(settings.indicators)))
-    elif kind == "hotline":
-        fill |= trend_fill(f"{n}.trend", trend_data(d.get("today") or [], d.get("yesterday") or [], tz=tz))
-        cats = d.get("categories") or []
-        top = cats[0][1] if cats else 1
-        fill |= ranking_fill(f"{n}.categories", [Row(c, f"{v:.0f}", v / top if top else 0, "#22b8cf")
-                                                 for c, v in cats[:CATEGORY_SLOTS]], CATEGORY_SLOTS)
-        dists = d.get("districts") or []
-        top = dists[0][1] if dists else 1
-        fill |= ranking_fill(f"{n}.districts", [Row(names["districts"].get(c, c), f"{v:.0f}", v / top if top else 0,
-                                                    "#22b8cf") for c, v in dists], _slots(len(settings.districts)))
+# ----------------------------------------------------------------- the built-in kinds
+
+def _overview_panels(screen: WallScreen, settings: Settings, lang: str, font_px: int) -> tuple[list[Any], list[Any]]:
+    n = screen.name
+    return [vital_panel(f"{n}.vital", settings, lang, font_px=font_px)], \
+           [domain_tile(f"{n}.{d}", d, lang) for d in DOMAINS]
+
+
+def _overview_fill(screen: WallScreen, data: Mapping[str, Any], settings: Settings, lang: str,
+                   now: dt.datetime) -> Fill:
+    n, fresh = screen.name, data.get("freshness") or {}
+    fill = vital_fill(f"{n}.vital", data.get("vital"), settings=settings, lang=lang, now=now,
+                      missing=district_missing(settings, data))
+    for d in DOMAINS:
+        fill |= tile_fill(f"{n}.{d}", d, data.get(SOURCE[d]), settings=settings, asof=fresh.get(d), lang=lang, now=now)
     return fill
+
+
+def _hero(screen: WallScreen, lang: str) -> Any:
+    return domain_tile(f"{screen.name}.hero", screen.kind, lang, hero=True)
+
+
+def _hero_fill(screen: WallScreen, data: Mapping[str, Any], settings: Settings, lang: str, now: dt.datetime) -> Fill:
+    fresh = data.get("freshness") or {}
+    return tile_fill(f"{screen.name}.hero", screen.kind, data.get(SOURCE[screen.kind]) or {}, settings=settings,
+                     asof=fresh.get(screen.kind), lang=lang, now=now, hero=True)
+
+
+def _environment_panels(screen: WallScreen, settings: Settings, lang: str, font_px: int) -> tuple[list[Any], list[Any]]:
+    n = screen.name
+    return [_hero(screen, lang), trend_panel(f"{n}.trend", t("wall.air_trend", lang), font_px=font_px,
+                                             tick_format=hour_format(lang), color="#f08c2e",
+                                             note=t("wall.next_hours", lang))], \
+           [ranking(f"{n}.stations", t("wall.stations", lang), _slots(len(settings.stations)),
+                    line=AQI_TARGET / AQI_SCALE, line_label=t("wall.aqi_target", lang))]
+
+
+def _environment_fill(screen: WallScreen, data: Mapping[str, Any], settings: Settings, lang: str,
+                      now: dt.datetime) -> Fill:
+    n, d, names = screen.name, data.get("air") or {}, _names(settings, lang)
+    fill = _hero_fill(screen, data, settings, lang, now) | trend_fill(f"{n}.trend", _with_next_hours(d, settings.tz))
+    rows = [Row(names["stations"].get(s["code"], s["code"]), f"{s['value']:.0f} " + t(f"wall.aqi.{s['level']}", lang),
+                min(s["value"] / AQI_SCALE, 1), s.get("color") or aqi_color(s.get("level"))) for s in d.get("stations", [])]
+    return fill | ranking_fill(f"{n}.stations", rows, _slots(len(settings.stations)))
+
+
+def _traffic_panels(screen: WallScreen, settings: Settings, lang: str, font_px: int) -> tuple[list[Any], list[Any]]:
+    n = screen.name
+    return [_hero(screen, lang), forecast_panel(f"{n}.forecast", lang),
+            trend_panel(f"{n}.trend", t("wall.tpi_trend", lang), font_px=font_px, tick_format=hour_format(lang),
+                        color="#f5d33d", y_range=(0, 10), note=t("wall.next_hours", lang))], \
+           [ranking(f"{n}.districts", t("wall.tpi_districts", lang), _slots(len(settings.districts)),
+                    line=TPI_TARGET / 10, line_label=t("wall.tpi_target", lang)),
+            ranking(f"{n}.segments", t("wall.slow_segments", lang), SEGMENT_SLOTS)]
+
+
+def _traffic_fill(screen: WallScreen, data: Mapping[str, Any], settings: Settings, lang: str,
+                  now: dt.datetime) -> Fill:
+    n, d, names, tz = screen.name, data.get("traffic") or {}, _names(settings, lang), settings.tz
+    fill = _hero_fill(screen, data, settings, lang, now) | trend_fill(f"{n}.trend", _with_next_hours(d, tz))
+    fill |= forecast_fill(f"{n}.forecast", (data.get("forecast") or {}).get("traffic"), tz=tz, lang=lang, digits=1)
+    rows = [Row(names["districts"].get(x["code"], x["code"]), f"{x['value']:.1f}", x["value"] / 10,
+                grade_color(x.get("grade"))) for x in d.get("districts", [])]
+    # the league table lists every district: one without monitored roads says so (not left out)
+    have = {x["code"] for x in d.get("districts", [])}
+    rows += [Row(names["districts"][c.code], t("wall.no_segments", lang), None) for c in settings.districts
+             if c.code not in have]
+    fill |= ranking_fill(f"{n}.districts", rows, _slots(len(settings.districts)))
+    segs = [Row(names["segments"].get(x["code"], x["code"]),
+                f"{pct(x['ratio'])} {t('wall.grade.' + str(GRADES.index(x['grade'])), lang)}", x["ratio"],
+                grade_color(x.get("grade")))
+            for x in congested(d.get("segments", []))[:SEGMENT_SLOTS]]
+    # nothing congested is news too: say so instead of listing the slowest free-flowing roads
+    segs = segs or [Row(t("wall.no_congestion", lang), "", None)]
+    return fill | ranking_fill(f"{n}.segments", segs, SEGMENT_SLOTS)
+
+
+def _tourism_panels(screen: WallScreen, settings: Settings, lang: str, font_px: int) -> tuple[list[Any], list[Any]]:
+    n = screen.name
+    return [_hero(screen, lang), forecast_panel(f"{n}.forecast", lang, alerts=True),
+            trend_panel(f"{n}.trend", t("wall.tourism_trend", lang), font_px=font_px, tick_format=hour_format(lang),
+                        color="#2fbf71", note=t("wall.next_hours", lang))], \
+           [ranking(f"{n}.sites", t("wall.sites", lang), _slots(len(settings.sites)), line=0.8,
+                    line_label=t("wall.line80", lang))]
+
+
+def _tourism_fill(screen: WallScreen, data: Mapping[str, Any], settings: Settings, lang: str,
+                  now: dt.datetime) -> Fill:
+    n, d, names, tz = screen.name, data.get("tourism") or {}, _names(settings, lang), settings.tz
+    fill = _hero_fill(screen, data, settings, lang, now) | trend_fill(f"{n}.trend", _with_next_hours(d, tz))
+    fill |= forecast_fill(f"{n}.forecast", (data.get("forecast") or {}).get("tourism"), tz=tz, lang=lang, digits=0,
+                          names=names["sites"], alerts=True)
+    rows = [Row(names["sites"].get(x["code"], x["code"]),
+                f"{pct(x['ratio'])} · {format_number(x['present'], lang)}", x["ratio"], crowding_color(x["ratio"]))
+            for x in d.get("sites", [])]
+    return fill | ranking_fill(f"{n}.sites", rows, _slots(len(settings.sites)))
+
+
+def _economy_panels(screen: WallScreen, settings: Settings, lang: str, font_px: int) -> tuple[list[Any], list[Any]]:
+    n = screen.name
+    return [_hero(screen, lang), trend_panel(f"{n}.trend", t("wall.economy_trend", lang), font_px=font_px,
+                                             tick_format=hour_format(lang), color="#845ef7", kind="bar",
+                                             time_axis=False)], \
+           [ranking(f"{n}.indicators", t("wall.economy_list", lang), _slots(len(settings.indicators)), bars=False)]
+
+
+def _economy_fill(screen: WallScreen, data: Mapping[str, Any], settings: Settings, lang: str,
+                  now: dt.datetime) -> Fill:
+    n, d, names = screen.name, data.get("economy") or {}, _names(settings, lang)
+    fill = _hero_fill(screen, data, settings, lang, now) | trend_fill(f"{n}.trend", trend_data(d.get("series") or []))
+    # short units only ("亿元", "元"); an index's "上年同月=100" would crowd out the name
+    units = {i.code: u for i in settings.indicators if len(u := pick(i.unit_zh, i.unit_en, lang)) <= 3}
+    rows = [Row(names["indicators"].get(x["code"], x["code"]),
+                f"{number(x['value'], lang)}{units.get(x['code'], '')} {t('wall.yoy', lang, value=signed_pct(x.get('yoy')))}")
+            for x in d.get("indicators", [])]
+    return fill | ranking_fill(f"{n}.indicators", rows, _slots(len(settings.indicators)))
+
+
+def _hotline_panels(screen: WallScreen, settings: Settings, lang: str, font_px: int) -> tuple[list[Any], list[Any]]:
+    n = screen.name
+    return [_hero(screen, lang), trend_panel(f"{n}.trend", t("wall.hotline_trend", lang), font_px=font_px,
+                                             tick_format=hour_format(lang), color="#22b8cf")], \
+           [ranking(f"{n}.categories", t("wall.hotline_categories", lang), CATEGORY_SLOTS),
+            ranking(f"{n}.districts", t("wall.hotline_districts", lang), _slots(len(settings.districts)))]
+
+
+def _hotline_fill(screen: WallScreen, data: Mapping[str, Any], settings: Settings, lang: str,
+                  now: dt.datetime) -> Fill:
+    n, d, names, tz = screen.name, data.get("hotline") or {}, _names(settings, lang), settings.tz
+    fill = _hero_fill(screen, data, settings, lang, now)
+    fill |= trend_fill(f"{n}.trend", trend_data(d.get("today") or [], d.get("yesterday") or [], tz=tz))
+    cats = d.get("categories") or []
+    top = cats[0][1] if cats else 1
+    fill |= ranking_fill(f"{n}.categories", [Row(c, f"{v:.0f}", v / top if top else 0, "#22b8cf")
+                                             for c, v in cats[:CATEGORY_SLOTS]], CATEGORY_SLOTS)
+    dists = d.get("districts") or []
+    top = dists[0][1] if dists else 1
+    return fill | ranking_fill(f"{n}.districts", [Row(names["districts"].get(c, c), f"{v:.0f}", v / top if top else 0,
+                                                      "#22b8cf") for c, v in dists], _slots(len(settings.districts)))
+
+
+def _own_domain(screen: WallScreen) -> str | None:
+    return screen.kind
+
+
+#: the built-in kinds; ``components.wall.registry`` adds any others
+BUILTIN_KINDS: Mapping[str, ScreenKind] = MappingProxyType({
+    "overview": ScreenKind(_overview_panels, _overview_fill,
+                           needs=("vital", "air", "traffic", "tourism", "economy", "hotline")),
+    "environment": ScreenKind(_environment_panels, _environment_fill, needs=("air",), map_theme=("none", "aqi"),
+                              domain=_own_domain),
+    "traffic": ScreenKind(_traffic_panels, _traffic_fill, needs=("traffic", "forecast"), map_theme=("none", "grade"),
+                          domain=_own_domain),
+    "tourism": ScreenKind(_tourism_panels, _tourism_fill, needs=("tourism", "forecast"),
+                          map_theme=("none", "crowding"), domain=_own_domain),
+    "economy": ScreenKind(_economy_panels, _economy_fill, needs=("economy",), domain=_own_domain),
+    "hotline": ScreenKind(_hotline_panels, _hotline_fill, needs=("hotline",), map_theme=("calls", "calls"),
+                          domain=_own_domain),
+})
+#: the query results each screen's fill reads (SOURCE: a domain's key in them)
+SOURCE = {"environment": "air", "traffic": "traffic", "tourism": "tourism", "economy": "economy", "hotline": "hotline"}
 
 
 def _with_next_hours(data: Mapping[str, Any], tz: Any) -> list[dict[str, list[Any]]]:

@@ -19,7 +19,8 @@ from citybrain.settings import Settings, WallScreen
 from components.citymap import LEGENDS, city_map, map_legend
 from components.wall.header import wall_header
 from components.wall.ids import Fill, apply_fill, screen_id
-from components.wall.screens import THEMES, screen_panels
+from components.wall.registry import kind_of
+from components.wall.screens import screen_panels
 from components.wall.ticker import ticker
 from components.wall.trend import trend_with
 
@@ -48,7 +49,7 @@ def layer_classes(screen: WallScreen) -> str:
 
 def root_class(canvas: str, screen: WallScreen) -> str:
     """Canvas, map layers, the map theme (district fill) and the legend shown for ``screen``."""
-    fill, legend = THEMES[screen.kind]
+    fill, legend = kind_of(screen).map_theme
     return f"cb-wall cb-canvas-{canvas} {layer_classes(screen)} cb-theme-{fill} cb-legend-show-{legend}"
 
 

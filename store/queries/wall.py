@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, and_, delete, func, insert, select, update
 
 from citybrain.cache import memoize
+from store.queries import wall_dispatch, wall_forecast
 from store.schema import indicators, source_status, wall_heartbeats, warnings
 
 UTC = dt.timezone.utc
@@ -281,8 +282,8 @@ freshness = memoize(CADENCE["freshness"])(_freshness)
 
 
 def _active_warnings(engine: Engine, limit: int = 40) -> list[dict[str, Any]]:
-    """Firing and recovering warnings, most severe first, then newest: what the ticker and
-    the screens' open-warnings panels show (with who has each: assignee, else acknowledger)."""
+    """Firing and recovering warnings, most severe first, then the longest open: what the
+    ticker and the screens' boards show (with who has each: assignee, else acknowledger)."""
     severity = {lvl: i for i, lvl in enumerate(WARNING_ORDER)}
     rows = _rows(engine, select(warnings.c.id, warnings.c.level, warnings.c.state, warnings.c.title_zh,
                                 warnings.c.title_en, warnings.c.domain, warnings.c.fired_at, warnings.c.started_at,
@@ -290,11 +291,27 @@ def _active_warnings(engine: Engine, limit: int = 40) -> list[dict[str, Any]]:
                  .where(warnings.c.state.in_(("firing", "recovering"))))
     for r in rows:
         r["fired_at"] = _aware(r["fired_at"] or r["started_at"])
-    rows.sort(key=lambda r: (severity.get(r["level"], 9), -(r["fired_at"].timestamp() if r["fired_at"] else 0)))
+    rows.sort(key=lambda r: (severity.get(r["level"], 9), r["fired_at"].timestamp() if r["fired_at"] else 0))
     return rows[:limit]
 
 
 active_warnings = memoize(CADENCE["warnings"])(_active_warnings)
+
+
+def _warning_counts(engine: Engine) -> dict[str, dict[str, int]]:
+    """Open (firing or recovering) warnings by level, city-wide (``"*"``) and per domain:
+    ``{"*": {"red": 1, "orange": 0, …}, "traffic": {…}, …}`` — every level present."""
+    rows = _rows(engine, select(warnings.c.domain, warnings.c.level, func.count().label("n"))
+                 .where(warnings.c.state.in_(("firing", "recovering"))).group_by(warnings.c.domain, warnings.c.level))
+    out: dict[str, dict[str, int]] = {"*": dict.fromkeys(WARNING_ORDER, 0)}
+    for r in rows:
+        for key in ("*", r["domain"]):
+            counts = out.setdefault(key, dict.fromkeys(WARNING_ORDER, 0))
+            counts[r["level"]] = counts.get(r["level"], 0) + int(r["n"])
+    return out
+
+
+warning_counts = memoize(CADENCE["warnings"])(_warning_counts)
 
 
 # ------------------------------------------------------------------------ one refresh
@@ -318,9 +335,13 @@ def _snapshot(engine: Engine, needs: tuple[str, ...], headline: str | None, time
         "economy": lambda: economy(engine, headline),
         "hotline": lambda: hotline(engine, timezone),
     }
+    readers |= {"board": lambda: wall_dispatch.board(engine), "forecast": lambda: wall_forecast.forecasts(engine)}
     data = {name: readers[name]() for name in needs}
     data["freshness"] = freshness(engine)
     data["warnings"] = active_warnings(engine)
+    data["warning_counts"] = warning_counts(engine)
+    if "board" not in data:  # every screen's board lists work orders
+        data["board"] = wall_dispatch.board(engine)
     return data
 
 
