@@ -7,7 +7,7 @@ the last ``--days`` (or, with ``--year``, all 365) days of the big city
 (``benchmarks/dataset.py``): the 5-minute traffic rows are moved with COPY, in SQL (the
 store's content is what matters here, the connectors have their own benchmark); the
 other sources are polled by the connectors. Then it times, as ``citybrain compute``
-runs them, ``jobs.indicators.compute`` followed by ``alerts.replay.replay`` for the last
+runs them, ``jobs.compute.compute`` followed by ``alerts.replay.replay`` for the last
 day and for the whole prepared period — targets: one day ≤ 2 s, a year ≤ 60 s — next to
 the physical limits in the same run: PostgreSQL reading the same observation rows
 (``COPY … TO STDOUT`` of the period's rows of every observation table) and PostgreSQL
@@ -168,7 +168,7 @@ def write_limit(url: str, start: dt.datetime, end: dt.datetime) -> dict[str, flo
 def run(settings: Any, url: str, start: dt.datetime, end: dt.datetime) -> dict[str, float]:
     """``citybrain compute --from start --to end``: indicators, then the warnings replay."""
     from alerts.replay import replay
-    from jobs.indicators import compute
+    from jobs.compute import compute
     from store.engine import make_engine
 
     engine = make_engine(url)
@@ -188,7 +188,7 @@ def empty_indicators(url: str) -> None:
     import psycopg
 
     with psycopg.connect(_dsn(url), autocommit=True) as conn:
-        conn.execute("TRUNCATE indicators, warning_events, warnings")
+        conn.execute("TRUNCATE indicators, warning_events, warnings CASCADE")  # and what dispatch keeps of them
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ import math
 import pytest
 from sqlalchemy import func, insert, select
 
-from jobs.indicators import compute
+from jobs.compute import compute
 from store.engine import make_engine, upgrade
 from store.entities import sync_from_config
 from store.schema import indicators, obs_air, obs_economy, obs_hotline, obs_tourism, obs_traffic
@@ -164,7 +164,8 @@ def _traffic_rows_one_by_one(settings, readings) -> dict:
     (kept here as the reference the frames must reproduce exactly)."""
     import pandas as pd
 
-    from jobs.indicators import _num, _row
+    from jobs.compute.rows import row as _row
+    from store.bulk import num as _num
     from metrics import traffic
 
     segs = pd.DataFrame([{"segment": s.code, "length_km": s.length_km, "free_flow": s.free_flow_kmh,
@@ -210,7 +211,7 @@ def test_traffic_frames_store_exactly_the_rows_built_one_by_one(store):
     with engine.begin() as conn:
         conn.execute(insert(obs_traffic), rows)
     compute(settings, engine, start=T0, end=T0 + dt.timedelta(days=1), domains=["traffic"], now=T0)
-    from jobs.indicators import _frame, _times
+    from store.bulk import read_frame as _frame, utc_times as _times
 
     # read as the job reads them: sums are taken in the order the store returns the rows
     c = obs_traffic.c

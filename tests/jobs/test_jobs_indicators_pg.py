@@ -11,9 +11,11 @@ import pytest
 import sqlalchemy as sa
 
 import connectors
-import jobs.indicators
+import jobs.compute.job
+import jobs.compute.traffic
 import simulator
-from jobs.indicators import compute
+from jobs.compute import compute
+from store import bulk
 from store.engine import make_engine, upgrade
 from store.entities import sync_from_config
 from store.schema import indicators, obs_traffic
@@ -42,7 +44,7 @@ def _polled_store(settings, url: str, days: int):
 
 def _generic_frame(engine, stmt):
     with engine.connect() as conn:
-        return jobs.indicators._frame_of_rows(conn, stmt)
+        return bulk.frame_of_rows(conn, stmt)
 
 
 def test_postgresql_fast_paths_store_what_the_generic_path_stores(settings_factory, pg_url, monkeypatch):
@@ -57,16 +59,16 @@ def test_postgresql_fast_paths_store_what_the_generic_path_stores(settings_facto
         return _indicators(engine)
 
     with monkeypatch.context() as m:  # the generic path: SQLAlchemy rows in, multi-row upserts out, one pass
-        m.setattr(jobs.indicators, "_frame", _generic_frame)
-        m.setattr(jobs.indicators, "_traffic_packed", jobs.indicators._traffic_select)
-        m.setattr(jobs.indicators, "COPY_MIN_ROWS", 10**9)
-        m.setattr(jobs.indicators, "WINDOW_DAYS", 10**4)
-        m.setattr(jobs.indicators, "PIPELINE_DEPTH", 0)  # and inline: no step ahead, no writer thread
+        m.setattr(bulk, "read_frame", _generic_frame)
+        m.setattr(jobs.compute.traffic, "readings_packed", jobs.compute.traffic.readings_select)
+        m.setattr(bulk, "COPY_MIN_ROWS", 10**9)
+        m.setattr(jobs.compute.job, "WINDOW_DAYS", 10**4)
+        m.setattr(jobs.compute.job, "PIPELINE_DEPTH", 0)  # and inline: no step ahead, no writer thread
         generic = run()
-    monkeypatch.setattr(jobs.indicators, "COPY_MIN_ROWS", 1)  # every write through COPY
-    monkeypatch.setattr(jobs.indicators, "WINDOW_DAYS", 1)  # and the range cut at every local midnight
-    monkeypatch.setattr(jobs.indicators, "ANALYZE_AFTER_ROWS", 1)  # and the planner statistics refreshed
-    monkeypatch.setattr(jobs.indicators, "PIPELINE_DEPTH", 3)  # windows computed ahead, stored by the writer
+    monkeypatch.setattr(bulk, "COPY_MIN_ROWS", 1)  # every write through COPY
+    monkeypatch.setattr(jobs.compute.job, "WINDOW_DAYS", 1)  # and the range cut at every local midnight
+    monkeypatch.setattr(jobs.compute.job, "ANALYZE_AFTER_ROWS", 1)  # and the planner statistics refreshed
+    monkeypatch.setattr(jobs.compute.job, "PIPELINE_DEPTH", 3)  # windows computed ahead, stored by the writer
     fast = run()
     engine.dispose()
     assert len(generic) > 2000
@@ -107,7 +109,7 @@ def test_a_recompute_rewrites_only_the_rows_whose_result_changed(settings_factor
                                                   obs_traffic.c.time < hour + dt.timedelta(hours=1))
                      .values(speed=obs_traffic.c.speed / 2))
     later = END + dt.timedelta(minutes=7)
-    monkeypatch.setattr(jobs.indicators, "COPY_MIN_ROWS", 50)  # big batches COPY, small ones multi-row
+    monkeypatch.setattr(bulk, "COPY_MIN_ROWS", 50)  # big batches COPY, small ones multi-row
     compute(settings, engine, start=start, end=END, now=later)
     after = _stored(engine)
     engine.dispose()
@@ -129,9 +131,9 @@ def test_an_error_in_a_pipeline_thread_stops_the_compute_and_is_raised(settings_
     compute raise that error (not hang, not report success), as the inline run does."""
     settings = settings_factory()
     engine = _polled_store(settings, pg_url, 3)
-    monkeypatch.setattr(jobs.indicators, "WINDOW_DAYS", 1)
-    name = "_traffic" if where == "step" else "_copy_frame"
-    original, calls, fail_at = getattr(jobs.indicators, name), [], [0]
+    monkeypatch.setattr(jobs.compute.job, "WINDOW_DAYS", 1)
+    module, name = (jobs.compute.traffic, "compute") if where == "step" else (bulk, "copy_indicator_frame")
+    original, calls, fail_at = getattr(module, name), [], [0]
 
     def counted(*args, **kwargs):
         calls.append(1)
@@ -139,7 +141,7 @@ def test_an_error_in_a_pipeline_thread_stops_the_compute_and_is_raised(settings_
             raise RuntimeError(f"broken {where}")
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(jobs.indicators, name, counted)
+    monkeypatch.setattr(module, name, counted)
     compute(settings, engine, start=END - dt.timedelta(days=3), end=END, now=END)
     # a step ahead fails while an earlier window is stored; the writer fails on its last batch
     # (no later batch would report it)

@@ -15,8 +15,10 @@ from sqlalchemy import insert, select, update
 
 import connectors
 import simulator
-from jobs import indicators as job
-from jobs.indicators import DAY, _frame, _frame_rows, _int, _num, _row, _times
+from jobs.compute import air as air_step, hotline as hotline_step, tourism as tourism_step
+from jobs.compute.air import DAY
+from jobs.compute.rows import row as _row
+from store.bulk import indicator_rows as _frame_rows, integer as _int, num as _num, read_frame as _frame, utc_times as _times
 from metrics import air, hotline, tourism
 from store.engine import make_engine, upgrade
 from store.entities import sync_from_config
@@ -133,10 +135,10 @@ def test_frames_store_exactly_the_rows_built_one_by_one(demo, step):
     start, end = END - 2 * DAY, END
     now = END - dt.timedelta(hours=30)  # some tickets due but open, some not due yet
     new, old = {
-        "aqi": (lambda: job._air(settings, engine, start, end), lambda: _air_one_by_one(settings, engine, start, end)),
-        "crowding": (lambda: job._tourism(settings, engine, start, end),
+        "aqi": (lambda: air_step.compute(settings, engine, start, end, now), lambda: _air_one_by_one(settings, engine, start, end)),
+        "crowding": (lambda: tourism_step.compute(settings, engine, start, end, now),
                      lambda: _tourism_one_by_one(settings, engine, start, end)),
-        "hotline": (lambda: job._hotline(settings, engine, start, end, now),
+        "hotline": (lambda: hotline_step.compute(settings, engine, start, end, now),
                     lambda: _hotline_one_by_one(settings, engine, start, end, now)),
     }[step]
     got, expected = _keyed(_rows(new())), _keyed(old())
