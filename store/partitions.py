@@ -229,8 +229,11 @@ def convert_online(engine: Engine, name: str, *, now: dt.datetime | None = None,
     now = now or dt.datetime.now(UTC)
     col, tmp, old, sync = PARTITIONED[name], f"{name}__new", f"{name}__old", f"{name}__sync"
     table = metadata.tables[name]
-    names = [c.name for c in table.columns]
     keys = [c.name for c in table.primary_key.columns]
+    with engine.connect() as conn:  # a column a later revision adds (0012) is not in the old table yet
+        live = set(conn.execute(text("SELECT attname FROM pg_attribute WHERE attrelid = CAST(:t AS regclass) "
+                                     "AND attnum > 0 AND NOT attisdropped"), {"t": name}).scalars())
+    names = [c.name for c in table.columns if c.name in live]
     cols = ", ".join(f'"{c}"' for c in names)
     conflict = ", ".join(f'"{k}"' for k in keys)
     sets = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in names if c not in keys)

@@ -121,6 +121,7 @@ obs_traffic = Table(
     Column("speed", Float),  # km/h; NULL where the detector only counts
     Column("volume", Float),  # vehicles in the interval
     Column("occupancy", Float),  # percent
+    Column("implausible", String(64)),  # fields implausible at this segment (issue 19 item 13): kept, not computed on
     *_ingest_columns(),
     Index("ix_obs_traffic_time", "time"),
 )
@@ -132,6 +133,7 @@ obs_tourism = Table(
     Column("present", Integer, nullable=False),
     Column("entries", Integer),
     Column("exits", Integer),
+    Column("implausible", String(64)),  # fields implausible at this site (issue 19 item 13): kept, not computed on
     *_ingest_columns(),
     Index("ix_obs_tourism_time", "time"),
 )
@@ -342,6 +344,7 @@ source_status = Table(
     Column("last_attempt", UTCDateTime),
     Column("last_success", UTCDateTime),
     Column("watermark", String(64)),  # the source's own watermark value, as text
+    Column("watermark_key", Text),  # within a tie at ``watermark``: the last key read (JSON), NULL when read whole
     Column("data_time", UTCDateTime),  # newest observation time received (drives "as of")
     Column("lag_seconds", Float),
     Column("rows_read_last", Integer, nullable=False, default=0),

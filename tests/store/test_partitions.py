@@ -142,7 +142,8 @@ def test_converting_a_store_with_data_loses_nothing_while_a_writer_keeps_writing
 
 
 def _rows(engine: sa.Engine, table: sa.Table) -> list[tuple]:
-    keep = [c for c in table.columns if c.name != "ingested_at"]
+    # implausible: added by 0012, after the revision the conversion test starts from
+    keep = [c for c in table.columns if c.name not in ("ingested_at", "implausible")]
     with engine.connect() as conn:
         return [tuple(r) for r in conn.execute(sa.select(*keep).order_by(*table.primary_key.columns))]
 
