@@ -114,7 +114,8 @@ def board_items(warnings: Sequence[Mapping[str, Any]], board: Mapping[str, Any] 
             continue
         if ev.get("warning_id") is not None:
             listed.add(int(ev["warning_id"]))
-        due = min((o["due"] for o in orders if o.get("due") is not None), default=None)
+        # the running deadline: a finished order waits for the centre's check, its clock has stopped
+        due = min((o["due"] for o in orders if o.get("due") is not None and o.get("state") != "finished"), default=None)
         items.append({"level": ev.get("level"), "title": ev.get("title") or "", "since": ev.get("opened_at"),
                       "due": due, "who": f"{who} {state_word}".strip(), "event": True})
     for w in warnings:
@@ -157,13 +158,22 @@ def board_fill(key: str, warnings: Sequence[Mapping[str, Any]], counts: Mapping[
                lang: str, now: dt.datetime) -> Fill:
     fill: Fill = count_chips_fill(f"{key}.count", counts)
     fill[("text", f"{key}.orders")] = order_counts_text((board or {}).get("counts"), lang)
-    items = board_items(warnings, board, domain=domain, departments=departments, lang=lang, now=now)
+    items: list[dict[str, Any] | None] = list(board_items(warnings, board, domain=domain, departments=departments,
+                                                          lang=lang, now=now))
+    note = ""
+    if not items:
+        # nothing open here: say so — and a domain screen then lists the city's open ones
+        # (a duty leader's board is never blank while something is open elsewhere)
+        city = board_items(warnings, board, domain=None, departments=departments, lang=lang, now=now) if domain else []
+        note = t("wall.warn.none_city", lang) if not domain else \
+            t("wall.warn.none_here_city" if city else "wall.warn.none", lang)
+        items = [None, *city]
     for i in range(SLOTS):
         k = f"{key}.{i}"
         item = items[i] if i < len(items) else None
-        if item is None and i == 0:  # nothing open here: say so
+        if item is None and i == 0 and note:
             fill[("text", f"{k}.level")] = ""
-            fill[("text", f"{k}.title")] = t("wall.warn.none" if domain else "wall.warn.none_city", lang)
+            fill[("text", f"{k}.title")] = note
             fill[("text", f"{k}.who")] = ""
             fill[("style", f"{k}.clock")] = {}
             fill[("class", f"{k}.row")] = "cb-board-row cb-board-none"
