@@ -11,6 +11,7 @@ and to values of that district (checked where the values are, see ``access.enfor
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from citybrain.settings import DOMAINS
@@ -23,9 +24,11 @@ ACTIONS: tuple[str, ...] = ("view", "handle", "export", "print", "api", "adminis
 RESOURCES: tuple[str, ...] = ("overview", *DOMAINS, "warnings", "sources", "briefings", "wall", "audit")
 
 OWN = "@domains"
-_EVERY_PAGE = ("overview", *DOMAINS, "warnings", "sources", "briefings", "wall")
-_DATA = ("overview", *DOMAINS, "warnings", "sources")
-_PRINTS = ("overview", *DOMAINS, "briefings")
+#: every theme of the city (issue 20: themes are resources like the domains, by their code)
+THEMES = "@themes"
+_EVERY_PAGE = ("overview", *DOMAINS, THEMES, "warnings", "sources", "briefings", "wall")
+_DATA = ("overview", *DOMAINS, THEMES, "warnings", "sources")
+_PRINTS = ("overview", *DOMAINS, THEMES, "briefings")
 
 #: role → action → resources (``@domains``: the principal's own domains). As a command
 #: centre works (issue 17): the leader reads, prints and exports everything and handles
@@ -34,13 +37,14 @@ _PRINTS = ("overview", *DOMAINS, "briefings")
 #: one on their district); the analyst reads everything, exports and uses the API; the
 #: wall token opens its screen; the admin does everything.
 PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
-    "admin": {"view": (*_EVERY_PAGE, "audit"), "handle": DOMAINS, "export": _DATA, "print": _PRINTS,
+    "admin": {"view": (*_EVERY_PAGE, "audit"), "handle": (*DOMAINS, THEMES), "export": _DATA, "print": _PRINTS,
               "api": _DATA, "administer": ("audit",)},
     "leader": {"view": _EVERY_PAGE, "export": _DATA, "print": _PRINTS, "api": _DATA},
-    "duty": {"view": _EVERY_PAGE, "handle": DOMAINS, "print": ("briefings",), "api": ("overview", "warnings", "sources")},
+    "duty": {"view": _EVERY_PAGE, "handle": (*DOMAINS, THEMES), "print": ("briefings",),
+             "api": ("overview", "warnings", "sources")},
     "department": {"view": (OWN, "warnings"), "handle": (OWN,), "export": (OWN, "warnings"), "print": (OWN,),
                    "api": (OWN, "warnings")},
-    "analyst": {"view": _EVERY_PAGE, "export": _DATA, "print": ("overview", *DOMAINS), "api": _DATA},
+    "analyst": {"view": _EVERY_PAGE, "export": _DATA, "print": ("overview", *DOMAINS, THEMES), "api": _DATA},
     "wall": {"view": ("wall",)},
 }
 
@@ -71,18 +75,32 @@ class Principal:
         return self.name
 
 
-def resources_for(principal: Principal, action: str) -> frozenset[str]:
-    """The resources ``principal`` may ``action``, with ``@domains`` and the district limit applied."""
+def resources_for(principal: Principal, action: str, themes: Collection[str] | None = None) -> frozenset[str]:
+    """The resources ``principal`` may ``action``, with ``@domains``, ``@themes`` and the
+    district limit applied. ``themes``: the city's theme codes (default: the current app's)."""
     granted = PERMISSIONS.get(principal.role, {}).get(action, ())
+    codes = set(city_themes() if themes is None else themes)
     out: set[str] = set()
     for item in granted:
         if item == OWN:
-            out |= {d for d in principal.domains if d in DOMAINS}
+            out |= {d for d in principal.domains if d in DOMAINS or d in codes}
+        elif item == THEMES:
+            out |= codes
         else:
             out.add(item)
     if principal.district:
-        out &= set(DISTRICT_RESOURCES)
+        out &= set(DISTRICT_RESOURCES) | codes  # a theme's values have districts, as a domain's
     return frozenset(out)
+
+
+def city_themes() -> tuple[str, ...]:
+    """The theme codes of the app serving the request (none outside an app)."""
+    import flask
+
+    if not flask.has_app_context():
+        return ()
+    runtime = flask.current_app.extensions.get("citybrain")
+    return tuple(t.code for t in runtime.settings.themes) if runtime is not None else ()
 
 
 def allowed(principal: Principal | None, action: str, resource: str) -> bool:
@@ -94,7 +112,7 @@ def allowed(principal: Principal | None, action: str, resource: str) -> bool:
 
 def handles_everything(principal: Principal | None) -> bool:
     """May ``principal`` handle warnings of every domain? What city-wide acts (silences) need."""
-    return all(allowed(principal, "handle", d) for d in DOMAINS)
+    return all(allowed(principal, "handle", d) for d in (*DOMAINS, *city_themes()))
 
 
 def check_role(role: str) -> str:

@@ -52,9 +52,15 @@ def validate_scope(role: str, domains: list[str] | tuple[str, ...], district: st
     except ValueError as exc:
         raise UserError(str(exc)) from None
     domains = sorted({d.strip() for d in domains if d and d.strip()})
-    bad = [d for d in domains if d not in DOMAINS]
+    themes = settings.themes if settings is not None else []
+    # issue 20: a theme's code, or its owner department (owner_zh) for every theme it owns
+    owned = {t.owner_zh: [x.code for x in themes if x.owner_zh == t.owner_zh] for t in themes}
+    domains = sorted({c for d in domains for c in owned.get(d, [d])})
+    known = [*DOMAINS, *(t.code for t in themes)]
+    bad = [d for d in domains if d not in known]
     if bad:
-        raise UserError(f"unknown domain(s) {', '.join(bad)}; use {', '.join(DOMAINS)}")
+        raise UserError(f"unknown domain(s) {', '.join(bad)}; use {', '.join(known)}"
+                        + (f" or a theme's department ({', '.join(owned)})" if owned else ""))
     if role == "department" and not domains:
         raise UserError("a department head needs --domain (one or more of " + ", ".join(DOMAINS) + ")")
     if district is not None and settings is not None:

@@ -49,6 +49,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+#: codes a theme cannot take: resources of the permission table and page paths
+RESERVED_CODES = frozenset({"overview", "warnings", "sources", "briefings", "wall", "audit", "home", "users", "api",
+                            "login", "logout", "t", "themes", "center", "dispatch", "orders", "scorecards", "assets",
+                            "static", "healthz", "metrics", "all"})
 #: where a theme can take its entities from instead of a list of its own
 ENTITY_LISTS = ("stations", "sites", "segments", "districts", "city")
 EntityList = Literal["stations", "sites", "segments", "districts", "city"]
@@ -277,6 +281,8 @@ class Theme(_Strict):
 
         if v in DOMAINS:
             raise ValueError(f"{v!r} is a built-in domain's code; give the theme a code of its own")
+        if v in RESERVED_CODES:
+            raise ValueError(f"{v!r} names a page or permission of citybrain; give the theme another code")
         return v
 
     @field_validator("entities", mode="wrap")
