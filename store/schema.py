@@ -267,6 +267,40 @@ indicators = Table(
     Index("ix_indicators_name_time", "name", "time"),
 )
 
+# ---------------------------------------------------------------- forecasts (issue 22)
+
+#: One row per forecast series (indicator, grain, scope): the model it serves — chosen by
+#: its own rolling-origin backtest, the seasonal-naive baseline when no model beats it —
+#: the fitted parameters the hourly refresh reuses (``params``: no refit every hour), and
+#: the backtest's accuracy (``accuracy``: MASE, sMAPE, coverage per horizon, origins).
+forecast_series = Table(
+    "forecast_series", metadata,
+    Column("indicator", String(64), primary_key=True),
+    Column("grain", String(8), primary_key=True),  # hour | day
+    Column("scope_kind", String(16), primary_key=True),
+    Column("scope", String(200), primary_key=True),  # "" for the city; "district|category" for the hotline
+    Column("model", String(32), nullable=False),  # what is served
+    Column("params", JSONType),
+    Column("accuracy", JSONType),
+    Column("backtested_at", UTCDateTime),
+    Column("last_obs", UTCDateTime),  # the newest observation the current points start after
+    Column("made_at", UTCDateTime),
+)
+
+#: The served forecast of each series: points from the first period after its last
+#: observation, with 80 % and 95 % intervals. Replaced whole at every refresh.
+forecast_points = Table(
+    "forecast_points", metadata,
+    Column("indicator", String(64), primary_key=True),
+    Column("grain", String(8), primary_key=True),
+    Column("scope_kind", String(16), primary_key=True),
+    Column("scope", String(200), primary_key=True),
+    Column("time", UTCDateTime, primary_key=True),
+    Column("value", Float),
+    Column("lo80", Float), Column("hi80", Float),
+    Column("lo95", Float), Column("hi95", Float),
+)
+
 # ------------------------------------------------------------------------ warnings
 
 warnings = Table(
