@@ -76,8 +76,11 @@ def _get(summary: str, parameters: list[dict], schema: dict, errors: tuple[str, 
 def openapi_document(settings: Any) -> dict[str, Any]:
     from api.routes import GRAINS, HANDLINGS, INDICATORS, MAX_ID, NOTE_MAX, STATES
 
+    from api.themes import theme_metrics
+
     zone = str(settings.city.timezone)
     times = _times(zone)
+    domains = [*DOMAINS, *(t.code for t in settings.themes)]  # issue 20: themes are domains here
     local_time = {"type": "string", "format": "date-time",
                   "description": f"the instant in the city's clock with its offset ({zone}), e.g. 2015-12-01T00:00:00+08:00"}
 
@@ -87,7 +90,7 @@ def openapi_document(settings: Any) -> dict[str, Any]:
         "Source": {"type": "object", "required": ["name", "domain", "status", "last_attempt", "last_success",
                                                    "watermark", "lag_seconds", "rows_read", "rows_written",
                                                    "rows_quarantined", "last_error", "field_issues"],
-                   "properties": {"name": {"type": "string"}, "domain": {"enum": list(DOMAINS)},
+                   "properties": {"name": {"type": "string"}, "domain": {"enum": domains},
                                   "status": {"type": "string"}, "last_attempt": NULL_TIME, "last_success": NULL_TIME,
                                   "watermark": NULL_STR, "lag_seconds": NULL_NUM,
                                   "rows_read": {"type": "integer"}, "rows_written": {"type": "integer"},
@@ -138,11 +141,12 @@ def openapi_document(settings: Any) -> dict[str, Any]:
                          ref("SourcePage")),
         "/observations/{domain}": _get(
             "Cleaned canonical rows of a domain, oldest first (times in the city's clock)",
-            [_param("domain", {"enum": list(DOMAINS)}, "domain", "path"), ENTITY, DISTRICT, *times, *KEYSET_PAGE],
+            [_param("domain", {"enum": domains}, "domain or theme", "path"), ENTITY, DISTRICT, *times, *KEYSET_PAGE],
             ref("ObservationPage"), ("400", "401", "403", "404", "429")),
         "/indicators/{name}": _get(
             "Indicator rows; no entity = city-wide (aqi rows carry iaqi, primary, standard)",
-            [_param("name", {"enum": list(INDICATORS)}, "indicator", "path"), ENTITY, DISTRICT,
+            [_param("name", {"enum": [*INDICATORS, *theme_metrics(settings)]},
+                    "indicator, or <theme>.<indicator> (hour and day)", "path"), ENTITY, DISTRICT,
              _param("grain", {"enum": list(GRAINS)}, "period length"), *times, *KEYSET_PAGE],
             ref("IndicatorRowPage"), ("400", "401", "403", "404", "429")),
         "/vital-signs": _get("The vital-signs index with the contribution of each component",
@@ -151,7 +155,7 @@ def openapi_document(settings: Any) -> dict[str, Any]:
         "/warnings": _get("Warnings, newest first, with their history",
                           [_param("state", {"enum": list(STATES)}, "condition state"),
                            _param("level", {"enum": list(LEVEL_NAMES)}, "level"),
-                           _param("domain", {"enum": list(DOMAINS)}, "domain"), DISTRICT, *times, *KEYSET_PAGE],
+                           _param("domain", {"enum": domains}, "domain"), DISTRICT, *times, *KEYSET_PAGE],
                           ref("WarningPage"), ("400", "401", "403", "404", "429")),
         "/warnings/{id}": _get("One warning with its history", [wid], ref("Warning"), ("401", "403", "404", "429")),
         "/warnings/{id}/ack": {"post": {
@@ -168,6 +172,11 @@ def openapi_document(settings: Any) -> dict[str, Any]:
     from api.dispatch import openapi_parts  # issue 21: events, orders, scorecards
 
     more_schemas, more_paths = openapi_parts(settings, ref, ERRORS, _param, times, PAGE, _list_of)
+    schemas.update(more_schemas)
+    paths.update(more_paths)
+    from api.themes import openapi_parts as theme_parts  # issue 20: /themes
+
+    more_schemas, more_paths = theme_parts(settings, ref, PAGE, _list_of, ERRORS)
     schemas.update(more_schemas)
     paths.update(more_paths)
     return {

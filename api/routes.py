@@ -137,6 +137,10 @@ def sources() -> Any:
 
 @bp.get("/observations/<domain>")
 def observations(domain: str) -> Any:
+    if domain not in DOMAINS and context.settings().theme(domain) is not None:
+        from api.themes import theme_observations  # issue 20
+
+        return theme_observations(domain)
     if domain not in DOMAINS:
         raise ApiError(404, f"unknown domain {domain!r}; use one of {', '.join(DOMAINS)}")
     p = require(domain)
@@ -217,6 +221,10 @@ def _indicator_rows(name: str, p: Principal, *, grain: str, entity_kind: str) ->
 
 @bp.get("/indicators/<name>")
 def indicator(name: str) -> Any:
+    if "." in name:  # <theme>.<indicator> (issue 20)
+        from api.themes import theme_indicator
+
+        return theme_indicator(name)
     if name not in INDICATORS:
         raise ApiError(404, f"unknown indicator {name!r}; use one of {', '.join(INDICATORS)}")
     resource, kind = INDICATORS[name]
@@ -275,7 +283,8 @@ def warnings_list() -> Any:
     p = require("warnings")
     q = select(warnings).where(*_visible(p))
     state, level = params.choice("state", STATES), params.choice("level", LEVEL_NAMES)
-    domain, district = params.choice("domain", DOMAINS), _district_of(p)
+    domain = params.choice("domain", [*DOMAINS, *(t.code for t in context.settings().themes)])
+    district = _district_of(p)
     _check_district(district)
     start, end = _window()
     for col, v in ((warnings.c.state, state), (warnings.c.level, level), (warnings.c.domain, domain),
