@@ -29,13 +29,13 @@ from dash import html
 
 from citybrain.i18n import pick, t
 from citybrain.settings import Settings
+from metrics.traffic import LINK_GRADES as GRADES
 from store.queries.map import bounds, district_geojson, entity_features
 
 LAYERS: tuple[str, ...] = ("districts", "segments", "stations", "sites", "labels")
 
 #: GB/T 33171 link grades, best to worst → colour (green … dark red).
 GRADE_COLORS = ("#2fbf71", "#a3d65c", "#f5d33d", "#f08c2e", "#d9363e")
-GRADES = ("畅通", "基本畅通", "轻度拥堵", "中度拥堵", "严重拥堵")
 #: HJ 633 levels 1–6 → the national AQI colours.
 AQI_COLORS = ("#00e400", "#ffff00", "#ff7e00", "#ff0000", "#99004c", "#7e0023")
 CROWDING_COLORS = {"normal": "#2fbf71", "warning": "#f5a524", "stop_entry": "#d9363e", "over_capacity": "#a51d2d"}

@@ -15,8 +15,8 @@ from typing import Any
 import plotly.graph_objects as go
 
 from citybrain.i18n import PERCENT_AXIS, POINTS_AXIS
+from figures import FONT
 
-FONT = "'Noto Sans CJK SC', 'Source Han Sans SC', 'Microsoft YaHei', sans-serif"
 INK = "#343a40"
 GRID = "rgba(0,0,0,0.08)"
 PALETTE = ("#4263eb", "#f08c00", "#2f9e44", "#c2255c", "#1098ad", "#7048e8", "#e8590c", "#5c940d", "#868e96")

@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 
 import plotly.graph_objects as go
 
+from figures import FONT
+
 Series = Sequence[tuple[Any, float | None]]
 
-FONT = "'Noto Sans CJK SC', 'Source Han Sans SC', 'Microsoft YaHei', sans-serif"
 
 
 def _x(value: Any, tz: ZoneInfo | None) -> Any:

@@ -29,12 +29,12 @@ from components.page.series import bucket, local_label, max_or_none, mean_or_non
 from components.page.view import View, resolve
 from components.table import table
 from figures.page_charts import bar_figure, hour_profile_figure, line_figure, localize_dates
+from metrics.traffic import LINK_GRADES as GRADES
 from store.queries.domains import indicator_frame
 
 dash.register_page(__name__, path="/traffic", nav="nav.traffic", order=10)
 
 CONGESTED = ("中度拥堵", "严重拥堵")
-GRADES = ("畅通", "基本畅通", "轻度拥堵", "中度拥堵", "严重拥堵")
 GRADE_EN = dict(zip(GRADES, ("Free flow", "Basically free", "Light congestion", "Moderate congestion",
                              "Severe congestion"), strict=True))
 #: morning and evening peak windows (local hours) in which the busiest hour is marked

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import plotly.graph_objects as go
 
-FONT = "Noto Sans CJK SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, sans-serif"
+from figures import FONT
+
 INDIGO, UP, DOWN = "#4c6ef5", "#2b8a3e", "#c92a2a"
 
 

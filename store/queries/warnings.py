@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, case, func, select
 
 from alerts.levels import LEVEL_NAMES
+from citybrain.settings import DOMAINS  # noqa: F401 — the center's domain filter reads it from here
 from store.schema import warnings
 
 #: states a duty officer treats as "on": firing, or firing a while longer after the condition cleared
@@ -21,7 +22,6 @@ STATES = ("pending", "firing", "recovering", "resolved")
 #: the state filter's extra value meaning "firing or recovering"
 ACTIVE = "active"
 HANDLING = ("unacknowledged", "acknowledged", "assigned", "closed")
-DOMAINS = ("traffic", "environment", "tourism", "economy", "hotline")
 LIST_LIMIT = 300
 
 
