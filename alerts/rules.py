@@ -40,14 +40,15 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from alerts.levels import LEVEL_NAMES, rank
 from citybrain.errors import ConfigError, ConfigProblem
-from citybrain.settings import Domain, Duration, Settings
+from citybrain.settings import DOMAINS, Duration, Settings
 
 LevelName = Literal["blue", "yellow", "orange", "red"]
-ScopeKind = Literal["city", "district", "station", "segment", "site", "category", "indicator"]
+#: "entity": a theme's entity (issue 20; themes.warnings)
+ScopeKind = Literal["city", "district", "station", "segment", "site", "category", "indicator", "entity"]
 Grain = Literal["hour", "day", "month", "quarter"]
 Op = Literal[">", ">=", "<", "<="]
 RuleId = Annotated[str, Field(pattern=r"^[a-z0-9_]+$", min_length=1, max_length=64)]
@@ -97,7 +98,8 @@ class _RuleBase(_Strict):
     id: RuleId
     title_zh: Title
     title_en: Title
-    domain: Domain
+    #: a built-in domain, or a theme's code when the rules are read with the city's themes
+    domain: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=16)]
     #: webhooks subscribe to groups; defaults to the domain
     group: Annotated[str, Field(pattern=r"^[a-z0-9_]+$", max_length=64)] | None = None
     for_: Duration = Field(default=timedelta(0), alias="for")
@@ -105,6 +107,14 @@ class _RuleBase(_Strict):
     enabled: bool = True
     description_zh: str = ""
     description_en: str = ""
+
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, v: str | None, info: Any) -> str | None:
+        known = (info.context or {}).get("domains", DOMAINS)
+        if v is not None and v not in known:
+            raise ValueError(f"{v!r} is not a domain or theme of this city; use one of {', '.join(known)}")
+        return v
 
     @property
     def notify_group(self) -> str:
@@ -266,7 +276,7 @@ class StalenessRule(_RuleBase):
     """A source whose newest data is older than its max age — a class of its own."""
 
     kind: Literal["staleness"]
-    domain: Domain | None = None  # type: ignore[assignment]
+    domain: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=16)] | None = None  # type: ignore[assignment]
     #: only these sources (by name); all enabled sources when absent
     sources: list[str] | None = None
     #: overrides the source's `max_age` and the domain's
@@ -334,7 +344,7 @@ class WarningConfig:
 
 # ------------------------------------------------------------------------------- parsing
 
-def parse_rules(raw: list[dict], *, file: str | None = None) -> list[Any]:
+def parse_rules(raw: list[dict], *, file: str | None = None, domains: tuple[str, ...] | None = None) -> list[Any]:
     """Validate ``[[warnings]]`` tables into rules; every problem at once, by key."""
     if not isinstance(raw, list):
         raise ConfigError(ConfigProblem("warnings", "must be a list of tables",
@@ -348,7 +358,7 @@ def parse_rules(raw: list[dict], *, file: str | None = None) -> list[Any]:
             problems.append(ConfigProblem(label, "is not a table", "write the rule as a [[warnings]] table"))
             continue
         try:
-            rule = _RULE.validate_python(item)
+            rule = _RULE.validate_python(item, context={"domains": domains} if domains else None)
         except ValidationError as exc:
             problems.extend(_problem(label, err, item) for err in exc.errors())
             continue
@@ -418,7 +428,13 @@ def load_warning_config(settings: Settings, *, env: Mapping[str, str] | None = N
     if not isinstance(link, str):
         raise ConfigError(ConfigProblem("link", "is not a string", 'write e.g. link = "http://host/warnings/{id}"'),
                           shown)
-    return WarningConfig(rules=parse_rules(raw.get("warnings", []), file=shown),
+    from themes.warnings import prepare_rules  # issue 20: rules on theme indicators
+
+    rules, problems = prepare_rules(settings, raw.get("warnings", []))
+    if problems:
+        raise ConfigError(problems, shown)
+    domains = (*DOMAINS, *(t.code for t in settings.themes))
+    return WarningConfig(rules=parse_rules(rules, file=shown, domains=domains),
                          webhooks=parse_webhooks(raw.get("webhooks", []), file=shown, env=env),
                          link=link)
 
