@@ -52,8 +52,12 @@
     const unit = config.unit || 1;
     const dw = (wide ? 5760 : 1920) * unit, dh = 1080 * unit;
     const s = Math.min(vw / dw, vh / dh);
-    const w = Math.round(vw / s) + "px", h = Math.round(vh / s) + "px";
-    const scale = Math.abs(s - 1) < 0.001 ? "" : "scale(" + s.toFixed(5) + ")";
+    // a portrait screen (a phone, a rotated panel) would stretch the design into a tall strip:
+    // it gets the 16:9 wall whole, scaled to its width and centred — what the big screen shows
+    const tall = vw / vh < 1.3;
+    const w = (tall ? dw : Math.round(vw / s)) + "px", h = (tall ? dh : Math.round(vh / s)) + "px";
+    const scale = tall ? "translateY(" + Math.round((vh - dh * s) / 2) + "px) scale(" + s.toFixed(5) + ")"
+      : Math.abs(s - 1) < 0.001 ? "" : "scale(" + s.toFixed(5) + ")";
     if (root.style.width !== w) root.style.width = w;
     if (root.style.height !== h) root.style.height = h;
     if (root.style.transform !== scale) root.style.transform = scale;
