@@ -32,6 +32,11 @@ def _age(r: dict[str, Any], lang: str) -> Any:
     return age
 
 
+def _domain(r: dict[str, Any], lang: str) -> str:
+    """The source's domain, or its theme's name (issue 20)."""
+    return pick(r["domain_zh"], r["domain_en"], lang) if r.get("domain_zh") else t(f"domain.{r['domain']}", lang)
+
+
 def sources_table(rows: list[dict[str, Any]], lang: str, tz: ZoneInfo, *, selected: str | None = None) -> dmc.Table:
     """The full catalogue (数据共享交换目录); the ``selected`` source's name is emphasised."""
     head = [t(k, lang) for k in ("source.name", "source.owner", "source.domain", "source.status", "source.last_success",
@@ -43,7 +48,7 @@ def sources_table(rows: list[dict[str, Any]], lang: str, tz: ZoneInfo, *, select
         body.append([
             html.Span(r["name"], className="cb-mono" + (" cb-selected-source" if r["name"] == selected else "")),
             pick(r["owner_zh"], r["owner_en"], lang),
-            t(f"domain.{r['domain']}", lang),
+            _domain(r, lang),
             status_badge(r["status"], lang),
             local_time(r.get("last_success"), tz),
             local_time(r.get("data_time"), tz),
@@ -59,6 +64,6 @@ def sources_table(rows: list[dict[str, Any]], lang: str, tz: ZoneInfo, *, select
 def sources_compact(rows: list[dict[str, Any]], lang: str) -> dmc.Table:
     """The home page's short version: who owns it, is it OK, how old is its data."""
     head = [t(k, lang) for k in ("source.name", "source.owner", "source.domain", "source.status", "source.lag")]
-    body = [[r["name"], pick(r["owner_zh"], r["owner_en"], lang), t(f"domain.{r['domain']}", lang),
+    body = [[r["name"], pick(r["owner_zh"], r["owner_en"], lang), _domain(r, lang),
              status_badge(r["status"], lang), _age(r, lang)] for r in rows]
     return table(head, body, className="cb-sources-table cb-sources-compact", fz="sm")

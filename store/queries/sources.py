@@ -38,7 +38,9 @@ def source_overview(engine: Engine, settings: Settings, *, now: dt.datetime | No
         age = (now - data_time).total_seconds() if data_time else None
         max_age = (src.max_age or settings.max_age(src.domain)).total_seconds()
         status = st.get("status") or ("disabled" if not src.enabled else "never")
+        theme = settings.theme(src.domain)  # issue 20: a theme's source is named by its theme
         rows.append({
+            "domain_zh": theme.name_zh if theme else None, "domain_en": theme.name_en if theme else None,
             "name": src.name, "domain": src.domain, "owner_zh": src.owner_zh, "owner_en": src.owner_en,
             "status": status, "last_success": _aware(st.get("last_success")), "data_time": data_time,
             "age_seconds": age, "stale": age is None or age > max_age,

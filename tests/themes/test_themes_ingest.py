@@ -66,3 +66,21 @@ def test_a_text_in_a_yes_no_column_is_a_field_issue(tmp_path, sqlite_store):
         row = conn.execute(sa.select(theme_obs.c.vals).where(theme_obs.c.ref == "DL0003")).scalar_one()
     assert issue.field == "punctual" and issue.rule == "unparseable" and issue.value == "maybe"
     assert row["punctual"] is None  # the event is kept: it still counts
+
+
+def test_sources_page_lists_theme_sources_with_health(tmp_path, sqlite_store):
+    from components.sources.sources_table import sources_table
+    from store.queries.sources import source_overview
+
+    url = f"sqlite:///{tmp_path}/depot.db"
+    depot.build(url)
+    settings = city_settings(url, tmp_path)
+    poll(settings, sqlite_store, now=NOW, parallel=False)
+    soon = depot.END.replace(tzinfo=dt.timezone.utc) + dt.timedelta(minutes=10)
+    rows = {r["name"]: r for r in source_overview(sqlite_store, settings, now=soon)}
+    assert rows["depot_stock"]["status"] == "ok" and rows["depot_stock"]["domain_zh"] == "仓储"
+    assert rows["depot_deliveries"]["rows_written_total"] == 400
+    assert not rows["depot_stock"]["stale"]  # newest reading 20 min old, the theme's max_age 30m
+    assert source_overview(sqlite_store, settings, now=soon + dt.timedelta(minutes=15))[0]["stale"]
+    shown = str(sources_table(list(rows.values()), "zh", settings.tz).to_plotly_json())
+    assert "仓储" in shown and "domain.depot" not in shown
