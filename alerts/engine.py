@@ -38,6 +38,7 @@ from alerts.conditions import IndicatorData, Observation, SourceState, index_fra
 from alerts.levels import rank
 from alerts.lifecycle import Condition, Transition, Timing, step
 from alerts.rules import WarningConfig, Webhook, load_warning_config
+from citybrain.i18n import t
 from citybrain.settings import Settings
 from store.schema import indicators, silences, source_status, warning_events, warnings
 
@@ -104,6 +105,9 @@ class ScopeDirectory:
     def info(self, scope_kind: str, scope: str) -> ScopeInfo:
         if scope_kind == "city":
             return self._city
+        if scope_kind == "category":  # a 12345 category: the catalogue's English word (issue 18)
+            word = t(f"hotline.cat.{scope}", "en")
+            return ScopeInfo(scope, scope if word == f"hotline.cat.{scope}" else word, None)
         return self._known.get((scope_kind, scope), ScopeInfo(scope, scope, None))
 
     def titles(self, rule: Any, scope_kind: str, scope: str) -> tuple[str, str]:

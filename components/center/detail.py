@@ -10,7 +10,7 @@ from dash import html
 
 from citybrain.i18n import pick, t
 from components.center.actor import actor_label
-from components.center.fmt import local_time, value_text
+from components.center.fmt import local_time, value_text, warning_title
 from components.center.level_badge import level_badge
 from components.center.timeline import timeline
 from components.center.warning_list import handling_badge, state_badge
@@ -45,7 +45,7 @@ def warning_detail(w: dict[str, Any], lang: str, tz: ZoneInfo, *, scope_name: st
             handling_badge(w["handling"], lang),
             dmc.Text(f"#{w['id']}", c="dimmed", size="sm"),
         ], gap="xs"),
-        dmc.Title(pick(w["title_zh"], w["title_en"], lang), order=3, mt="xs", className="cb-wdetail-title"),
+        dmc.Title(warning_title(w, lang), order=3, mt="xs", className="cb-wdetail-title"),
         dmc.SimpleGrid(facts, cols={"base": 2, "md": 3}, spacing="xs", verticalSpacing="xs", my="sm"),
         dmc.Title(t("warnings.detail.timeline", lang), order=5, mb="xs"),
         timeline(w["history"], lang, tz),

@@ -42,3 +42,15 @@ def value_text(value: float | None, indicator: str | None = None) -> str:
     if indicator in SHARES:
         return f"{value * 100:.1f}%"
     return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def warning_title(row: dict, lang: str) -> str:
+    """A warning's title in ``lang``. An English title stored before categories had English
+    words ("… — 交通出行") gets the category's word now, so no Chinese is left on English pages."""
+    from citybrain.i18n import pick
+    from components.page.labels import category_label
+
+    title = pick(row.get("title_zh") or "", row.get("title_en") or "", lang)
+    if lang == "en" and row.get("scope_kind") == "category" and row.get("scope"):
+        title = title.replace(str(row["scope"]), category_label(str(row["scope"]), "en"))
+    return title

@@ -12,7 +12,7 @@ from dash import html
 from citybrain.i18n import format_number, pick, t
 from components.center import ids
 from components.center.actor import actor_label
-from components.center.fmt import local_time, value_text
+from components.center.fmt import local_time, value_text, warning_title
 from components.center.level_badge import level_badge
 
 STATE_COLOURS = {"pending": "gray", "firing": "red", "recovering": "teal", "resolved": "gray"}
@@ -101,7 +101,7 @@ def warning_list(rows: list[dict[str, Any]], lang: str, tz: ZoneInfo, district_n
     for r in rows:
         names = district_names.get(r["district"] or "")
         district = pick(*names, lang) if names else t("warnings.city_wide", lang)
-        title = pick(r["title_zh"], r["title_en"], lang)
+        title = warning_title(r, lang)
         indicator = (indicators or {}).get(r["rule"])
         body.append(dmc.TableTr([
             dmc.TableTd(level_badge(r["level"], lang), className="cb-wc-level"),

@@ -11,6 +11,7 @@ from dash import html
 
 from alerts.levels import level as level_info
 from citybrain.i18n import pick, t
+from components.center.fmt import warning_title
 
 
 def warnings_list(rows: list[dict[str, Any]], tz: ZoneInfo, lang: str) -> Any:
@@ -27,7 +28,7 @@ def warnings_list(rows: list[dict[str, Any]], tz: ZoneInfo, lang: str) -> Any:
         items.append(html.Div([
             dmc.Badge(pick(lv.label_zh, lv.label_en, lang), color=lv.colour, variant="filled", size="sm",
                       className=f"cb-warn-level cb-warn-{lv.name}"),
-            html.Span(pick(r["title_zh"], r["title_en"], lang), className="cb-warn-title"),
+            html.Span(warning_title(r, lang), className="cb-warn-title"),
             html.Span(t("page.warning_since", lang, time=since), className="cb-warn-since"),
             html.A(t("page.warning_open", lang), href=f"/warnings?id={r['id']}", className="cb-warn-link"),
         ], className="cb-warn-item"))
