@@ -56,15 +56,15 @@ def layout(**_: Any) -> Any:
                     dcc.Link(t("home.warnings.all", lang), href="/warnings", className="cb-more"),
                 ], justify="space-between", mb="sm"),
                 html.Div(id=WARNINGS),
-            ], p="md", withBorder=True, radius="md"), span={"base": 12, "lg": 5}),
+            ], p="md", withBorder=True, radius="md"), span={"base": 12, "lg": 5}, className="cb-home-warnings"),
             dmc.GridCol(dmc.Paper([
                 dmc.Group([
                     dmc.Title(t("home.sources", lang), order=4),
                     dcc.Link(t("home.sources.all", lang), href="/sources", className="cb-more"),
                 ], justify="space-between", mb="sm"),
                 html.Div(id=SOURCES),
-            ], p="md", withBorder=True, radius="md"), span={"base": 12, "lg": 7}),
-        ], gutter="md"),
+            ], p="md", withBorder=True, radius="md"), span={"base": 12, "lg": 7}, className="cb-home-sources"),
+        ], gutter="md", className="cb-home-bottom"),
         dcc.Store(id=LANG, data=lang),
         dcc.Interval(id=REFRESH, interval=REFRESH_MS),
     ], gap="md", className="cb-home")
@@ -88,7 +88,7 @@ def overview_view(engine: Engine, settings: Settings, lang: str, *, rows: list[d
         domain_card(domain, kpi, summary.inputs.get(kpi), summary.sub_indices.get(domain),
                     counts["domain"].get(domain, 0), domain in stale_domains, lang)
         for domain, kpi in DOMAIN_KPI.items()
-    ], cols={"base": 2, "md": 3, "lg": 5}, spacing="md")
+    ], cols={"base": 1, "xs": 2, "md": 3, "lg": 5}, spacing="md", className="cb-domain-cards")
     n = source_counts(sources)
     sources_panel = dmc.Stack([
         dmc.Text(t("home.sources.summary", lang, ok=n["ok"], total=n["total"],

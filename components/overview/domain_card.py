@@ -28,17 +28,17 @@ def domain_card(domain: str, kpi: str, value: float | None, score: float | None,
                 lang: str) -> dcc.Link:
     return dcc.Link(dmc.Paper([
         dmc.Group([
-            dmc.Text(t(f"domain.{domain}", lang), fw=700),
+            dmc.Text(t(f"domain.{domain}", lang), fw=700, className="cb-domain-name"),
             stale_badge(lang) if stale else None,
-        ], justify="space-between", gap=4, wrap="nowrap"),
-        dmc.Text(t(f"home.kpi.{kpi}", lang), size="xs", c="dimmed", mt=4),
+        ], justify="space-between", gap=4, wrap="nowrap", className="cb-domain-head"),
+        dmc.Text(t(f"home.kpi.{kpi}", lang), size="xs", c="dimmed", mt=4, className="cb-domain-kpi-label"),
         html.Div(kpi_text(kpi, value), className="cb-domain-kpi"),
         dmc.Group([
             dmc.Text(f"{t('home.domain.score', lang)} {'—' if score is None else f'{score:.0f}'}", size="xs",
                      c="dimmed"),
             dmc.Badge(t("home.domain.warnings", lang, n=warnings), color="red", variant="light", size="sm")
             if warnings else dmc.Text(t("home.domain.no_warnings", lang), size="xs", c="dimmed"),
-        ], justify="space-between", gap=4),
+        ], justify="space-between", gap=4, className="cb-domain-foot"),
         dmc.Text(t("home.domain.open", lang), size="xs", c="indigo", mt=6, className="cb-domain-open"),
     ], p="md", withBorder=True, radius="md", className="cb-domain-card"),
         href=DOMAIN_PATHS[domain], className=f"cb-domain-link cb-domain-{domain}")

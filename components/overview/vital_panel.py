@@ -55,7 +55,7 @@ def vital_panel(summary: VitalSummary, rows: list[dict[str, Any]], labels: dict[
             t("home.as_of", lang, time=local_time(summary.time, tz)),
             t("home.vital.coverage", lang, pct=f"{summary.coverage * 100:.0f}%") if summary.coverage is not None else "",
         ])), size="xs", c="dimmed"),
-        dmc.Text(t("home.vital.sub", lang), size="sm", fw=600, mt="xs"),
+        dmc.Text(t("home.vital.sub", lang), size="sm", fw=600, mt="xs", className="cb-ov-sub-title"),
         *subs,
     ], gap=6)
     right = dmc.Stack([
