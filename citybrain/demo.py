@@ -72,6 +72,7 @@ def prepare(settings: Settings, *, days: int | None = None, rebuild: bool = Fals
             summary["indicators"] = _compute_history(settings, engine, reports, days or settings.demo.days, progress)
             if replay_warnings:
                 summary["warnings"] = _replay_history(settings, engine, days or settings.demo.days, progress)
+            summary["orders"] = _seed_orders(settings, engine, progress)
         summary["poll"] = {r.name: (r.rows_written, r.error) for r in reports}
         for r in reports:
             if r.error:
@@ -121,6 +122,19 @@ def _replay_history(settings: Settings, engine: Any, days: int, progress: Progre
     if progress is not None and task is not None:
         progress.update(task, completed=1)
     return len(report.warnings)
+
+
+def _seed_orders(settings: Settings, engine: Any, progress: Progress | None = None) -> int:
+    """A week of work orders run through the dispatch loop (issue 21), so the dispatch board,
+    我的工单 and the scorecards open populated; a store that has them already is left alone
+    (:func:`dispatch.demo.seed_history` is idempotent)."""
+    from dispatch.demo import seed_history
+
+    task = progress.add_task("工单演示 work orders", total=1) if progress else None
+    made = seed_history(settings, engine)
+    if progress is not None and task is not None:
+        progress.update(task, completed=1)
+    return made
 
 
 def _sqlite_file(url: str) -> Any:

@@ -19,7 +19,7 @@ THEME: dict[str, Any] = {
 }
 
 
-def nav_entries(allowed: frozenset[str] | None = None) -> list[tuple[str, str]]:
+def nav_entries(allowed: frozenset[str] | None = None, role: str | None = None) -> list[tuple[str, str]]:
     """(catalogue key, path) of every page registered with ``nav="<key>"``, in page order.
 
     Pages declare themselves (``dash.register_page(__name__, nav="nav.traffic", order=10)``),
@@ -32,7 +32,15 @@ def nav_entries(allowed: frozenset[str] | None = None) -> list[tuple[str, str]]:
     pages = [p for p in dash.page_registry.values() if p.get("nav")]
     if allowed is not None:
         pages = [p for p in pages if page_resource(p) is None or page_resource(p) in allowed]
+    if role is not None:  # a page may name the roles it is a destination for (nav_roles=…)
+        pages = [p for p in pages if role in p.get("nav_roles", (role,))]
     return [(p["nav"], p["path"]) for p in sorted(pages, key=lambda p: (p.get("order") or 0, p["path"]))]
+
+
+def access_principal() -> Any:
+    import access
+
+    return access.current_principal()
 
 
 def _allowed() -> frozenset[str] | None:
@@ -74,7 +82,7 @@ def frame() -> Any:
     lang = context.lang()
     city = context.settings().city
     other = "en" if lang == "zh" else "zh"
-    entries = nav_entries(_allowed())
+    entries = nav_entries(_allowed(), getattr(access_principal(), "role", None))
     header = dmc.Group(
         [
             dmc.Group([

@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from access.roles import Principal
-from dispatch.orders import OPEN_STATES, STATES, aware_now, list_orders
-from dispatch.sla import LEVELS
-from store.schema import events, work_orders
+from dispatch.orders import CENTRE_ROLES, OPEN_STATES, STATES, aware_now, list_orders
+from dispatch.sla import LEVELS, department_of_domain
+from store.schema import events, warnings, work_orders
 
 
 def state_counts(engine: Engine, principal: Principal | None, *, now: datetime | None = None) -> dict[str, int]:
@@ -44,6 +44,30 @@ def unassigned_events(engine: Engine, principal: Principal) -> list[dict[str, An
     rank = {lv: i for i, lv in enumerate(LEVELS)}
     rows.sort(key=lambda e: (-rank.get(e["level"], -1), e["created_at"], e["id"]))
     return rows
+
+
+def warnings_to_dispatch(engine: Engine, principal: Principal, *, limit: int = 50) -> list[dict[str, Any]]:
+    """Active warnings (firing or recovering, not closed) whose event no department holds —
+    the board's one-click dispatch list, the most severe and the latest first — each with its
+    ``suggested`` department (the owner of the rule's domain). The centre's principals only."""
+    if principal.role not in CENTRE_ROLES:
+        return []
+    held = (select(events.c.warning_id).join(work_orders, work_orders.c.event_id == events.c.id)
+            .where(events.c.warning_id.is_not(None), work_orders.c.state.in_((*OPEN_STATES, "closed"))))
+    q = (select(warnings.c.id, warnings.c.rule, warnings.c.domain, warnings.c.level, warnings.c.district,
+                warnings.c.scope, warnings.c.scope_kind, warnings.c.title_zh, warnings.c.title_en,
+                warnings.c.fired_at, warnings.c.started_at)
+         .where(warnings.c.state.in_(("firing", "recovering")), warnings.c.handling != "closed",
+                warnings.c.id.not_in(held)))
+    if principal.district:
+        q = q.where(warnings.c.district == principal.district)
+    with engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(q)]
+    rank = {lv: i for i, lv in enumerate(LEVELS)}
+    rows.sort(key=lambda w: (-rank.get(w["level"], -1), -(w["fired_at"] or w["started_at"]).timestamp(), w["id"]))
+    for w in rows:
+        w["suggested"] = department_of_domain(w["domain"])
+    return rows[:limit]
 
 
 def open_events(engine: Engine, principal: Principal | None, *, levels: tuple[str, ...] = ("red", "orange"),

@@ -160,3 +160,25 @@ def scorecards(engine: Engine, settings: Settings, start: datetime, end: datetim
     out.sort(key=lambda i: (i["resolved_on_time_rate"] is None, -(i["resolved_on_time_rate"] or 0),
                             -i["orders"], str(i[by])))
     return out
+
+
+def daily_trend(engine: Engine, settings: Settings, start: datetime, end: datetime, *,
+                principal: Principal | None = None, now: datetime | None = None) -> list[dict[str, Any]]:
+    """The city's figures per local day of ``[start, end)`` (days of the city's zone): one item per
+    day ``{"day": date, "orders", "resolved_on_time_rate", "accepted_on_time_rate"}`` — the
+    scorecard of that day's dispatches, summed over the departments ``principal`` may read."""
+    from datetime import timedelta
+
+    tz = settings.tz
+    day = start.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
+    out = []
+    while day < end:
+        nxt = (day + timedelta(days=1)).replace(hour=0)  # a whole local day across an offset change
+        items = scorecards(engine, settings, max(day, start), min(nxt, end), principal=principal, now=now)
+        c = {k: sum(i["counts"][k] for i in items) for k in ("accepted_on_time", "accept_due", "resolved_on_time",
+                                                              "resolve_due")}
+        out.append({"day": day.date(), "orders": sum(i["orders"] for i in items),
+                    "resolved_on_time_rate": rate(c["resolved_on_time"], c["resolve_due"]),
+                    "accepted_on_time_rate": rate(c["accepted_on_time"], c["accept_due"])})
+        day = nxt
+    return out
