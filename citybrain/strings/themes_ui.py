@@ -1,0 +1,26 @@
+"""Strings of the theme surfaces (issue 20: ``/t/<code>``, the wall's theme screen, the
+briefing's theme section): key → (中文, English). Theme, indicator and entity names come
+from the city config in both languages; these are the words around them."""
+
+STRINGS: dict[str, tuple[str, str]] = {
+    "tpage.nav": ("专题", "Themes"),
+    "tpage.unknown": ("本市没有代码为 {code} 的专题", "This city has no theme {code}"),
+    "tpage.vs_day": ("较前一日", "vs day before"),
+    "tpage.vs_week": ("较上周", "vs week before"),
+    "tpage.kpi.total": ("所选时段合计", "total in the period"),
+    "tpage.kpi.latest": ("最新值", "latest value"),
+    "tpage.chart.trend": ("{name}走势", "{name} over time"),
+    "tpage.hint.trend": ("虚线为预警分级阈值", "dashed lines: warning level thresholds"),
+    "tpage.chart.districts": ("各区县{name}", "{name} by district"),
+    "tpage.chart.ranking": ("{name}排行（最新）", "{name} now, by place"),
+    "tpage.table": ("监测对象", "Monitored places"),
+    "tpage.col.code": ("编号", "Code"),
+    "tpage.col.name": ("名称", "Name"),
+    "tpage.col.time": ("最新数据时间", "Latest data"),
+    "tpage.col.indicator": ("指标", "Indicator"),
+    "tpage.col.value": ("最新值", "Latest"),
+    "tpage.level.blue": ("蓝色", "Blue"),
+    "tpage.level.yellow": ("黄色", "Yellow"),
+    "tpage.level.orange": ("橙色", "Orange"),
+    "tpage.level.red": ("红色", "Red"),
+}
