@@ -37,7 +37,8 @@ from dash.dependencies import DashDependency, Input, Output, State
 from access.roles import ACTIONS
 
 #: the kinds of scope an argument may carry, checked by :mod:`access.gate`
-SCOPE_KINDS: frozenset[str] = frozenset({"warning", "domain", "district", "view", "screen", "wall_config"})
+#: (``theme``: the code of the theme a theme page's callback serves — its resource, issue 20)
+SCOPE_KINDS: frozenset[str] = frozenset({"warning", "domain", "district", "view", "screen", "wall_config", "theme"})
 #: ``server.extensions`` key of an app's {Dash callback key: Declaration}
 EXTENSION = "citybrain.callbacks"
 

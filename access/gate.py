@@ -24,7 +24,7 @@ from dash.dependencies import DashDependency, Wildcard
 from sqlalchemy import Engine, select
 
 from access.declare import Declaration, conforms
-from access.pages import normalise_path, page_for_path, page_resource
+from access.pages import THEME_PAGE, normalise_path, page_for_path, page_resource, path_variables
 from access.roles import DISTRICT_RESOURCES, Principal, allowed, handles_everything
 from citybrain.settings import DOMAINS, Settings
 from store.schema import warnings as warnings_table
@@ -236,6 +236,9 @@ def decide(principal: Principal, body: dict[str, Any], declarations: dict[str, D
             return Verdict(400, f"{name}: {problem}", target=target_of(kind, args.get(name)) or _callback_name(decl),
                            action=decl.action, declaration=decl)
     resource = resource_of(decl)
+    for name, kind in decl.scope.items():
+        if kind == "theme":  # a theme page's callback: the theme it serves is its resource
+            resource = str(args.get(name) or "")
     aimed = [target_of(kind, args.get(name)) for name, kind in decl.scope.items()]
     verdict = Verdict(200, action=decl.action, declaration=decl,
                       target=next((t for t in aimed if t), _callback_name(decl)))
@@ -280,7 +283,7 @@ def _unreadable(kind: str, value: Any) -> str:
 
         parsed = parse_view(value)
         return parsed.reason if isinstance(parsed, InvalidView) else ""
-    if kind in ("domain", "district", "screen") and value is not None and not (isinstance(value, str)
+    if kind in ("domain", "district", "screen", "theme") and value is not None and not (isinstance(value, str)
                                                                               and len(value) <= 64):
         return f"a {kind} is a code of at most 64 characters"
     if kind == "warning" and value not in (None, "") and (isinstance(value, bool) or not isinstance(value, int)
@@ -323,6 +326,9 @@ def scope_verdict(principal: Principal, kind: str, value: Any, action: str, sett
             return ""  # a filter: "every domain the reader may see", narrowed where it is read
         ok = value in DOMAINS and allowed(principal, "view", str(value))
         return "" if ok else "domain outside the user's domains"
+    if kind == "theme":
+        ok = value in {th.code for th in settings.themes} and allowed(principal, "view", str(value))
+        return "" if ok else "theme outside the user's themes"
     if kind == "district":  # a filter: None is "all the reader may see", narrowed where it is read
         return "" if value in (None, "") else _district(principal, value)
     if kind == "view":
@@ -411,6 +417,8 @@ def check_path(principal: Principal, path: str, search: str, settings: Settings,
     if page is None:
         return ""  # Dash shows its 404 page
     resource = page_resource(page)
+    if resource == THEME_PAGE:
+        resource = path_variables(page, path).get("code", "")
     if resource is None:
         return ""
     if not allowed(principal, "view", resource):

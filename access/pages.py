@@ -26,6 +26,8 @@ DEFAULT_RESOURCES: dict[str, str | None] = {
 }
 #: the resource of a page nobody mapped: admin-only
 UNMAPPED = "audit"
+#: ``access=`` of the theme page ``/t/<code>``: its resource is the theme its path names (issue 20)
+THEME_PAGE = "@theme"
 
 
 def page_resource(page: dict[str, Any]) -> str | None:

@@ -32,7 +32,7 @@ from citybrain.settings import Settings
 from metrics.traffic import LINK_GRADES as GRADES
 from store.queries.map import bounds, district_geojson, entity_features
 
-LAYERS: tuple[str, ...] = ("districts", "segments", "stations", "sites", "labels")
+LAYERS: tuple[str, ...] = ("districts", "segments", "stations", "sites", "theme", "labels")
 
 #: GB/T 33171 link grades, best to worst → colour (green … dark red).
 GRADE_COLORS = ("#2fbf71", "#a3d65c", "#f5d33d", "#f08c2e", "#d9363e")
@@ -58,7 +58,8 @@ def layer_id(map_id: str, layer: str) -> dict[str, str]:
 
 def city_map(map_id: str, settings: Settings, *, layers: Sequence[str] = LAYERS, scope: str | None = None,
              styles: Mapping[str, dict[str, Any]] | None = None, lang: str = "zh", scale: float = 1.0,
-             interactive: bool = False, className: str = "", legend: str | None = None) -> Any:
+             interactive: bool = False, className: str = "", legend: str | None = None,
+             theme: Mapping[str, Any] | None = None) -> Any:
     """A map of ``settings``' city (or of district ``scope``) with ``layers``, styled by ``styles``.
 
     ``interactive=False`` (the wall) removes every control and gesture: nobody touches a wall.
@@ -66,6 +67,7 @@ def city_map(map_id: str, settings: Settings, *, layers: Sequence[str] = LAYERS,
     ``interactive=True`` (office pages) adds a name tooltip and drill-down on click: a district
     sets the page's district filter, a station/segment/site opens its detail (``?detail=``).
     ``legend`` (one of :data:`LEGENDS`) wraps the map with a legend in the standard colours.
+    ``theme``: a theme's entities as GeoJSON points, for the ``theme`` layer (issue 20).
     """
     unknown = set(layers) - set(LAYERS)
     if unknown:
@@ -80,6 +82,7 @@ def city_map(map_id: str, settings: Settings, *, layers: Sequence[str] = LAYERS,
         "stations": entity_features(settings, "stations"),
         "sites": entity_features(settings, "sites"),
         "labels": entity_features(settings, "district_labels"),
+        "theme": dict(theme) if theme else {"type": "FeatureCollection", "features": []},
     }
     if not interactive:
         # nothing to hover: the styles read only a feature's id, so its names (500 segments'
@@ -91,6 +94,7 @@ def city_map(map_id: str, settings: Settings, *, layers: Sequence[str] = LAYERS,
         "stations": {"pointToLayer": _fn("stationPoint"), "onEachFeature": _fn("stationEach")},
         "sites": {"pointToLayer": _fn("sitePoint"), "onEachFeature": _fn("siteEach")},
         "labels": {"pointToLayer": _fn("labelPoint")},
+        "theme": {"pointToLayer": _fn("stationPoint"), "onEachFeature": _fn("stationEach")},
     }
     box = bounds(settings)
     pad = 12 * scale

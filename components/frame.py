@@ -10,6 +10,7 @@ from dash import dcc, html
 
 from citybrain import context
 from citybrain.i18n import pick, t
+from components.theme.nav import theme_links
 
 THEME: dict[str, Any] = {
     "primaryColor": "indigo",
@@ -82,7 +83,10 @@ def frame() -> Any:
     lang = context.lang()
     city = context.settings().city
     other = "en" if lang == "zh" else "zh"
-    entries = nav_entries(_allowed(), getattr(access_principal(), "role", None))
+    allowed = _allowed()
+    # themes (issue 20) after the pages: their labels are config names, which t() passes through
+    entries = [*nav_entries(allowed, getattr(access_principal(), "role", None)),
+               *theme_links(context.settings(), allowed, lang)]
     header = dmc.Group(
         [
             dmc.Group([
