@@ -207,24 +207,41 @@ def _poll_once(settings: Settings, engine: Engine, source: Source, engines: Sour
     with engines.get(source).connect() as sconn:
         reader = SourceReader(source, sconn)
         with _store(engine) as conn:
-            # a watermark stored ahead of now (before issue 19 capped it) is read from now
-            stored = wm.capped(status_rows.ensure(conn, source, at).get("watermark"), at, mapper.tz)
+            held = status_rows.ensure(conn, source, at)
+        # a watermark stored ahead of now (before issue 19 capped it) is read from now
+        stored = wm.capped(held.get("watermark"), at, mapper.tz)
+        # the position inside a tie at the watermark that an interrupted poll reached (item 12)
+        inside = wm.key_from_text(held.get("watermark_key")) if stored == held.get("watermark") else None
         progress.watermark = progress.watermark or stored
         back = source.lookback + wm.dst_margin(stored, mapper.tz, at, source.lookback)
         cursor = wm.bind_value(wm.shifted(stored, back), reader.compares_as) if stored else None
         column, size = source.watermark_column, source.batch_size
-        with _Pipeline(engine, source, mapper, at, progress) as pipeline:
-            while True:
-                rows = reader.after(cursor, size)
-                if len(rows) < size:
-                    pipeline.put(rows)
-                    return
-                marks = rows.column(column)
-                top = marks[-1]
-                pipeline.put(rows.take(i for i, mark in enumerate(marks) if mark != top))
-                for tie in reader.equal(top, size):  # every row sharing the last value, however many
-                    pipeline.put(tie)
-                cursor = top
+        with _Pipeline(engine, source, mapper, at, progress, inside) as pipeline:
+
+            def read(cursor: Any, below: Any = None) -> None:
+                """Batches after ``cursor`` (and before ``below``), every tie paged whole."""
+                while True:
+                    rows = reader.after(cursor, size, below)
+                    if len(rows) < size:
+                        pipeline.put(rows)
+                        return
+                    marks = rows.column(column)
+                    top = marks[-1]
+                    pipeline.put(rows.take(i for i, mark in enumerate(marks) if mark != top))
+                    for tie, key in reader.equal(top, size):  # every row sharing the last value, however many
+                        pipeline.put(tie, key)
+                    cursor = top
+
+            if inside is None or stored is None:
+                read(cursor)
+                return
+            # resuming inside a tie: the lookback below its stamp, the tie after the key reached, then on
+            top = wm.bind_value(stored, reader.compares_as)
+            if back:
+                read(cursor, below=top)
+            for tie, key in reader.equal(top, size, after=inside):
+                pipeline.put(tie, key)
+            read(top)
 
 
 class _Pipeline:
@@ -237,24 +254,32 @@ class _Pipeline:
     once the one before has committed, and a failed write stops the poll before the next.
     """
 
-    def __init__(self, engine: Engine, source: Source, mapper: Mapper, at: dt.datetime, progress: _Progress):
+    def __init__(self, engine: Engine, source: Source, mapper: Mapper, at: dt.datetime, progress: _Progress,
+                 key: list[Any] | None = None):
         self.engine, self.source, self.mapper, self.at, self.progress = engine, source, mapper, at, progress
         self.mark = progress.watermark  # the watermark after the last batch handed over
+        self.key = key  # and the position within the tie at it (None: read whole)
         self.pending: Future[None] | None = None
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"store-{source.name}")
 
-    def put(self, rows: Rows) -> None:
+    def put(self, rows: Rows, key: list[Any] | None = None) -> None:
+        """Hand over a batch; ``key``: a page of a tie, the key of its last row (None: the tie's last page)."""
         if not rows:
             return
         batch = self.mapper.map_batch(rows, self.at)
         times = _data_times(batch, self.source, self.mapper.tz)
         # the same chain of watermarks as writing batch by batch: each batch's is the later of
         # the one before and its own last value
-        self.mark = wm.capped(wm.later(self.mark, wm.to_text(rows[-1][self.source.watermark_column])), self.at,
-                              self.mapper.tz)
+        last = wm.to_text(rows[-1][self.source.watermark_column])
+        mark = wm.capped(wm.later(self.mark, last), self.at, self.mapper.tz)
+        if mark == last:  # the watermark is this batch's last value: the batch says how far into it
+            self.key = key
+        elif mark != self.mark:  # moved (capped at now): no tie position at the new value
+            self.key = None
+        self.mark = mark  # a re-read below the watermark leaves the watermark and its position alone
         self.wait()
         self.pending = self.pool.submit(_write_batch, self.engine, self.source, batch, len(rows), times, self.mark,
-                                        self.at, self.progress)
+                                        self.at, self.progress, wm.key_to_text(self.key))
 
     def wait(self) -> None:
         """Until the batch handed over last is committed; raises what its write raised."""
@@ -281,9 +306,10 @@ class _Pipeline:
 
 
 def _write_batch(engine: Engine, source: Source, batch: Batch, read: int, times: list[dt.datetime], mark: str | None,
-                 at: dt.datetime, progress: _Progress) -> None:
+                 at: dt.datetime, progress: _Progress, key: str | None = None) -> None:
     """Write one mapped batch in one transaction; ``mark`` None leaves the watermark alone
-    (a reconciliation re-read, ``connectors.reconcile``)."""
+    (a reconciliation re-read, ``connectors.reconcile``); ``key`` is the position within
+    the tie at ``mark`` (``connectors.watermark.key_to_text``), None when read whole."""
     def write(conn: Any) -> tuple[int, int]:  # the rows, their rejects and the watermark commit together
         kept, refused = screen_versions(conn, source.domain, batch)
         written = write_observations(conn, source.domain, kept)
@@ -293,7 +319,7 @@ def _write_batch(engine: Engine, source: Source, batch: Batch, read: int, times:
         if progress.record_changes and times and written:
             conn.execute(changed_spans.insert().values(source=source.name, domain=source.domain, first=min(times),
                                                        last=max(times), recorded_at=at))
-        status_rows.advance(conn, source.name, watermark=mark,
+        status_rows.advance(conn, source.name, watermark=mark, watermark_key=key,
                             data_time=status_rows.stored_data_time(conn, source, at),
                             read_rows=read, written=written, quarantined=fresh, now=at)
         return written, fresh

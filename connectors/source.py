@@ -227,45 +227,60 @@ class SourceReader:
     def _select(self) -> Any:
         return select(*self.relation.c)
 
-    def after(self, value: Any, limit: int) -> Rows:
-        """Up to ``limit`` rows whose watermark is greater than ``value`` (all rows when None)."""
+    def after(self, value: Any, limit: int, below: Any = None) -> Rows:
+        """Up to ``limit`` rows whose watermark is greater than ``value`` (all rows when None)
+        and, when ``below`` is given, less than it."""
         stmt = self._select()
         stmt = stmt.where(self.wm.is_not(None)) if value is None else stmt.where(self.wm > value)
+        if below is not None:
+            stmt = stmt.where(self.wm < below)
         return self._rows(stmt.order_by(self.wm).limit(limit))
 
-    def equal(self, value: Any, chunk: int) -> Iterator[Rows]:
-        """All rows whose watermark equals ``value``, in pages of ``chunk`` (a tie larger than a batch).
+    def equal(self, value: Any, chunk: int, after: Sequence[Any] | None = None) -> Iterator[tuple[Rows, list[Any] | None]]:
+        """All rows whose watermark equals ``value``, in pages of ``chunk`` (a tie larger than a
+        batch), each with the position it reaches in the tie: the key of its last row, or
+        None on the tie's last page (the tie read whole).
 
         Issue 19 item 12: a department re-publishing 150,000 rows under one stamp made one
         statement read them all, and half the polls hit the statement timeout. The tie is
         read page by page by the row's key (the canonical key's source columns: ``WHERE
         wm = :v AND (k1, k2) > (:a, :b) ORDER BY k1, k2 LIMIT n``), each page a short
-        statement; rows of the tie with a NULL key part (which a key comparison cannot
-        page) are read last, in one statement — they are few, and they are quarantined.
-        A source whose key columns are not all mapped is read in one streamed statement.
+        statement, and the poll stores each page's position with the watermark in the
+        page's transaction, so a poll interrupted inside the tie resumes ``after`` that key
+        instead of starting the tie over. Rows of the tie with a NULL key part (which a key
+        comparison cannot page) are read last, in one statement — they are few, and they
+        are quarantined. A source whose key columns are not all mapped is read in one
+        streamed statement (and starts over when interrupted).
         """
         keys = [self.relation.c[self.names[c]] for c in self.key_columns]
         if not keys:
             # the option on the statement: on the connection it would stay set for the reads after
             result = self.conn.execute(self._select().where(self.wm == value).execution_options(stream_results=True))
             while rows := result.fetchmany(chunk):
-                yield Rows(self.names, [tuple(r) for r in rows])
+                yield Rows(self.names, [tuple(r) for r in rows]), None
             return
-        at = [self.names_order.index(self.names[c]) for c in self.key_columns]
-        after: list[Any] | None = None
+        held: Rows | None = None  # one page is held back: the last one must say the tie is whole
         while True:
             stmt = self._select().where(self.wm == value, *[k.is_not(None) for k in keys])
             if after is not None:
                 stmt = stmt.where(tuple_(*keys) > tuple_(*after))
             page = self._rows(stmt.order_by(*keys).limit(chunk))
+            if held is not None and page:
+                yield held, self.key_of(held.tuples[-1])
             if page:
-                yield page
+                held = page
             if len(page) < chunk:
                 break
-            after = [page.tuples[-1][j] for j in at]
+            after = self.key_of(page.tuples[-1])
         nulls = self._rows(self._select().where(self.wm == value, or_(*[k.is_(None) for k in keys])))
+        if held is not None:
+            yield held, (self.key_of(held.tuples[-1]) if nulls else None)
         if nulls:
-            yield nulls
+            yield nulls, None
+
+    def key_of(self, row: tuple[Any, ...]) -> list[Any]:
+        """The values of the key columns in one of this reader's row tuples."""
+        return [row[self.names_order.index(self.names[c])] for c in self.key_columns]
 
     def newest(self, n: int = 1) -> Rows:
         """The ``n`` rows with the latest watermark, newest first (``citybrain check``'s sample)."""

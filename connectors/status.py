@@ -55,12 +55,13 @@ def stored_data_time(conn: Connection, source: Source, now: datetime) -> datetim
 
 
 def advance(conn: Connection, name: str, *, watermark: str | None, data_time: datetime | None,
-            read_rows: int, written: int, quarantined: int, now: datetime) -> None:
-    """Move the watermark (unless None) and the running totals; call inside the batch's
-    transaction. ``data_time`` is :func:`stored_data_time` after the batch's writes.
+            read_rows: int, written: int, quarantined: int, now: datetime, watermark_key: str | None = None) -> None:
+    """Move the watermark (unless None) with its position in a tie (``watermark_key``, issue
+    19 item 12) and the running totals; call inside the batch's transaction. ``data_time``
+    is :func:`stored_data_time` after the batch's writes.
     """
     c = source_status.c
-    moved = {} if watermark is None else {"watermark": watermark}
+    moved = {} if watermark is None else {"watermark": watermark, "watermark_key": watermark_key}
     conn.execute(update(source_status).where(c.name == name).values(
         **moved, data_time=data_time,
         rows_read_total=c.rows_read_total + read_rows,

@@ -14,6 +14,7 @@ upserted idempotently).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from decimal import Decimal
 from typing import Any
@@ -148,3 +149,44 @@ def dst_margin(text: str | None, tz: ZoneInfo, at: dt.datetime, lookback: dt.tim
     if before is None or after is None or before <= after:
         return dt.timedelta(0)
     return before - after
+
+
+#: tags of the key values a tie position keeps (the driver's own types, so each binds as read)
+_KEY_TYPES: dict[str, Any] = {"s": str, "i": int, "f": float, "d": Decimal, "t": dt.datetime.fromisoformat,
+                              "D": dt.date.fromisoformat}
+
+
+def key_to_text(values: list[Any] | None) -> str | None:
+    """A tie position (the key values of the last row read at the watermark) as stored text.
+
+    Issue 19 item 12: the watermark is (stamp, key) — the key says how far into the rows
+    sharing that stamp the source has been read. Each value keeps its type, so the resumed
+    page compares like with like (a timestamp column is bound a datetime, text as text).
+    """
+    if values is None:
+        return None
+    out = []
+    for v in values:
+        if isinstance(v, bool) or isinstance(v, int):
+            out.append(["i", int(v)])
+        elif isinstance(v, float):
+            out.append(["f", v])
+        elif isinstance(v, Decimal):
+            out.append(["d", format(v, "f")])
+        elif isinstance(v, dt.datetime):
+            out.append(["t", v.isoformat()])
+        elif isinstance(v, dt.date):
+            out.append(["D", v.isoformat()])
+        else:
+            out.append(["s", str(v)])
+    return json.dumps(out, ensure_ascii=False)
+
+
+def key_from_text(text: str | None) -> list[Any] | None:
+    """The key values :func:`key_to_text` stored; None for none or an unreadable text."""
+    if not text:
+        return None
+    try:
+        return [_KEY_TYPES[tag](value) for tag, value in json.loads(text)]
+    except (ValueError, KeyError, TypeError):
+        return None  # read the tie whole: repeats rows (idempotent), never skips one

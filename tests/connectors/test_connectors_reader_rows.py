@@ -31,7 +31,7 @@ def _check(tmp_path, h, url: str) -> None:
             first = reader.after(None, 4)
             assert isinstance(first, Rows) and len(first) == 4
             top = first.column("upd_time")[-1]
-            ties = [row for chunk in reader.equal(top, 2) for row in chunk]
+            ties = [row for chunk, _ in reader.equal(top, 2) for row in chunk]
             nxt = reader.after(top, 4)
             assert len(nxt) == 4  # the streamed tie read leaves no rows in a buffer
             everything = reader.after(None, 1000)

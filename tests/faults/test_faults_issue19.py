@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 import connectors
+from connectors import watermark as wm
 from store.engine import make_engine, upgrade
 from store.queries.sources import quarantine_counts, source_overview
 from store.schema import field_issues, indicators, obs_air, obs_hotline, obs_traffic, quarantine, source_status
@@ -424,36 +425,104 @@ def count_of(engine: sa.Engine, table: sa.Table) -> int:
         return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_item12_a_large_tie_is_read_in_short_pages_by_key(backend, tmp_path, store, settings_factory, request):
-    """150 k rows re-published under one stamp were read by one statement, which hit the
-    statement timeout on half the polls; a tie is now paged by the row's key."""
-    from connectors.source import SourceEngines
+def _tie_source(backend: str, tmp_path: Path, request: Any, settings_factory: Any) -> tuple[sa.Engine, Any, int]:
+    """A department table holding 1,680 rows re-published under one stamp (inside the
+    lookback), read by a source whose batch is 100 rows."""
     from simulator import schema as dept_schema
 
-    url = f"sqlite:///{tmp_path / 'tie.db'}" if backend == "sqlite" else request.getfixturevalue("pg_url")
+    url = {"sqlite": lambda: f"sqlite:///{tmp_path / 'tie.db'}", "postgresql": lambda: request.getfixturevalue("pg_url"),
+           "mariadb": lambda: request.getfixturevalue("mysql_url")}[backend]()
     engine = sa.create_engine(url)
     dept_schema.traffic_md.create_all(engine)
     stamp = LOCAL_NOW - dt.timedelta(minutes=5)
     segments = [f"R{i:03d}" for i in range(1, 15)]
     rows_in = [{"link_id": seg, "collect_time": LOCAL_NOW - dt.timedelta(days=2, minutes=5 * i), "avg_speed": 40.0,
                 "flow_cnt": 10, "occ_rate": 5.0, "upd_time": stamp} for i in range(120) for seg in segments]
-    with engine.begin() as conn:  # 1,680 rows with one stamp: a re-publish
+    with engine.begin() as conn:
         conn.execute(dept_schema.t_link_flow_5min.insert(), rows_in)
     src = {"name": "tie", "domain": "traffic", "url": url, "table": "t_link_flow_5min", "watermark": "upd_time",
-           "batch_size": 100, "columns": {"segment": "link_id", "time": "collect_time", "speed": "avg_speed",
-                                          "volume": "flow_cnt", "updated_at": "upd_time"}}
-    s = settings_factory(sources=[src])
+           "batch_size": 100, "lookback": "30m",
+           "columns": {"segment": "link_id", "time": "collect_time", "speed": "avg_speed", "volume": "flow_cnt",
+                       "updated_at": "upd_time"}}
+    return engine, settings_factory(sources=[src]), len(rows_in)
+
+
+class _Interrupter:
+    """Records the source's statements over the tie and cancels the ``at``-th of each poll,
+    as a statement timeout or a dropped connection does."""
+
+    def __init__(self, at: int | None):
+        self.at, self.seen, self.polls = at, 0, [[]]
+
+    def next_poll(self) -> None:
+        self.seen = 0
+        self.polls.append([])
+
+    def __call__(self, conn: Any, cursor: Any, statement: str, params: Any, *a: Any) -> None:
+        if "upd_time =" not in statement.replace("`", "").replace('"', "") or "LIMIT" not in statement:
+            return
+        self.seen += 1
+        self.polls[-1].append((" ".join(statement.split()), params))
+        if self.at is not None and self.seen == self.at:
+            raise sa.exc.OperationalError(statement, params, Exception("canceling statement due to statement timeout"))
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql", "mariadb"])
+def test_item12_a_large_tie_is_read_in_short_pages_by_key(backend, tmp_path, store, settings_factory, request):
+    """150 k rows re-published under one stamp were read by one statement, which hit the
+    statement timeout on half the polls; a tie is now paged by the row's key."""
+    from connectors.source import SourceEngines
+
+    engine, s, n = _tie_source(backend, tmp_path, request, settings_factory)
     ties: list[str] = []
     with SourceEngines() as engines:
         source_engine = engines.get(s.source("tie"))
         sa.event.listen(source_engine, "before_cursor_execute",
-                        lambda conn, cursor, statement, *a: ties.append(" ".join(statement.split()))
-                        if "t_link_flow_5min.upd_time =" in statement else None)
+                        lambda conn, cursor, statement, *a: ties.append(" ".join(statement.replace("`", "").split()))
+                        if "t_link_flow_5min.upd_time =" in statement.replace("`", "") else None)
         [report] = connectors.poll(s, store, ["tie"], now=NOW, engines=engines)
-    assert report.status == "ok" and report.rows_written == len(rows_in) and count_of(store, obs_traffic) == len(rows_in)
+    assert report.status == "ok" and report.rows_written == n and count_of(store, obs_traffic) == n
     paged = [t for t in ties if "LIMIT" in t and "ORDER BY t_link_flow_5min.link_id, t_link_flow_5min.collect_time" in t]
     rest = [t for t in ties if t not in paged]
     # 1,680 rows read as pages of one batch each, and one read of the tie's rows with a NULL key part
     assert len(paged) >= 17 and len(rest) == 1 and "IS NULL" in rest[0], ties[:3]
+    assert status(store, "tie")["watermark_key"] is None  # the tie was read whole
+    engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql", "mariadb"])
+def test_item12_an_interrupted_tie_resumes_after_the_key_it_reached(backend, tmp_path, store, settings_factory,
+                                                                      request):
+    """The watermark is (stamp, key): a poll cancelled inside a tie of 17 pages commits the
+    pages before the cancel with their position, and the next poll reads on from that
+    key — it never starts the tie over (before, every poll re-read the tie from its first
+    row and was cancelled at the same page: the source stayed failing and the tie's last
+    1,280 rows were never stored)."""
+    from connectors.source import SourceEngines
+
+    engine, s, n = _tie_source(backend, tmp_path, request, settings_factory)
+    cancel = _Interrupter(at=5)  # every poll's 5th statement over the tie is cancelled
+    outcomes, stored, positions = [], [], []
+    with SourceEngines() as engines:
+        sa.event.listen(engines.get(s.source("tie")), "before_cursor_execute", cancel)
+        for _ in range(8):
+            [report] = connectors.poll(s, store, ["tie"], now=NOW, engines=engines, retries=0)
+            outcomes.append(report.status)
+            stored.append(count_of(store, obs_traffic))
+            if report.status == "ok":
+                break
+            assert "statement_timeout" in report.error
+            positions.append(status(store, "tie")["watermark_key"])
+            cancel.next_poll()
+    assert outcomes[-1] == "ok" and stored[-1] == n, (outcomes, stored)
+    assert all(a < b for a, b in zip(stored, stored[1:])), f"every poll must add to the tie: {stored}"
+    assert all((wm.key_from_text(p) or [""])[0].startswith("R") for p in positions), positions
+    # every poll after the first starts inside the tie: its first page over the tie is after a key
+    for statements in cancel.polls[1:]:
+        first = statements[0][0]
+        assert ") > (" in first, first
+    assert status(store, "tie")["watermark_key"] is None
+    with store.connect() as conn:  # each row once
+        assert conn.execute(sa.select(sa.func.count(sa.distinct(obs_traffic.c.segment + "|" + sa.cast(
+            obs_traffic.c.time, sa.String))))).scalar_one() == n
     engine.dispose()
