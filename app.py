@@ -69,6 +69,9 @@ def create_app(settings: Settings | None = None, *, open_demo: bool | None = Non
     access.init_app(server, settings, open_demo=open_demo, dash_app=app)
     api.init_app(server)
     briefings_web.init_app(server)
+    from dispatch import web as dispatch_web
+
+    dispatch_web.init_app(server)  # attachments of events (issue 21)
     from citybrain import http_errors
 
     http_errors.init_app(server)  # a bundle path Dash did not register: 404, not 500 (issue 17)

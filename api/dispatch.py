@@ -157,6 +157,45 @@ def event_detail(event_id: int) -> Any:
     return flask.jsonify(out)
 
 
+# --------------------------------------------------------------------------- attachments
+
+@bp.post("/events/<int:event_id>/attachments")
+def attachment_upload(event_id: int) -> Any:
+    """The file is the raw body (``Content-Type`` image/jpeg, image/png or application/pdf),
+    its name in ``?filename=``, the order it documents in ``?order_id=``: no multipart parsing,
+    and the size is cut at the limit while reading."""
+    from dispatch import attachments
+
+    p = require(RESOURCE)
+    req = flask.request
+    kinds = {kind for _, kind, _ in attachments.SIGNATURES}
+    if req.mimetype not in kinds:
+        raise ApiError(415, f"send the file's bytes with Content-Type {', '.join(sorted(kinds))}")
+    if req.content_length is not None and req.content_length > attachments.MAX_BYTES:
+        raise ApiError(413, f"the file is larger than {attachments.MAX_BYTES} bytes")
+    data = req.stream.read(attachments.MAX_BYTES + 1)
+    if len(data) > attachments.MAX_BYTES:
+        raise ApiError(413, f"the file is larger than {attachments.MAX_BYTES} bytes")
+    filename = params.text("filename", max_len=attachments.NAME_MAX) or f"upload.{req.mimetype.rsplit('/', 1)[-1]}"
+    order_id = params.whole("order_id", 0, 1, od.MAX_ID) if "order_id" in req.args else None
+    if data and _call(attachments.sniff, data)[0] != req.mimetype:
+        raise ApiError(400, f"the body is not {req.mimetype} (its content says otherwise)")
+    aid = _call(attachments.add, context.engine(), context.settings(), _path_id(event_id, "event"),
+                filename=filename, data=data, actor=p, order_id=order_id, address=address())
+    return flask.jsonify({"id": aid, "event_id": event_id, "order_id": order_id}), 201
+
+
+@bp.get("/attachments/<int:attachment_id>")
+def attachment_download(attachment_id: int) -> Any:
+    """The file, to a token that may see its event (404 otherwise, as if it did not exist)."""
+    from dispatch.attachments import read
+    from dispatch.web import file_response
+
+    p = require(RESOURCE)
+    meta, data = _call(read, context.engine(), context.settings(), _path_id(attachment_id, "attachment"), p)
+    return file_response(meta, data)
+
+
 # ------------------------------------------------------------------------------ orders
 
 @bp.post("/orders")
@@ -396,6 +435,24 @@ def openapi_parts(settings: Any, ref: Any, errors: dict[str, Any], param: Any, t
                        f"{', '.join(NOTE_REQUIRED)}; until for extend)",
             "parameters": [oid], "requestBody": body("ActionIn"),
             "responses": {**answer("200", "done", "ActionDone"), **conflict, **post_errors}}},
+        "/events/{id}/attachments": {"post": {
+            "summary": "Attach a photo or PDF to an event (the raw bytes; type checked by content, at most "
+                       "10 MB) — the centre, or the head of a department with an order on it",
+            "parameters": [eid, param("filename", {"type": "string", "minLength": 1, "maxLength": 200,
+                                                   "pattern": CODE_PATTERN}, "the file's name"),
+                           param("order_id", ident, "the order the file documents")],
+            "requestBody": {"required": True, "content": {k: {"schema": {"type": "string", "format": "binary"}}
+                                                          for k in ("image/jpeg", "image/png", "application/pdf")}},
+            "responses": {"201": {"description": "kept", "content": {"application/json": {"schema": {
+                "type": "object", "required": ["id"], "properties": {
+                    "id": {"type": "integer"}, "event_id": {"type": "integer"}, "order_id": null_int}}}}},
+                **post_errors}}},
+        "/attachments/{id}": {"get": {
+            "summary": "An attachment's bytes, to a token that may see its event (404 otherwise)",
+            "parameters": [param("id", ident, "attachment id", "path")],
+            "responses": {"200": {"description": "the file", "content": {
+                k: {"schema": {"type": "string", "format": "binary"}}
+                for k in ("image/jpeg", "image/png", "application/pdf")}}, **get_errors}}},
         "/scorecards": {"get": {"summary": "监督考核: per department (or district) over [from, to), default the "
                                            "last 30 days (to not after from: an empty period, no orders)",
                                 "parameters": [*times, param("by", {"enum": list(GROUPS)}, "group by")],

@@ -107,4 +107,8 @@ def read(engine: Engine, settings: Settings, attachment_id: int, principal: Prin
     path = (root(settings) / row.path).resolve()
     if root(settings).resolve() not in path.parents:  # a tampered path never leaves the attachments directory
         raise NotFound(f"attachment {attachment_id} does not exist")
-    return {k: v for k, v in dict(row._mapping).items() if k != "path"}, path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:  # removed from the data directory by hand: gone, not a server error
+        raise NotFound(f"attachment {attachment_id}'s file is missing from the data directory") from None
+    return {k: v for k, v in dict(row._mapping).items() if k != "path"}, data

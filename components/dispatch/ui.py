@@ -131,7 +131,7 @@ def order_card(order: dict[str, Any], settings: Settings, lang: str, *, now: dt.
     if order.get("result"):
         lines.append(dmc.Text(f"{t('dispatch.result', lang)}：{order['result']}", size="sm"))
     if files:
-        lines.append(html.Div([html.A(f["filename"], href=f"/api/v1/attachments/{f['id']}", target="_blank",
+        lines.append(html.Div([html.A(f["filename"], href=f"/attachments/{f['id']}", target="_blank",
                                       className="cb-od-file") for f in files], className="cb-od-files"))
     if actions:
         lines.append(action_row(ns, oid, actions, lang, uploads=uploads))
