@@ -19,6 +19,7 @@ from briefings.document import Document, Section
 from briefings.sections import DOMAIN_PAGES, figure_blocks, heading, kpi_blocks, page_module, stale_notes, table_block
 from citybrain.i18n import pick, t
 from citybrain.settings import Settings
+from components.page.printing import map_block, shown_charts
 from components.page.view import ECONOMY_RANGES, RANGES, View, resolve
 from store.queries.sources import source_overview
 
@@ -80,10 +81,13 @@ def build_page(settings: Settings, engine: Engine, page: str, view: View, lang: 
     sec = Section(f"domain-{page}", heading(1, t("brief.page.view", lang), lang))
     sec.blocks.extend(stale_notes(sources, page, settings, lang, now))
     sec.blocks.append(kpi_blocks(out.kpis, lang))
-    figs, empty = figure_blocks(page, module.SPEC, out.figures, lang)
+    figs, empty = figure_blocks(page, module.SPEC, out.figures, lang, keys=shown_charts(module.SPEC, view))
     if figs:
         sec.blocks.append(figs)
     sec.blocks.extend(empty)
+    shown_map = map_block(page, module.SPEC, out.map_values, settings, view, lang)  # the map the page shows
+    if shown_map is not None:
+        sec.blocks.append([shown_map])
     doc.sections.append(sec)
     doc.sections.append(Section("table", heading(2, t(module.SPEC.table_title, lang), lang),
                                 table_block("", module.SPEC, out.rows, lang, limit=TABLE_LIMIT)))

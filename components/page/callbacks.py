@@ -21,6 +21,7 @@ from components.grid import export_table, grid_id, grid_part
 from components.page.asof import as_of
 from components.page.kpi import Kpi, kpi_row
 from components.page.layout import PageSpec
+from components.page.printing import chart_spans
 from components.page.view import View
 from components.page.warnings import warnings_list
 from figures.page_charts import localize_dates
@@ -133,7 +134,8 @@ def register(spec: PageSpec, render: Render, detail: Detail) -> None:
     outputs = [Output(p("kpis"), "children"), Output(p("asof"), "children"), Output(p("badges"), "children"),
                Output(p("warnings"), "children"), Output(grid_id(spec.prefix), "rowData"),
                *[Output(spec.chart_id(c.key), "figure") for c in spec.charts],
-               *[Output(layer_id(spec.map_id(), layer), "hideout") for layer in spec.map_layers]]
+               *[Output(layer_id(spec.map_id(), layer), "hideout") for layer in spec.map_layers],
+               *[Output(spec.chart_col_id(c.key), prop) for c in spec.charts for prop in ("span", "style")]]
 
     @declare.callback(*outputs, Input(p("view"), "data"), Input(p("refresh"), "n_intervals"), page=page,
                       scope={"view_data": "view"})
@@ -149,9 +151,13 @@ def register(spec: PageSpec, render: Render, detail: Detail) -> None:
             patch = Patch()
             patch["values"] = out.map_values.get(layer, {})
             hideouts.append(patch)
+        spans = chart_spans(spec, view)  # one district: no districts chart, its neighbour widens
         return (kpi_row(out.kpis, lang), as_of(data_time, settings.max_age(spec.domain), settings.tz, lang, now),
                 out.badges, warnings_list(warn, settings.tz, lang), out.rows,
-                *[localize_dates(out.figures.get(c.key), lang) or {} for c in spec.charts], *hideouts)
+                *[localize_dates(out.figures.get(c.key), lang) or {} if spans[c.key] else {} for c in spec.charts],
+                *hideouts,
+                *[v for c in spec.charts for v in ({"base": 12, "lg": spans[c.key] or c.span},
+                                                   {} if spans[c.key] else {"display": "none"})])
 
     @declare.callback(Output(p("detail-box"), "style"), Output(p("detail-title"), "children"),
                       Output(p("detail-body"), "children"), Input(p("view"), "data"), page=page,

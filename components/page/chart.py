@@ -16,11 +16,13 @@ def graph_config(lang: str) -> dict:
 
 
 def chart_card(graph_id: str, title: str, *, hint: str = "", height: int = 300, span: int = 6,
-               lang: str = "zh") -> dmc.GridCol:
-    """A card in the charts grid (12 columns; ``span`` 6 = half the width on a desktop)."""
+               lang: str = "zh", col_id: str | None = None) -> dmc.GridCol:
+    """A card in the charts grid (12 columns; ``span`` 6 = half the width on a desktop);
+    ``col_id`` lets the page's callback change the width (or hide it) per view."""
     return dmc.GridCol(dmc.Paper([
         html.Div([dmc.Text(title, fw=600, className="cb-chart-title"),
                   dmc.Text(hint, size="xs", c="dimmed", className="cb-chart-hint") if hint else None],
                  className="cb-chart-head"),
         dcc.Graph(id=graph_id, config=graph_config(lang), style={"height": f"{height}px"}, className="cb-graph"),
-    ], withBorder=True, p="sm", radius="md", className="cb-chart-card"), span={"base": 12, "lg": span})
+    ], withBorder=True, p="sm", radius="md", className="cb-chart-card"), span={"base": 12, "lg": span},
+        **({"id": col_id} if col_id else {}))

@@ -61,6 +61,9 @@ class PageSpec:
     def chart_id(self, key: str) -> str:
         return f"{self.prefix}-chart-{key}"
 
+    def chart_col_id(self, key: str) -> str:
+        return f"{self.prefix}-col-{key}"
+
     def map_id(self) -> str:
         return f"{self.prefix}-map"
 
@@ -119,7 +122,8 @@ def domain_layout(spec: PageSpec, settings: Settings, view: View, lang: str) -> 
             style={"display": "none"}),
         html.Div(id=spec.id("kpis"), className="cb-kpis"),
         dmc.Grid([chart_card(spec.chart_id(c.key), t(c.title, lang), hint=t(c.hint, lang) if c.hint else "",
-                             span=c.span, height=c.height, lang=lang) for c in spec.charts], gutter="sm"),
+                             span=c.span, height=c.height, lang=lang, col_id=spec.chart_col_id(c.key))
+                  for c in spec.charts], gutter="sm"),
         *spec.extra,
         dmc.Grid([
             dmc.GridCol(dmc.Paper([section("page.map"),

@@ -148,3 +148,56 @@ def test_export_header_names_the_filters_of_the_page_url(ctx, demo_settings):
                                page_url="http://x/traffic?district=411002&range=7d"))
     assert lines["区县"] == "魏都区" and lines["时间范围"] == "近7天" and lines["导出人"] == "sadmin"
     assert lines["生成时间"] == "2026-12-05 09:30" and "数据截至" in lines
+
+
+@pytest.mark.parametrize("module", ["environment", "traffic", "tourism", "hotline", "economy"])
+def test_one_district_view_drops_the_district_comparison_and_keeps_its_rows_full(pages_app, module):
+    """One district's view has nothing to compare: no full-width one-bar districts chart; the
+    chart before it takes its width (the row stays full)."""
+    from components.page.printing import chart_spans, shown_charts
+
+    spec = importlib.import_module(f"pages.{module}").SPEC
+    city, one = chart_spans(spec, View()), chart_spans(spec, View(district="411002"))
+    assert city == {c.key: c.span for c in spec.charts}
+    assert one["districts"] == 0 and "districts" not in shown_charts(spec, View(district="411002"))
+    assert sum(one.values()) == sum(city.values())
+
+
+def _figures(doc) -> list:
+    from briefings.document import Figure
+
+    out = []
+    for sec in doc.sections:
+        for b in sec.blocks:
+            out += [x for x in (b if isinstance(b, list) else [b]) if isinstance(x, Figure)]
+    return out
+
+
+@pytest.mark.parametrize("page", ["traffic", "environment", "tourism", "hotline", "economy"])
+def test_page_export_prints_the_map_and_no_one_bar_district_chart(ctx, demo_settings, demo_engine, page):
+    from briefings.pages import build_page
+    from briefings.sections import figure_points
+
+    now = dt.datetime.now(dt.timezone.utc)
+    city = {f.id: f for f in _figures(build_page(demo_settings, demo_engine, page, View(), "zh", now=now))}
+    assert f"{page}-map" in city, "the page shows a map: its export prints it"
+    assert figure_points(city[f"{page}-map"].figure) > 0
+    one = {f.id: f for f in _figures(build_page(demo_settings, demo_engine, page, View(district="411002"), "zh", now=now))}
+    assert f"{page}-map" in one and f"{page}-districts" not in one
+
+
+def test_the_printed_map_of_one_district_is_that_district(ctx, demo_settings):
+    from figures.page_map import map_figure
+
+    layers = ("districts", "segments")
+    city = map_figure(demo_settings, layers, {}, "zh")
+    one = map_figure(demo_settings, layers, {}, "zh", district="411002")
+    home = {s.code for s in demo_settings.segments if s.district == "411002"}
+    lines = lambda fig: [tr for tr in fig.data if tr.mode == "lines" and tr.fill != "toself"]  # noqa: E731
+    assert len(lines(one)) == len(home) < len(lines(city))
+    labels = [tr for tr in one.data if tr.mode == "text"][0]
+    assert list(labels.text) == ["魏都区"]
+    # the English print names the district in English, and the legend says the theme in English
+    en = map_figure(demo_settings, layers, {}, "en", district="411002", legend="grade")
+    assert [tr for tr in en.data if tr.mode == "text"][0].text == ("Weidu",)
+    assert en.layout.legend.title.text and not any("\u4e00" <= ch <= "\u9fff" for ch in en.layout.legend.title.text)
