@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from citybrain.settings import Settings
-from simulator import economy, environment, hotline, tourism, traffic
+from simulator import economy, environment, generic, hotline, tourism, traffic
 from simulator.clock import as_datetime64, floor_5min, to_local_naive
 from simulator.feed import Department, Feed, changes, state_at
 from simulator.sink import insert_frame, open_engine, update_frame
@@ -31,25 +31,33 @@ class NotCreatedError(RuntimeError):
     """``advance`` found no tables: the department database was never created."""
 
 
-def _department(name: str) -> Department:
+def _department(name: str, settings: Settings) -> Department:
     modules = {"traffic": traffic, "environment": environment, "tourism": tourism,
                "economy": economy, "hotline": hotline}
-    if name not in modules:
-        raise ValueError(f"unknown department {name!r}; choose from {', '.join(DEPARTMENTS)}")
-    return modules[name].DEPARTMENT
+    if name in modules:
+        return modules[name].DEPARTMENT
+    for spec in settings.demo.departments:  # a theme's department, described in the config
+        if spec.name == name:
+            return generic.department(settings, spec)
+    raise ValueError(f"unknown department {name!r}; choose from {', '.join(_names(settings))}")
+
+
+def _names(settings: Settings) -> list[str]:
+    """The built-in departments and the city's ``[[demo.departments]]``."""
+    return [*DEPARTMENTS, *(d.name for d in settings.demo.departments)]
 
 
 def default_urls(settings: Settings) -> dict[str, str]:
     """SQLite files under ``settings.departments_dir`` — where the config's sources point."""
     folder = settings.departments_dir.resolve()
-    return {name: f"sqlite:///{folder / f'{name}.db'}" for name in DEPARTMENTS}
+    return {name: f"sqlite:///{folder / f'{name}.db'}" for name in _names(settings)}
 
 
 def _urls(settings: Settings, urls: Mapping[str, str] | None, target_url: str | None,
           departments: Iterable[str] | None) -> dict[str, str]:
-    chosen = list(departments) if departments is not None else list(DEPARTMENTS)
+    chosen = list(departments) if departments is not None else _names(settings)
     for name in chosen:
-        _department(name)
+        _department(name, settings)
     if target_url:
         return {name: target_url for name in chosen}
     resolved = {**default_urls(settings), **(urls or {})}
@@ -110,7 +118,7 @@ def create(
     seed = settings.demo.seed if seed is None else int(seed)
     written: dict[str, int] = {}
     for name, url in _urls(settings, urls, target_url, departments).items():
-        dept = _department(name)
+        dept = _department(name, settings)
         engine = open_engine(url)
         try:
             plans = [(f, f.start_for(end_local, days)) for f in dept.feeds]
@@ -158,7 +166,7 @@ def advance(
     seed = settings.demo.seed if seed is None else int(seed)
     written: dict[str, int] = {}
     for name, url in _urls(settings, urls, target_url, departments).items():
-        dept = _department(name)
+        dept = _department(name, settings)
         engine = open_engine(url)
         try:
             missing = [t for t in dept.metadata.sorted_tables if not sa.inspect(engine).has_table(t.name)]

@@ -3,9 +3,9 @@
 A theme is a ``[[themes]]`` table of the city file::
 
     [[themes]]
-    code = "parking"                # [a-z][a-z0-9_]*, unique, not a built-in domain's code
-    name_zh = "智慧停车"
-    name_en = "Parking"
+    code = "carparks"                # [a-z][a-z0-9_]*, unique, not a built-in domain's code
+    name_zh = "停车场"
+    name_en = "Car parks"
     owner_zh = "市城管局"             # the department whose heads may see and handle it
     max_age = "15m"
     entities = "districts"          # or a list of its own: [[themes.entities]] code = "P001" …
@@ -404,7 +404,7 @@ class Theme(_Strict):
         return self.name_en if lang == "en" else self.name_zh
 
     def metric(self, indicator: str) -> str:
-        """The name the theme's indicator has in the store and the API: ``parking.occupancy``."""
+        """The name the theme's indicator has in the store and the API: ``carparks.occupancy``."""
         return f"{self.code}.{indicator}"
 
     @property
@@ -539,6 +539,14 @@ def theme_problems(settings: Any) -> list[tuple[tuple[str | int, ...], str]]:
         if screen.theme is not None and screen.theme not in codes:
             out.append((("wall", "screens", i, "theme"), f"{screen.theme!r} is not the code of a [[themes]] entry; "
                                                          f"use one of {', '.join(codes) or '(none configured)'}"))
+    for i, dept in enumerate(settings.demo.departments):
+        if dept.theme not in codes:
+            out.append((("demo", "departments", i, "theme"), f"{dept.theme!r} is not the code of a [[themes]] entry; "
+                                                             f"use one of {', '.join(codes) or '(none configured)'}"))
+    names = [d.name for d in settings.demo.departments]
+    for i, name in enumerate(names):
+        if names.index(name) != i:
+            out.append((("demo", "departments", i, "name"), f"repeats the department {name!r}; give each its own"))
     themes = {t.code: t for t in settings.themes}
     for i, src in enumerate(settings.sources):
         if src.domain in DOMAINS:

@@ -40,7 +40,9 @@ def test_demo_city_loads_with_its_real_districts(tmp_path):
     assert {"曹丞相府", "春秋楼", "灞陵桥", "鄢陵花博园", "神垕古镇"} <= {x.name_zh for x in s.sites}
     assert all(33.5 < st.lat < 34.5 and 113 < st.lon < 114.5 for st in s.stations)
     assert all(g.free_flow_kmh > 0 and g.length_km > 0 for g in s.segments)
-    assert [x.name for x in s.sources] == ["traffic_detectors", "env_monitor", "scenic_gates", "stats_bureau", "hotline_12345"]
+    assert [x.name for x in s.sources][:5] == ["traffic_detectors", "env_monitor", "scenic_gates", "stats_bureau",
+                                               "hotline_12345"]
+    assert {x.domain for x in s.sources[5:]} <= {t.code for t in s.themes}  # the themes' departments (issue 20)
     # ${CITYBRAIN_DATA_DIR} resolves to the data dir even with an empty environment
     assert s.sources[0].url == f"sqlite:///{tmp_path.resolve()}/departments/traffic.db"
 
@@ -107,7 +109,7 @@ def test_value_out_of_range(tmp_path):
 def test_unknown_domain_lists_the_choices(tmp_path):
     msg = error_for(tmp_path, XUCHANG.replace('domain = "traffic"', 'domain = "transport"', 1))
     assert 'sources[0] (name = "traffic_detectors").domain' in msg
-    assert "'environment', 'traffic', 'tourism', 'economy' or 'hotline'" in msg
+    assert "'environment', 'traffic', 'tourism', 'economy', 'hotline', '" in msg  # then the themes' codes
 
 
 def test_source_with_table_and_query(tmp_path):

@@ -48,7 +48,8 @@ def _path(url: str) -> str:
 def test_departments_and_default_urls(session_settings) -> None:
     assert simulator.DEPARTMENTS == ("traffic", "environment", "tourism", "economy", "hotline")
     urls = simulator.default_urls(session_settings)
-    assert set(urls) == set(simulator.DEPARTMENTS)
+    # the built-in departments and the themes' simulated ones (issue 20: [[demo.departments]])
+    assert set(urls) == set(simulator.DEPARTMENTS) | {d.name for d in session_settings.demo.departments}
     for source in session_settings.sources:
         # the config's [[sources]] point at exactly these files
         assert source.url == urls[source.domain], source.name

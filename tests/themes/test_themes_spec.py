@@ -14,9 +14,9 @@ CITY = (HERE / "city.toml").read_text(encoding="utf-8")
 
 ISSUE_EXAMPLE = '''
 [[themes]]
-code = "parking"
-name_zh = "智慧停车"
-name_en = "Parking"
+code = "carparks"
+name_zh = "停车场"
+name_en = "Car parks"
 owner_zh = "市城管局"
 max_age = "15m"
 [[themes.entities]]
@@ -61,14 +61,14 @@ def error(tmp_path: Path, text: str) -> str:
 
 def test_the_issue_example_parses(tmp_path):
     s = load(tmp_path, CITY + ISSUE_EXAMPLE)
-    parking = s.theme("parking")
+    parking = s.theme("carparks")
     assert parking is not None and parking.owner_zh == "市城管局"
     assert parking.entities[0].attrs == {"capacity": 420.0}
     occ = parking.indicator("occupancy")
     assert occ.kind == "ratio" and occ.levels_op == ">=" and occ.display_factor == 100.0
     assert parking.indicator("occupied").kind == "measured"
-    assert s.max_age("parking").total_seconds() == 900
-    assert parking.metric("occupancy") == "parking.occupancy"
+    assert s.max_age("carparks").total_seconds() == 900
+    assert parking.metric("occupancy") == "carparks.occupancy"
 
 
 def test_the_test_city_has_every_kind(tmp_path):
