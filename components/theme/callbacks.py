@@ -91,7 +91,7 @@ def render(engine: Any, settings: Any, theme: Theme, view: View, lang: str, now:
     x, y = model.series(current[head.code], head, tz, grain)
     refs = [(model.shown(head, head.levels[lv]), t(f"tpage.level.{lv}", lang), model.LEVEL_COLORS[i + 1])
             for i, lv in enumerate(LEVEL_ORDER) if lv in (head.levels or {})]
-    figures: dict[str, Any] = {"trend": line_figure([(name, x, y)], y_title=head.unit, refs=refs, empty_text=empty,
+    figures: dict[str, Any] = {"trend": line_figure([(name, x, y)], y_title=model.unit(head, lang), refs=refs, empty_text=empty,
                                                     markers=grain != "hour")}
     dnames = {d.code: pick(d.name_zh, d.name_en, lang) for d in settings.districts}
     by_district = queries.values(engine, theme, head.code, grain=grain, scope_kind="district",
@@ -100,7 +100,7 @@ def render(engine: Any, settings: Any, theme: Theme, view: View, lang: str, now:
     stats = {d.code: model.statistic(head, by_district[by_district["scope"] == d.code]) for d in shown_d}
     stats = {c: v for c, v in stats.items() if v is not None}
     figures["districts"] = bar_figure([dnames[c] for c in stats], [model.shown(head, v) for v in stats.values()],
-                                      colors="#4263eb", y_title=head.unit, empty_text=empty)
+                                      colors="#4263eb", y_title=model.unit(head, lang), empty_text=empty)
     entities = queries.entity_table(settings, theme)
     if view.district and not entities.empty:
         entities = entities[entities["district"] == view.district]
@@ -130,7 +130,7 @@ def detail(engine: Any, settings: Any, theme: Theme, view: View, lang: str, now:
     frame = queries.values(engine, theme, head.code, grain=grain, scope_kind="entity", scopes=[e["code"]],
                            start=w.start, end=w.end)
     x, y = model.series(frame, head, tz, grain)
-    fig = line_figure([(pick(head.name_zh, head.name_en, lang), x, y)], y_title=head.unit,
+    fig = line_figure([(pick(head.name_zh, head.name_en, lang), x, y)], y_title=model.unit(head, lang),
                       empty_text=t("page.no_data", lang), markers=grain != "hour")
     latest = queries.latest(engine, theme, scope_kind="entity")
     latest = latest[latest["scope"] == e["code"]] if not latest.empty else latest

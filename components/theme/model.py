@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from citybrain.i18n import format_number, pick
+from citybrain.i18n import format_number, pick, t
 from components.page.kpi import Kpi, change
 from themes.spec import Theme, ThemeIndicator
 
@@ -54,11 +54,24 @@ def value_text(indicator: ThemeIndicator, value: float | None, lang: str) -> str
     return format_number(v, lang, digits=1)
 
 
+def unit(indicator: ThemeIndicator, lang: str) -> str:
+    """The unit in the reader's language: a config's Chinese unit (辆, 件, 小时) in English
+    from the catalogue (``tpage.unit.<unit>``), left out when it has no English there —
+    an English page or briefing shows no Chinese."""
+    u = indicator.unit.strip()
+    if lang != "en" or not any("\u4e00" <= ch <= "\u9fff" for ch in u):
+        return u
+    key = f"tpage.unit.{u}"
+    english = t(key, "en")
+    return "" if english == key else english
+
+
 def with_unit(indicator: ThemeIndicator, value: float | None, lang: str) -> str:
     text = value_text(indicator, value, lang)
-    if text == "—" or not indicator.unit:
+    u = unit(indicator, lang)
+    if text == "—" or not u:
         return text
-    return f"{text}{indicator.unit}" if indicator.unit.strip() in ("%", "％") else f"{text} {indicator.unit}"
+    return f"{text}{u}" if u in ("%", "％") else f"{text} {u}"
 
 
 def better(indicator: ThemeIndicator) -> str:
@@ -105,7 +118,7 @@ def kpis(theme: Theme, now_frames: Mapping[str, pd.DataFrame], earlier: Mapping[
             base = statistic(ind, (earlier.get(days) or {}).get(ind.code))
             changes.append(relative(now, base, ind))
         is_pp = any(pp for _, pp in changes)
-        cards.append(Kpi(ind.code, pick(ind.name_zh, ind.name_en, lang), value_text(ind, now, lang), ind.unit,
+        cards.append(Kpi(ind.code, pick(ind.name_zh, ind.name_en, lang), value_text(ind, now, lang), unit(ind, lang),
                          wow=changes[0][0], yoy=changes[1][0], better=better(ind), compare_keys=COMPARE_KEYS,
                          is_pp=is_pp, note=labels.get("count_note" if ind.kind == "count" else "latest_note", "")))
     return cards
@@ -173,8 +186,9 @@ def columns(theme: Theme, lang: str) -> list[dict[str, Any]]:
                                   {"field": "name", "headerName": "tpage.col.name"},
                                   {"field": "district", "headerName": "page.col.district"}]
     for ind in theme.indicators:
-        unit = f"（{ind.unit}）" if lang != "en" and ind.unit else (f" ({ind.unit})" if ind.unit else "")
-        cols.append({"field": ind.code, "headerName": pick(ind.name_zh, ind.name_en, lang) + unit,
+        u = unit(ind, lang)
+        suffix = f"（{u}）" if lang != "en" and u else (f" ({u})" if u else "")
+        cols.append({"field": ind.code, "headerName": pick(ind.name_zh, ind.name_en, lang) + suffix,
                      "type": "numericColumn"})
     cols.append({"field": "time", "headerName": "tpage.col.time"})
     return cols

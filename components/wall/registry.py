@@ -11,12 +11,14 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from citybrain.settings import WallScreen
+from components.wall import theme
 from components.wall.kind import ScreenKind
 from components.wall.screens import BUILTIN_KINDS
 
 SCREEN_KINDS: Mapping[str, ScreenKind] = MappingProxyType({
     **BUILTIN_KINDS,
-    # added kinds, one line each: "theme": theme.SCREEN_KIND,
+    # added kinds, one line each
+    "theme": theme.SCREEN_KIND,
 })
 
 
