@@ -61,41 +61,65 @@ def default_day(settings: Settings, now: dt.datetime | None = None) -> dt.date:
 
 def build_daily(settings: Settings, engine: Engine, day: dt.date, lang: str = "zh", *,
                 now: dt.datetime | None = None) -> Document:
-    """The whole briefing of ``day``. Needs an app context (the page queries are memoized)."""
+    """The whole briefing of ``day``. Needs an app context (the page queries are memoized).
+
+    The cover's facts head page 1 and the 要情摘要 follows on the same page; then every
+    kind of :data:`briefings.kinds.SECTION_KINDS` in order, numbered here.
+    """
+    from briefings.kinds import BriefContext, build_sections
+
     now = now or dt.datetime.now(UTC)
     tz = settings.tz
     start, end = period(day, settings)
-    as_of = min(now, end)
     city = pick(settings.city.name_zh, settings.city.name_en, lang)
     sources = source_overview(engine, settings, now=now)
     date_text = day.strftime("%Y年%m月%d日") if lang == "zh" else day.isoformat()
     doc = Document(kind="daily", title=t("brief.title", lang), subtitle=t("brief.subtitle", lang, date=date_text),
-                   lang=lang, header=t("brief.org", lang, city=city), footer=t("brief.footer", lang), min_pages=4)
+                   lang=lang, header=t("brief.org", lang, city=city), footer=t("brief.footer", lang), min_pages=3)
     doc.cover = [
-        (t("brief.cover.city", lang), city),
-        (t("brief.cover.date", lang), day.isoformat()),
         (t("brief.cover.period", lang), t("brief.period", lang, start=_local(start, tz), end=_local(end, tz))),
         (t("brief.cover.generated", lang), _local(now, tz)),
     ]
+    # data as-of in one line: "交通 05:00 · 环境 04:00 · …" (the cover no longer has a page of its own)
+    asof = []
     for domain in DOMAIN_PAGES:
         times = [s["data_time"] for s in sources if s["domain"] == domain and s["data_time"] is not None]
         newest = max(times) if times else None
-        value = (t("brief.cover.asof_value", lang, time=_local(newest, tz),
-                   age=format_age((now - newest).total_seconds(), lang)) if newest else t("brief.cover.never", lang))
-        doc.cover.append((t("brief.cover.asof", lang, domain=t(f"domain.{domain}", lang)), value))
-    n = 1
-    doc.sections.append(index_section(settings, engine, day, lang, heading(n, t("brief.index", lang), lang)))
-    view = View(range="custom", start=day.isoformat(), end=day.isoformat())
-    for domain, module in DOMAIN_PAGES.items():
-        n += 1
-        doc.sections.append(domain_section(settings, engine, domain, page_module(module), view, lang, as_of, now,
-                                           sources, heading(n, t(f"brief.domain.{domain}", lang), lang), day))
-    n += 1
-    doc.sections.append(warnings_section(settings, engine, start, end, lang, heading(n, t("brief.warnings", lang), lang)))
-    n += 1
-    doc.sections.append(quality_section(settings, engine, start, end, lang, now, sources,
-                                        heading(n, t("brief.quality", lang), lang)))
+        asof.append(t("brief.cover.asof_item", lang, domain=t(f"domain.{domain}", lang),
+                      time=newest.astimezone(tz).strftime("%m-%d %H:%M") if newest else t("brief.cover.never", lang)))
+    doc.cover.append((t("brief.cover.asof_all", lang), t("brief.list_sep", lang).join(asof)))
+    ctx = BriefContext(settings=settings, engine=engine, day=day, lang=lang, start=start, end=end,
+                       as_of=min(now, end), now=now, sources=sources)
+    n = 0
+    for sec in build_sections(ctx):
+        if sec.numbered:
+            n += 1
+            sec.heading = heading(n, sec.heading, lang)
+        doc.sections.append(sec)
     return doc
+
+
+# ------------------------------------------------------------------ section kinds (briefings.kinds)
+
+def index_sections(ctx: Any) -> list[Section]:
+    return [index_section(ctx.settings, ctx.engine, ctx.day, ctx.lang, t("brief.index", ctx.lang))]
+
+
+def domain_sections(ctx: Any) -> list[Section]:
+    """One section per built-in domain, each from its page's own ``render`` as of the period's end."""
+    view = View(range="custom", start=ctx.day.isoformat(), end=ctx.day.isoformat())
+    return [domain_section(ctx.settings, ctx.engine, domain, page_module(module), view, ctx.lang, ctx.as_of, ctx.now,
+                           ctx.sources, t(f"brief.domain.{domain}", ctx.lang), ctx.day)
+            for domain, module in DOMAIN_PAGES.items()]
+
+
+def warnings_sections(ctx: Any) -> list[Section]:
+    return [warnings_section(ctx.settings, ctx.engine, ctx.start, ctx.end, ctx.lang, t("brief.warnings", ctx.lang))]
+
+
+def quality_sections(ctx: Any) -> list[Section]:
+    return [quality_section(ctx.settings, ctx.engine, ctx.start, ctx.end, ctx.lang, ctx.now, ctx.sources,
+                            t("brief.quality", ctx.lang))]
 
 
 # ------------------------------------------------------------------ vital-signs index
@@ -180,7 +204,7 @@ def domain_section(settings: Settings, engine: Engine, domain: str, module: Any,
     if domain == "economy":
         view = View(range="1y")
     out = module.render(engine, settings, view, lang, as_of)
-    sec.blocks.append(kpi_blocks(out.kpis, lang))
+    sec.blocks.append(kpi_blocks(period_kpis(settings, engine, domain, out.kpis, lang, as_of), lang))
     figs, empty = figure_blocks(domain, module.SPEC, out.figures, lang)
     if figs:
         sec.blocks.append(figs)
@@ -190,6 +214,35 @@ def domain_section(settings: Settings, engine: Engine, domain: str, module: Any,
     else:
         sec.blocks.append(Note(t("brief.economy_note", lang)))
     return sec
+
+
+#: page KPIs that describe the moment the page is looked at ("当前 TPI", 当前在园人数): a
+#: briefing about a past day leaves them out — its period's mean, peak and totals stay
+NOW_KPIS: dict[str, frozenset[str]] = {"traffic": frozenset({"now"}), "environment": frozenset({"now"}),
+                                       "tourism": frozenset({"present"})}
+
+
+def period_kpis(settings: Settings, engine: Engine, domain: str, kpis: list[Any], lang: str,
+                as_of: dt.datetime) -> list[Any]:
+    """The page's KPI cards as a report about the period: no "current" values, and the
+    hotline's overdue tickets counted as they stood at the period's end (the page counts
+    what is open now)."""
+    import dataclasses
+
+    from briefings.facts import overdue_at
+    from briefings.kinds import BriefContext
+
+    out = []
+    for k in kpis:
+        if k.key in NOW_KPIS.get(domain, ()):
+            continue
+        if domain == "hotline" and k.key == "overdue":
+            ctx = BriefContext(settings, engine, as_of.date(), lang, as_of, as_of, as_of, as_of, [])
+            over = overdue_at(ctx, as_of)
+            k = dataclasses.replace(k, value="—" if over is None else f"{int(over['n'].sum()):,}",
+                                    note=t("brief.kpi.overdue_note", lang))
+        out.append(k)
+    return out
 
 
 def movers_table(settings: Settings, engine: Engine, domain: str, day: dt.date, lang: str, *, top: int = 8) -> Table:

@@ -49,7 +49,14 @@ class Note:
     kind: str = "info"
 
 
-Block = Kpi | Figure | Table | Note | list
+@dataclass(frozen=True)
+class Bullets:
+    """Sentences led by a bold topic ("指数：…"), one per line — the 要情摘要."""
+
+    items: list[tuple[str, str]]
+
+
+Block = Kpi | Figure | Table | Note | Bullets | list
 
 
 @dataclass
@@ -57,6 +64,10 @@ class Section:
     id: str
     heading: str
     blocks: list[Any] = field(default_factory=list)
+    #: the daily briefing numbers the headings of numbered sections (一、二、…) once all are built
+    numbered: bool = True
+    #: the next section starts on a new page (the 要情摘要 has page 1 to itself)
+    ends_page: bool = False
 
     def figures(self) -> list[Figure]:
         return [b for b in self.blocks if isinstance(b, Figure)]

@@ -13,7 +13,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from briefings.document import Document, Figure, Kpi, Note, Section, Table
+from briefings.document import Bullets, Document, Figure, Kpi, Note, Section, Table
 
 #: A TrueType CJK face first: Chromium's PDF backend embeds TrueType as a named CID font,
 #: but turns CFF-flavoured OpenType (Noto Sans CJK as Debian ships it) into unnamed Type 3
@@ -34,16 +34,21 @@ html, body { margin: 0; padding: 0; font-family: %(font)s; color: #212529; font-
 .cover h1 { font-size: 30pt; margin: 0 0 4mm 0; letter-spacing: 0.1em; }
 .cover .sub { font-size: 14pt; color: #495057; margin-bottom: 14mm; }
 .cover dl { display: grid; grid-template-columns: 34mm 1fr; row-gap: 2.5mm; margin: 0; font-size: 11pt; }
-.cover.compact { height: auto; break-after: auto; border-top-width: 3mm; padding: 3mm 4mm; margin-bottom: 5mm;
+.cover.compact { height: auto; break-after: auto; border-top-width: 3mm; padding: 2.5mm 4mm; margin-bottom: 4mm;
   border-bottom: 0.3mm solid #dee2e6; }
-.cover.compact .org { font-size: 10pt; margin-bottom: 2mm; }
-.cover.compact h1 { font-size: 20pt; }
-.cover.compact .sub { font-size: 11pt; margin-bottom: 4mm; }
-.cover.compact dl { font-size: 9.5pt; row-gap: 1mm; grid-template-columns: 26mm 1fr; }
+.cover.compact .org { font-size: 10pt; margin-bottom: 1mm; }
+.cover.compact h1 { font-size: 20pt; display: inline-block; margin: 0 4mm 2mm 0; }
+.cover.compact .sub { font-size: 12pt; display: inline-block; margin-bottom: 2mm; }
+.cover.compact dl { font-size: 9pt; row-gap: 0.5mm; grid-template-columns: 22mm 1fr; }
 .cover dt { color: #868e96; }
 .cover dd { margin: 0; }
 section { margin: 0 0 6mm 0; }
-section.major { break-before: page; }
+section.ends-page { break-after: page; }
+.head { break-inside: avoid; }
+ul.bullets { margin: 0 0 3mm 0; padding: 0; list-style: none; font-size: 10.5pt; line-height: 1.6; }
+ul.bullets li { margin: 0 0 1.5mm 0; padding: 1.2mm 3mm; border-left: 1.2mm solid #c92a2a; background: #f8f9fa;
+  break-inside: avoid; }
+ul.bullets b { color: #c92a2a; margin-right: 1.5mm; }
 h2 { font-size: 15pt; margin: 0 0 3mm 0; padding-bottom: 1.5mm; border-bottom: 0.6mm solid #c92a2a;
   break-after: avoid; }
 h3 { font-size: 11pt; margin: 4mm 0 2mm 0; color: #343a40; break-after: avoid; }
@@ -103,7 +108,7 @@ async function cbDraw() {
       window.cbPrint.figures.push({id: id, points: 0, drawn: false, height: 0, error: String(e)});
     }
   }
-  window.cbPrint.headings = Array.prototype.map.call(document.querySelectorAll('section > h2'),
+  window.cbPrint.headings = Array.prototype.map.call(document.querySelectorAll('section h2'),
                                                      function (h) { return h.textContent; });
   window.cbPrint.done = true;
   document.body.setAttribute('data-print-ready', '1');
@@ -124,9 +129,9 @@ function cbRender(css, body, lang, title) {
 def render_parts(doc: Document) -> tuple[str, str]:
     """(stylesheet, body) of the print layout, for the printer's warm page."""
     cover = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in doc.cover)
-    compact = doc.kind == "page"  # a page export starts on its first page, the filters on top
-    sections = "".join(_section(s, i, first_breaks=not compact) for i, s in enumerate(doc.sections))
-    body = (f'<div class="cover{" compact" if compact else ""}"><div class="org">{escape(doc.header)}</div>'
+    # the cover's facts head page 1 (no page of metadata alone): the 要情摘要 or the export's view follows
+    sections = "".join(_section(s) for s in doc.sections)
+    body = (f'<div class="cover compact"><div class="org">{escape(doc.header)}</div>'
             f'<h1>{escape(doc.title)}</h1><div class="sub">{escape(doc.subtitle)}</div><dl>{cover}</dl></div>'
             f"{sections}")
     return CSS, body
@@ -165,11 +170,13 @@ def footer_template(doc: Document) -> str:
             '<span><span class="pageNumber"></span> / <span class="totalPages"></span></span></div>')
 
 
-def _section(s: Section, index: int, *, first_breaks: bool = True) -> str:
-    starts_page = index == 0 and first_breaks or index > 0 and (s.id.startswith("domain-") or s.id in ("warnings", "quality"))
-    major = " major" if starts_page else ""
-    return (f'<section id="{escape(s.id)}" class="{major.strip()}"><h2>{escape(s.heading)}</h2>'
-            + "".join(_block(b) for b in s.blocks) + "</section>")
+def _section(s: Section) -> str:
+    # sections flow one after another (a short one shares its page); only the 要情摘要 ends its page
+    cls = "ends-page" if s.ends_page else ""
+    # the heading stays with its first block (never alone at the foot of a page)
+    first = _block(s.blocks[0]) if s.blocks else ""
+    return (f'<section id="{escape(s.id)}" class="{cls}"><div class="head"><h2>{escape(s.heading)}</h2>{first}</div>'
+            + "".join(_block(b) for b in s.blocks[1:]) + "</section>")
 
 
 def _block(b: Any) -> str:
@@ -187,6 +194,8 @@ def _block(b: Any) -> str:
         return f'<div class="note {escape(b.kind)}">{escape(b.text)}</div>'
     if isinstance(b, Kpi):
         return '<div class="kpis">' + _kpi(b) + "</div>"
+    if isinstance(b, Bullets):
+        return '<ul class="bullets">' + "".join(f"<li><b>{escape(k)}</b>{escape(v)}</li>" for k, v in b.items) + "</ul>"
     if isinstance(b, str):
         return f"<h3>{escape(b)}</h3>"
     raise TypeError(f"a briefing block cannot be a {type(b).__name__}")

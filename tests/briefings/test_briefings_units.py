@@ -38,9 +38,17 @@ def test_layout_escapes_text_and_embeds_figures_as_json():
     assert 'class="num"' in html
 
 
-def test_page_exports_start_on_the_first_page_daily_briefings_with_a_cover():
+def test_the_cover_shares_page_one_and_sections_flow_except_after_the_summary():
+    """No page of metadata alone (issue 18: fewer, denser pages): the cover's facts head page 1
+    in daily briefings and page exports alike; sections follow one another without a page
+    break, only a section marked ends_page (the 要情摘要) pushes the next onto a new page."""
     doc = _doc()
-    assert 'class="cover"' in layout.render_html(doc)
+    html = layout.render_html(doc)
+    assert 'class="cover compact"' in html and 'class="cover"' not in html
+    assert "ends-page" not in html.split("</style>")[1]
+    doc.sections[0].ends_page = True
+    body = layout.render_html(doc).split("</style>")[1]
+    assert body.count('class="ends-page"') == 1 and '<section id="index" class="ends-page">' in body
     doc.kind = "page"
     assert 'class="cover compact"' in layout.render_html(doc)
 
