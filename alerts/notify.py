@@ -31,7 +31,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -145,28 +145,48 @@ def deliver(settings: Settings, engine: Engine, report: Any = None, *, config: W
         query = query.where(warning_events.c.id.in_(ids))
     with engine.connect() as conn:
         pending = conn.execute(query.order_by(warning_events.c.id)).all()
-    out = DeliveryReport()
-    for ev in pending:
+
+    def body_of(hook: Webhook, ev: Any) -> Mapping[str, Any]:
         n = {**(ev.detail or {}), "warning_id": ev.warning_id}
-        hook = hooks.get(n.get("webhook", ""))
-        result: dict[str, Any] = {"attempts": 0, "http_status": None, "error": None}
-        if now - ev.at > max_age:
-            outcome = "expired"
-            result["error"] = f"older than {max_age}; not sent"
-        elif hook is None:
-            outcome, result["error"] = "failed", f"webhook {n.get('webhook')!r} is no longer configured"
-        else:
-            outcome, result = _send_with_retries(hook, body_for(hook, n, config.link_for(ev.warning_id), settings.tz),
-                                                 sleep)
-        result["sent_at"] = datetime.now(UTC).isoformat()
+        return body_for(hook, n, config.link_for(ev.warning_id), settings.tz)
+
+    def record(ev: Any, outcome: str, result: dict[str, Any]) -> None:
         with engine.begin() as conn:
             conn.execute(update(warning_events).where(warning_events.c.id == ev.id).values(
                 to_value=outcome, detail={**(ev.detail or {}), **result}))
+
+    return deliver_outbox(pending, hooks, body_of, record, now=now, max_age=max_age, sleep=sleep)
+
+
+def deliver_outbox(pending: Iterable[Any], hooks: Mapping[str, Webhook],
+                   body_of: Callable[[Webhook, Any], Mapping[str, Any]],
+                   record: Callable[[Any, str, dict[str, Any]], None], *, now: datetime, max_age: timedelta,
+                   sleep: Callable[[float], None] = time.sleep, what: str = "notification") -> DeliveryReport:
+    """Send outbox rows (each with ``id``, ``at`` and ``detail["webhook"]``) and record each outcome.
+
+    The one delivery loop of the warnings' notices and the work orders' escalations and
+    reminders (issue 21): a row older than ``max_age`` expires unsent, a row whose webhook
+    is no longer configured fails, the rest are posted with the hook's retries and backoff;
+    ``record(row, outcome, result)`` writes the outcome on the caller's own table.
+    """
+    out = DeliveryReport()
+    for ev in pending:
+        n = ev.detail or {}
+        hook = hooks.get(n.get("webhook", ""))
+        result: dict[str, Any] = {"attempts": 0, "http_status": None, "error": None}
+        if now - ev.at > max_age:  # nobody should be paged about an hour-old transition
+            outcome, result["error"] = "expired", f"older than {max_age}; not sent"
+        elif hook is None:
+            outcome, result["error"] = "failed", f"webhook {n.get('webhook')!r} is no longer configured"
+        else:
+            outcome, result = _send_with_retries(hook, body_of(hook, ev), sleep)
+        result["sent_at"] = datetime.now(UTC).isoformat()
+        record(ev, outcome, result)
         out.attempts += result["attempts"]
         setattr(out, outcome, getattr(out, outcome) + 1)
         out.ids.append(ev.id)
         if outcome == "failed":
-            log.warning("notification %s to %s failed after %s attempts: %s", ev.id, n.get("webhook"),
+            log.warning("%s %s to %s failed after %s attempts: %s", what, ev.id, n.get("webhook"),
                         result["attempts"], result["error"])
     return out
 

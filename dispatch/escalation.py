@@ -27,7 +27,6 @@ those named in ``[dispatch] leader_webhooks``; a hook that is both is sent once.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -38,14 +37,13 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from access import audit
 from alerts.levels import level as level_info
-from alerts.notify import DeliveryReport, send
+from alerts.notify import DeliveryReport, deliver_outbox
 from alerts.rules import WarningConfig, Webhook, load_warning_config
 from citybrain.settings import Settings
 from dispatch.orders import WORKING, ReminderHook
 from dispatch.sla import departments
 from store.schema import events, order_events, work_orders
 
-log = logging.getLogger(__name__)
 UTC = timezone.utc
 ACTOR = "scheduler"
 _CLOCK_ZH = {"respond": "超时未签收", "resolve": "超时未办结"}
@@ -180,30 +178,19 @@ def deliver(settings: Settings, engine: Engine, report: EscalationReport | None 
         q = q.where(order_events.c.id.in_(report.notifications))
     with engine.connect() as conn:
         pending = conn.execute(q.order_by(order_events.c.id)).all()
-    out = DeliveryReport()
-    for ev in pending:
+
+    def body_of(hook: Webhook, ev: Any) -> Mapping[str, Any]:
         n = dict(ev.detail or {})
-        hook = hooks.get(n.get("webhook", ""))
-        result: dict[str, Any] = {"attempts": 0, "http_status": None, "error": None}
-        if now - ev.at > max_age:  # nobody should be paged about an hour-old escalation
-            outcome, result["error"] = "expired", f"older than {max_age}; not sent"
-        elif hook is None:
-            outcome, result["error"] = "failed", f"webhook {n.get('webhook')!r} is no longer configured"
-        else:
-            body = payload_json(n) if hook.format == "json" else {
-                "msgtype": "text", "text": {"content": text_content(n, settings.tz)}}
-            outcome, result = send(hook, body, sleep=sleep)
-        result["sent_at"] = datetime.now(UTC).isoformat()
+        return payload_json(n) if hook.format == "json" else {
+            "msgtype": "text", "text": {"content": text_content(n, settings.tz)}}
+
+    def record(ev: Any, outcome: str, result: dict[str, Any]) -> None:
         with engine.begin() as conn:
             conn.execute(update(order_events).where(order_events.c.id == ev.id, order_events.c.to_state == "pending")
-                         .values(to_state=outcome, detail={**n, **result}))
-        out.attempts += result["attempts"]
-        setattr(out, outcome, getattr(out, outcome) + 1)
-        out.ids.append(ev.id)
-        if outcome == "failed":
-            log.warning("escalation notice %s to %s failed after %s attempts: %s", ev.id, n.get("webhook"),
-                        result["attempts"], result["error"])
-    return out
+                         .values(to_state=outcome, detail={**(ev.detail or {}), **result}))
+
+    return deliver_outbox(pending, hooks, body_of, record, now=now, max_age=max_age, sleep=sleep,
+                          what="escalation notice")
 
 
 def escalation_step(settings: Settings, engine: Engine, touched: Any = None) -> int:

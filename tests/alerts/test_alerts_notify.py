@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import threading
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -15,6 +11,7 @@ from alerts.engine import evaluate
 from alerts.notify import deliver, signed_url
 from alerts.rules import WarningConfig, Webhook, parse_rules
 from store.schema import warning_events
+from tests.webhooks import webhook_receiver
 
 T0 = datetime(2026, 11, 2, 0, 0, tzinfo=timezone.utc)
 M = timedelta(minutes=1)
@@ -27,36 +24,9 @@ RULES = parse_rules([{
 
 @pytest.fixture
 def server():
-    """Records every request; /flaky answers 500 once then 200, /down always 500."""
-    seen: list[dict] = []
-    calls: dict[str, int] = {}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])).decode("utf-8"))
-            path = urlsplit(self.path).path
-            calls[path] = calls.get(path, 0) + 1
-            seen.append({"path": path, "query": parse_qs(urlsplit(self.path).query), "body": body})
-            failing = path == "/down" or (path == "/flaky" and calls[path] == 1)
-            reply = {"errcode": 310000, "errmsg": "keywords not in content"} if path == "/robot-refuses" \
-                else {"errcode": 0, "errmsg": "ok"}
-            data = json.dumps(reply).encode()
-            self.send_response(500 if failing else 200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args):
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", seen
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
+    """The shared local receiver (tests/webhooks.py): /flaky 500 once, /down always 500."""
+    with webhook_receiver() as got:
+        yield got
 
 
 def hook(name, url, **kw):

@@ -5,10 +5,6 @@ local HTTP receiver on 127.0.0.1."""
 from __future__ import annotations
 
 import datetime as dt
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -18,6 +14,7 @@ from dispatch.escalation import check, deliver, due_step
 from dispatch.orders import get_order, list_orders
 from store.schema import audit_log, order_events
 from tests.dispatch.conftest import PRINCIPALS, T0
+from tests.webhooks import webhook_receiver
 
 M = dt.timedelta(minutes=1)
 S = dt.timedelta(seconds=1)
@@ -25,34 +22,9 @@ S = dt.timedelta(seconds=1)
 
 @pytest.fixture
 def receiver():
-    """Records every POST; /flaky answers 500 once then 200, /down always 500."""
-    seen: list[dict] = []
-    calls: dict[str, int] = {}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])).decode("utf-8"))
-            path = urlsplit(self.path).path
-            calls[path] = calls.get(path, 0) + 1
-            seen.append({"path": path, "body": body})
-            failing = path == "/down" or (path == "/flaky" and calls[path] == 1)
-            data = json.dumps({"errcode": 0, "errmsg": "ok"}).encode()
-            self.send_response(500 if failing else 200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args):
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", seen
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
+    """The shared local receiver (tests/webhooks.py): /flaky 500 once, /down always 500."""
+    with webhook_receiver() as got:
+        yield got
 
 
 def hook(name, url, **kw):
