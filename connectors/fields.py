@@ -137,8 +137,9 @@ RULES = ("missing", "unparseable", "range", "unknown", "inconsistent", "future",
 #: entity's own figure above which a value is treated as a fault: a speed over twice the
 #: road's limit (its free-flow speed where no limit is configured), a count over three
 #: times the site's capacity (overcrowded sites reach 1.5×, never 3×). Such a value is
-#: unusable like an out-of-range one (NULL, recorded as "implausible"); a row whose
-#: present count it is, is quarantined (present is what the row is).
+#: stored as received with its field named in the row's ``implausible`` column, recorded
+#: as a field issue ("implausible", counted on /sources), and left out of indicators and
+#: rollups by ``store.rollups.usable``.
 PLAUSIBLE_SPEED_FACTOR = 2.0
 PLAUSIBLE_PRESENT_FACTOR = 3.0
 

@@ -52,8 +52,8 @@ _EXACT_INT = 2 ** 53  # ints up to here survive as_int's trip through float unch
 #: the time-series shapes: (required fields, the row's fields in order)
 _SERIES = {
     "environment": (("station", "time"), ("station", "time", "pm25", "pm10", "so2", "no2", "co", "o3")),
-    "traffic": (("segment", "time"), ("segment", "time", "speed", "volume", "occupancy")),
-    "tourism": (("site", "time", "present"), ("site", "time", "present", "entries", "exits")),
+    "traffic": (("segment", "time"), ("segment", "time", "speed", "volume", "occupancy", "implausible")),
+    "tourism": (("site", "time", "present"), ("site", "time", "present", "entries", "exits", "implausible")),
 }
 
 
@@ -501,16 +501,20 @@ class Mapper:
         required, shape = _SERIES[self.domain]
         self._require(out, *required)
         entity = out[required[0]]
+        flagged = []
         for name, limits in self.plausible.items():
             value, most = out.get(name), limits.get(entity)
             if value is not None and most is not None and value > most:
+                # kept as received and flagged (the row's ``implausible``): indicators and
+                # rollups leave it out (store.rollups.usable), the department can see it
                 kind = ENTITY_KIND[self.domain]
                 reason = (f"{name} {value:g} is implausible at {kind} {entity}: more than {most:g}, "
-                          f"{'twice its speed limit' if name == 'speed' else 'three times its capacity'}")
-                if name in self.hard:
-                    raise v.Invalid(name, reason, "implausible")
+                          f"{'twice its speed limit' if name == 'speed' else 'three times its capacity'}; "
+                          "stored flagged and left out of the indicators")
                 found.append((name, "implausible", value, reason))
-                out[name] = None
+                flagged.append(name)
+        if "implausible" in shape:
+            out["implausible"] = ",".join(flagged) or None
         if self.measured and all(out.get(k) is None for k in self.measured):
             why = {f: reason for f, _, _, reason in found}
             parts = [why.get(k) or f"{k} is empty" for k in self.measured]

@@ -23,7 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import Column, Connection, Engine, Table, delete, func, insert, select
+from sqlalchemy import Column, Connection, Engine, Table, and_, case, delete, func, insert, null, select
 
 from store.schema import obs_air, obs_hotline, obs_tourism, obs_traffic, rollup_daily, rollup_hourly
 
@@ -70,6 +70,17 @@ MEASURES: dict[str, Measures] = {
 }
 
 
+def usable(table: Table, name: str) -> Any:
+    """``table.c[name]`` as indicators and rollups count it: NULL where the row flags that
+    field implausible for its entity (issue 19 item 13 — 199 km/h on a 35 km/h road is
+    stored as received, and computed on never)."""
+    column = table.c[name]
+    if "implausible" not in table.c:
+        return column
+    flag = table.c.implausible
+    return case((and_(flag.is_not(None), flag.contains(name)), null()), else_=column).label(name)
+
+
 def entity_key(values: Sequence[Any]) -> str:
     """The ``entity`` of a rollup row: the code, or "district|category" for the hotline."""
     return "|".join(str(v) for v in values)
@@ -107,7 +118,7 @@ def hourly_rows(conn: Connection, m: Measures, start: dt.datetime, end: dt.datet
                 now: dt.datetime) -> list[dict[str, Any]]:
     """Rollup rows of the hours in [start, end) (whole hours) computed from the raw rows."""
     tcol = m.column(m.time)
-    cols = [m.column(c) for c in m.entity] + [tcol] + [m.column(c) for c in dict.fromkeys(
+    cols = [m.column(c) for c in m.entity] + [tcol] + [usable(m.table, c) for c in dict.fromkeys(
         v for v in m.measures.values() if v)]
     raw = pd.DataFrame([tuple(r) for r in conn.execute(select(*cols).where(tcol >= start, tcol < end))],
                        columns=[c.name for c in cols])

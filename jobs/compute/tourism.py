@@ -13,6 +13,7 @@ from citybrain.settings import Settings
 from jobs.compute.rows import json_objects, result_frame
 from metrics import tourism
 from store import bulk
+from store.rollups import usable  # a count flagged implausible at its site is left out (issue 19)
 from store.schema import obs_tourism
 
 
@@ -20,7 +21,8 @@ def compute(settings: Settings, engine: Engine, start: dt.datetime, end: dt.date
             now: dt.datetime) -> dict[str, Any]:
     """Crowding per site and hour: the hour's peak present against LB/T 034 capacity C1."""
     obs = bulk.utc_times(bulk.read_frame(engine, select(obs_tourism.c.site, obs_tourism.c.time, obs_tourism.c.present)
-                                         .where(obs_tourism.c.time >= start, obs_tourism.c.time < end)), "time")
+                                         .where(obs_tourism.c.time >= start, obs_tourism.c.time < end,
+                                                usable(obs_tourism, "present").is_not(None))), "time")
     if obs.empty:
         return {}
     capacity = {s.code: s.capacity for s in settings.sites}

@@ -16,6 +16,7 @@ from citybrain.settings import Settings
 from jobs.compute.rows import json_floats, json_objects, result_frame
 from metrics import traffic
 from store import bulk
+from store.rollups import usable  # a speed flagged implausible at its road is left out (issue 19)
 from store.schema import obs_traffic
 
 #: one record of :func:`readings_packed`: segment position, time (µs since 2000), speed, volume
@@ -23,7 +24,7 @@ RECORD = np.dtype([("seg", ">i4"), ("time", ">i8"), ("speed", ">f8"), ("volume",
 #: days per packed read (a bytea holds at most 1 GB: 7 days of 500 segments are 28 MB)
 PACK_DAYS = 7
 _PACKED_QUERY = ("SELECT string_agg(int4send(s.i::int4) || timestamptz_send(o.time) "
-                 "|| float8send(coalesce(o.speed::float8, 'NaN')) || float8send(coalesce(o.volume::float8, 'NaN')), "
+                 "|| float8send(CASE WHEN o.implausible LIKE '%%speed%%' THEN 'NaN' ELSE coalesce(o.speed::float8, 'NaN') END) || float8send(coalesce(o.volume::float8, 'NaN')), "
                  "''::bytea) FROM obs_traffic o JOIN unnest(%s::text[]) WITH ORDINALITY AS s(code, i) "
                  "ON s.code = o.segment WHERE o.time >= %s AND o.time < %s")
 
@@ -83,7 +84,7 @@ def readings(engine: Engine, codes: list[str], start: dt.datetime, end: dt.datet
 def readings_select(engine: Engine, codes: list[str], start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
     """Any backend: the rows through :func:`store.bulk.read_frame`."""
     c = obs_traffic.c
-    frame = bulk.utc_times(bulk.read_frame(engine, select(c.segment, c.time, c.speed, c.volume)
+    frame = bulk.utc_times(bulk.read_frame(engine, select(c.segment, c.time, usable(obs_traffic, "speed"), c.volume)
                                            .where(c.time >= start, c.time < end)), "time")
     frame = frame[frame["segment"].isin(codes)]
     return frame.assign(speed=pd.to_numeric(frame["speed"]).astype(float),

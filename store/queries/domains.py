@@ -26,7 +26,7 @@ import pandas as pd
 from sqlalchemy import Engine, and_, func, select
 
 from citybrain.cache import memoize
-from store.rollups import ceil_hour, floor_hour
+from store.rollups import ceil_hour, floor_hour, usable
 from store.schema import (
     indicators,
     obs_economy,
@@ -170,7 +170,8 @@ def _tourism_obs(engine: Engine, start: dt.datetime, end: dt.datetime, use_rollu
 
 def _tourism_raw(engine: Engine, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
     c = obs_tourism.c
-    df = _frame(engine, select(c.site, c.time, c.present, c.entries).where(c.time >= start, c.time < end)
+    df = _frame(engine, select(c.site, c.time, c.present, c.entries).where(c.time >= start, c.time < end,
+                                                                          usable(obs_tourism, "present").is_not(None))
                 .order_by(c.time), ["site", "time", "present", "entries"])
     if not df.empty:
         df["time"] = _utc(df["time"])

@@ -180,7 +180,7 @@ def test_a_clean_batch_with_unique_keys_keeps_every_row_in_order(settings, monke
     same(batch, per_row(slow, raws))
     first = batch.rows[0]
     assert first == {"segment": segments[0], "time": dt.datetime(2026, 10, 1, 0, 0, tzinfo=UTC), "speed": 30.0,
-                     "volume": 0.0, "occupancy": 0.5, "source": "traffic_detectors",
+                     "volume": 0.0, "occupancy": 0.5, "implausible": None, "source": "traffic_detectors",
                      "source_updated_at": dt.datetime(2026, 10, 1, 0, 1, tzinfo=UTC), "ingested_at": NOW}
     assert type(first["volume"]) is float  # an integer count is stored as the float the field is
 

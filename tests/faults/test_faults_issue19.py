@@ -283,11 +283,21 @@ def test_item11_the_city_file_is_checked_before_work_starts(tmp_path):
         assert out.returncode == 1 and "env_monitor" in out.stderr and "Traceback" not in out.stderr, out.stderr
 
 
-def test_item13_plausibility_is_judged_against_the_entity(store, dept, settings):
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_item13_plausibility_is_judged_against_the_entity(backend, tmp_path, dept, settings, request):
     """199 km/h passes the physical range (200) but not a 60 km/h road; 5,000,000 present
-    passes 10,000,000 but not a 3,000-capacity site."""
+    passes 10,000,000 but not a 3,000-capacity site. Both rows are stored as received with
+    the field flagged, counted on /sources, and left out of the indicators and rollups."""
+    from jobs.compute import compute
+    from store.queries.sources import field_issue_counts
+    from store.rollups import rebuild
+    from store.schema import obs_tourism, rollup_hourly
+
+    url = f"sqlite:///{tmp_path / 'plaus.db'}" if backend == "sqlite" else request.getfixturevalue("pg_url")
+    upgrade(url)
+    store = make_engine(url)
     s = settings()
-    t = LOCAL_NOW - dt.timedelta(minutes=30)
+    t = LOCAL_NOW - dt.timedelta(minutes=30)  # 11:30, Xuchang
     dept.insert("t_link_flow_5min", [
         {"link_id": "R001", "collect_time": t, "avg_speed": 199.0, "flow_cnt": 40, "occ_rate": 5.0, "upd_time": t},
         {"link_id": "R002", "collect_time": t, "avg_speed": 100.0, "flow_cnt": 40, "occ_rate": 5.0, "upd_time": t}])
@@ -295,17 +305,35 @@ def test_item13_plausibility_is_judged_against_the_entity(store, dept, settings)
     assert site.capacity == 3000
     dept.insert("jq_kll_5min", [{"jqbm": site.code, "tjsj": t, "rysl": 10, "cysl": 5, "zxrs": 5_000_000, "gxsj": t},
                                 {"jqbm": site.code, "tjsj": t + dt.timedelta(minutes=5), "rysl": 10, "cysl": 5,
-                                 "zxrs": 4000, "gxsj": t}])
+                                 "zxrs": 1500, "gxsj": t}])
     reports = {r.name: r for r in connectors.poll(s, store, ["traffic_detectors", "scenic_gates"], now=NOW)}
     assert (reports["traffic_detectors"].rows_written, reports["traffic_detectors"].rows_quarantined) == (2, 0)
-    speeds = {r["segment"]: (r["speed"], r["volume"]) for r in rows(store, sa.select(obs_traffic))}
-    assert speeds == {"R001": (None, 40.0), "R002": (100.0, 40.0)}  # speeding is not implausible; 199 on 60 is
-    [issue] = rows(store, sa.select(field_issues))
-    assert (issue["field"], issue["rule"], issue["value"]) == ("speed", "implausible", "199.0")
-    assert "twice its speed limit" in issue["reason"]
-    assert (reports["scenic_gates"].rows_written, reports["scenic_gates"].rows_quarantined) == (1, 1)
-    [held] = [r for r in rows(store, sa.select(quarantine)) if r["source"] == "scenic_gates"]
-    assert held["field"] == "present" and "three times its capacity" in held["reason"]
+    speeds = {r["segment"]: (r["speed"], r["volume"], r["implausible"]) for r in rows(store, sa.select(obs_traffic))}
+    # stored as received; speeding (100 on 60) is not implausible, 199 on 60 is
+    assert speeds == {"R001": (199.0, 40.0, "speed"), "R002": (100.0, 40.0, None)}
+    assert (reports["scenic_gates"].rows_written, reports["scenic_gates"].rows_quarantined) == (2, 0)
+    present = {r["present"]: r["implausible"] for r in rows(store, sa.select(obs_tourism))}
+    assert present == {5_000_000: "present", 1500: None}
+    issues = {(r["source"], r["field"], r["rule"]): r for r in rows(store, sa.select(field_issues))}
+    assert set(issues) == {("traffic_detectors", "speed", "implausible"), ("scenic_gates", "present", "implausible")}
+    assert "twice its speed limit" in issues["traffic_detectors", "speed", "implausible"]["reason"]
+    assert issues["traffic_detectors", "speed", "implausible"]["value"] == "199.0"
+    assert "three times its capacity" in issues["scenic_gates", "present", "implausible"]["reason"]
+    counts = {(c["source"], c["field"], c["rule"]): c["n"] for c in field_issue_counts(store)}  # /sources and the API
+    assert counts == {("traffic_detectors", "speed", "implausible"): 1, ("scenic_gates", "present", "implausible"): 1}
+    # the indicators leave the flagged values out: R001's hour has no speed ratio, the site's peak is 1,500
+    hour = dt.datetime(2026, 10, 1, 3, tzinfo=UTC)
+    compute(s, store, start=hour, end=hour + dt.timedelta(hours=1), domains=["traffic", "tourism"], now=NOW)
+    ratios = {r["scope"]: r["detail"] for r in rows(store, sa.select(indicators).where(
+        indicators.c.name == "speed_ratio", indicators.c.time == hour))}
+    assert "R001" not in ratios and ratios["R002"]["speed"] == 100.0
+    [crowding] = rows(store, sa.select(indicators).where(indicators.c.name == "crowding", indicators.c.scope == site.code))
+    assert crowding["detail"]["present"] == 1500 and crowding["value"] == pytest.approx(0.5)
+    rebuild(store, s.tz, hour, hour + dt.timedelta(hours=1))
+    rolled = {(r["metric"], r["entity"]): (r["n"], r["value_max"]) for r in rows(store, sa.select(rollup_hourly))}
+    assert rolled["traffic.speed", "R001"] == (0, None) and rolled["traffic.volume", "R001"] == (1, 40.0)
+    assert rolled["tourism.present", site.code] == (1, 1500.0)
+    store.dispose()
 
 
 def _dst_source(url: str) -> dict[str, Any]:
