@@ -22,6 +22,7 @@ from components.theme import model
 from figures.page_charts import bar_figure, line_figure, localize_dates
 from themes import queries
 from themes.compute import local_midnight
+from themes.queries import ScopeKind
 from themes.spec import Theme, ThemeIndicator
 
 #: indicators carded at most (about half a page per theme)
@@ -36,10 +37,10 @@ def sections(ctx: BriefContext) -> list[Section]:
 
 
 def _day_value(ctx: BriefContext, theme: Theme, ind: ThemeIndicator, days_back: int,
-               scope_kind: str = "city") -> Any:
+               scope_kind: ScopeKind = "city") -> Any:
     # by local dates, not 24-hour steps: a DST day has 23 or 25 hours
     day = ctx.day - dt.timedelta(days=days_back)
-    return queries.values(ctx.engine, theme, ind.code, grain="day", scope_kind=scope_kind,  # type: ignore[arg-type]
+    return queries.values(ctx.engine, theme, ind.code, grain="day", scope_kind=scope_kind,
                           start=local_midnight(day, ctx.tz), end=local_midnight(day + dt.timedelta(days=1), ctx.tz))
 
 
@@ -74,7 +75,7 @@ def theme_section(ctx: BriefContext, theme: Theme) -> Section:
         notes.append(Note(t("brief.no_figure", lang, chart=trend_title), "info"))
     entities = queries.entity_table(ctx.settings, theme)
     names = {e.code: pick(e.name_zh, e.name_en, lang) for e in entities.itertuples()}
-    day = _day_value(ctx, theme, head, 0, "entity")
+    day = _day_value(ctx, theme, head, 0, model.place_kind(theme))
     day = day.assign(indicator=head.code) if not day.empty else day.assign(indicator=[])
     rank = model.ranking(head, day, names, top=TOP)
     rank_title = t("tpage.brief.ranking", lang, name=head_name)

@@ -61,7 +61,7 @@ class ThemeView:
     kpis: list[Kpi]
     figures: dict[str, Any]
     rows: list[dict[str, Any]]
-    map_values: dict[str, dict[str, str]]
+    map_values: dict[str, dict[str, str]]  # the places' layer: the theme's points, or the districts
 
 
 def _grain(window_grain: str) -> str:
@@ -89,10 +89,12 @@ def render(engine: Any, settings: Any, theme: Theme, view: View, lang: str, now:
     name = pick(head.name_zh, head.name_en, lang)
     empty = t("page.no_data", lang)
     x, y = model.series(current[head.code], head, tz, grain)
-    refs = [(model.shown(head, head.levels[lv]), t(f"tpage.level.{lv}", lang), model.LEVEL_COLORS[i + 1])
-            for i, lv in enumerate(LEVEL_ORDER) if lv in (head.levels or {})]
-    figures: dict[str, Any] = {"trend": line_figure([(name, x, y)], y_title=model.unit(head, lang), refs=refs, empty_text=empty,
-                                                    markers=grain != "hour")}
+    # the thresholds as dashed lines in their colours; only the lowest and highest named (they sit close)
+    levels = [(i, lv) for i, lv in enumerate(LEVEL_ORDER) if lv in (head.levels or {})]
+    refs = [(model.shown(head, head.levels[lv]), t(f"tpage.level.{lv}", lang) if k in (0, len(levels) - 1) else "",
+             model.LEVEL_COLORS[i + 1]) for k, (i, lv) in enumerate(levels)]
+    figures: dict[str, Any] = {"trend": line_figure([(name, x, y)], y_title=model.unit(head, lang), refs=refs,
+                                                    empty_text=empty, markers=grain != "hour")}
     dnames = {d.code: pick(d.name_zh, d.name_en, lang) for d in settings.districts}
     by_district = queries.values(engine, theme, head.code, grain=grain, scope_kind="district",
                                  start=w.start, end=w.end)
@@ -105,10 +107,15 @@ def render(engine: Any, settings: Any, theme: Theme, view: View, lang: str, now:
     if view.district and not entities.empty:
         entities = entities[entities["district"] == view.district]
     names = {e.code: pick(e.name_zh, e.name_en, lang) for e in entities.itertuples()}
-    latest = queries.latest(engine, theme, scope_kind="entity")
+    latest = queries.latest(engine, theme, scope_kind=model.place_kind(theme))
     if not latest.empty:
         latest = latest[latest["scope"].isin(list(names))]
-    rank = model.ranking(head, latest, names, codes=list(names))
+    ranked = latest
+    if head.kind == "count":  # cases are ranked by the period's total, readings by their newest value
+        period = queries.values(engine, theme, head.code, grain=grain, scope_kind=model.place_kind(theme),
+                                scopes=list(names), start=w.start, end=w.end)
+        ranked = period.groupby("scope", as_index=False)["value"].sum().assign(indicator=head.code, level=pd.NA)
+    rank = model.ranking(head, ranked, names, codes=list(names))
     figures["ranking"] = bar_figure(rank.labels, rank.values, codes=rank.codes, horizontal=True, colors=rank.colors,
                                     text=[model.with_unit(head, v / head.display_factor, lang) for v in rank.values],
                                     empty_text=empty)
@@ -127,12 +134,13 @@ def detail(engine: Any, settings: Any, theme: Theme, view: View, lang: str, now:
     w = resolve(view, tz, now)
     grain = _grain(w.grain)
     head = model.headline(theme)
-    frame = queries.values(engine, theme, head.code, grain=grain, scope_kind="entity", scopes=[e["code"]],
+    kind = model.place_kind(theme)
+    frame = queries.values(engine, theme, head.code, grain=grain, scope_kind=kind, scopes=[e["code"]],
                            start=w.start, end=w.end)
     x, y = model.series(frame, head, tz, grain)
     fig = line_figure([(pick(head.name_zh, head.name_en, lang), x, y)], y_title=model.unit(head, lang),
                       empty_text=t("page.no_data", lang), markers=grain != "hour")
-    latest = queries.latest(engine, theme, scope_kind="entity")
+    latest = queries.latest(engine, theme, scope_kind=kind)
     latest = latest[latest["scope"] == e["code"]] if not latest.empty else latest
     values = {r.indicator: r.value for r in latest.itertuples()}
     tbl = table([t("tpage.col.indicator", lang), t("tpage.col.value", lang)],
@@ -169,23 +177,25 @@ declare.clientside(_DATES_JS, Output(pid("dates"), "style"), Input(pid("range"),
 
 @declare.callback(Output(pid("kpis"), "children"), Output(pid("asof"), "children"), Output(pid("warnings"), "children"),
                   Output(grid_id(PREFIX), "rowData"), *[Output(chart_id(c.key), "figure") for c in CHARTS],
-                  Output(layer_id(MAP_ID, "theme"), "hideout"),
+                  Output(layer_id(MAP_ID, "theme"), "hideout"), Output(layer_id(MAP_ID, "districts"), "hideout"),
                   Input(pid("view"), "data"), Input(pid("refresh"), "n_intervals"), State(pid("code"), "data"),
                   page=PAGE, scope={"code": "theme", "view_data": "view"})
 def render_view(view_data: dict | None, _n: int | None, code: str | None) -> tuple:
     settings, engine, lang = context.settings(), context.engine(), context.lang()
     theme = _theme(code)
     if theme is None:
-        return (no_update,) * (5 + len(CHARTS))
+        return (no_update,) * (6 + len(CHARTS))
     view = View.from_data(view_data)
     now = dt.datetime.now(dt.timezone.utc)
     out = render(engine, settings, theme, view, lang, now)
-    hideout = Patch()
-    hideout["values"] = out.map_values
+    on_districts = model.place_kind(theme) == "district"
+    points, districts = Patch(), Patch()
+    points["values"] = {} if on_districts else out.map_values
+    districts["values"] = out.map_values if on_districts else {}
     return (kpi_row(out.kpis, lang), as_of(queries.data_time(engine, theme), settings.max_age(theme.code), settings.tz,
                                           lang, now),
             warnings_list(active_warnings(engine, theme.code, view.district), settings.tz, lang), out.rows,
-            *[localize_dates(out.figures.get(c.key), lang) or {} for c in CHARTS], hideout)
+            *[localize_dates(out.figures.get(c.key), lang) or {} for c in CHARTS], points, districts)
 
 
 @declare.callback(Output(pid("detail-box"), "style"), Output(pid("detail-title"), "children"),

@@ -44,6 +44,8 @@ def chart_id(key: str) -> str:
 
 def theme_features(settings: Settings, theme: Theme, lang: str) -> dict[str, Any]:
     """The theme's entities that have a place, as GeoJSON points keyed by code."""
+    if model.place_kind(theme) != "entity":  # districts are drawn as districts, the city needs no point
+        return {"type": "FeatureCollection", "features": []}
     table = entity_table(settings, theme)
     feats = [{"type": "Feature", "id": e.code,
               "properties": {"code": e.code, "name_zh": e.name_zh, "name_en": e.name_en},

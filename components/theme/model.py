@@ -17,6 +17,7 @@ import pandas as pd
 
 from citybrain.i18n import format_number, pick, t
 from components.page.kpi import Kpi, change
+from themes.queries import ScopeKind
 from themes.spec import Theme, ThemeIndicator
 
 #: level int (themes.queries: 0 below blue … 4 red) → the national warning colour; below blue is calm green
@@ -25,6 +26,14 @@ NO_DATA = "#5c6b80"
 #: the KPI cards compare with the same statistic one day and one week earlier (日环比, 周同比)
 COMPARE_KEYS = ("tpage.vs_day", "tpage.vs_week")
 COMPARE_DAYS = (1, 7)
+
+
+def place_kind(theme: Theme) -> ScopeKind:
+    """The scope kind a theme's places have in the store: its own or a city list's entities,
+    or the districts themselves (``entities = "districts"``), or the city alone."""
+    if theme.entities == "districts":
+        return "district"
+    return "city" if theme.entities == "city" else "entity"
 
 
 def headline(theme: Theme) -> ThemeIndicator:
@@ -115,7 +124,11 @@ def kpis(theme: Theme, now_frames: Mapping[str, pd.DataFrame], earlier: Mapping[
         now = statistic(ind, now_frames.get(ind.code))
         changes = []
         for days in COMPARE_DAYS:
-            base = statistic(ind, (earlier.get(days) or {}).get(ind.code))
+            base_frame = (earlier.get(days) or {}).get(ind.code)
+            # a base covering less than half the period (the store began within it) is no
+            # base: "—", not a +13,000 % that looks real (as components.page.kpi.base_frame)
+            covered = base_frame is not None and len(base_frame) >= 0.5 * len(now_frames.get(ind.code, ()))
+            base = statistic(ind, base_frame) if covered else None
             changes.append(relative(now, base, ind))
         is_pp = any(pp for _, pp in changes)
         cards.append(Kpi(ind.code, pick(ind.name_zh, ind.name_en, lang), value_text(ind, now, lang), unit(ind, lang),
@@ -148,13 +161,25 @@ def ranking(indicator: ThemeIndicator, latest: pd.DataFrame, names: Mapping[str,
                    list(rows["scope"]), [level_color(lv) if indicator.levels else "#4263eb" for lv in rows["level"]])
 
 
+#: an indicator without levels: places shaded by their share of the largest value (light → dark blue)
+SHADES: tuple[str, ...] = ("#bfe3ff", "#74b9f0", "#3585d6", "#174ea6")
+
+
 def map_values(indicator: ThemeIndicator, latest: pd.DataFrame, lang: str) -> dict[str, dict[str, str]]:
-    """The map layer's hideout values: each entity coloured by its level (or blue without
-    levels), with its value as the tooltip text."""
-    rows = latest[latest["indicator"] == indicator.code] if not latest.empty else latest
-    plain = "#4263eb"
-    return {r.scope: {"c": level_color(r.level) if indicator.levels else plain,
-                      "t": with_unit(indicator, r.value, lang)} for r in rows.itertuples()}
+    """The map layer's hideout values: each place coloured by its level — or, for an
+    indicator without levels, shaded by its share of the largest value — with its value as
+    the tooltip text."""
+    rows = latest[latest["indicator"] == indicator.code].dropna(subset=["value"]) if not latest.empty else latest
+    if rows.empty:
+        return {}
+    top = max(float(rows["value"].max()), 0.0) or 1.0
+
+    def colour(r: Any) -> str:
+        if indicator.levels:
+            return level_color(r.level)
+        return SHADES[min(int(max(r.value, 0.0) / top * len(SHADES)), len(SHADES) - 1)]
+
+    return {r.scope: {"c": colour(r), "t": with_unit(indicator, r.value, lang)} for r in rows.itertuples()}
 
 
 def entity_rows(theme: Theme, entities: pd.DataFrame, latest: pd.DataFrame, district_names: Mapping[str, str],
@@ -185,6 +210,8 @@ def columns(theme: Theme, lang: str) -> list[dict[str, Any]]:
     cols: list[dict[str, Any]] = [{"field": "code", "headerName": "tpage.col.code", "maxWidth": 120},
                                   {"field": "name", "headerName": "tpage.col.name"},
                                   {"field": "district", "headerName": "page.col.district"}]
+    if place_kind(theme) != "entity":  # a district's name says it all: no administrative code, no second name
+        cols = [cols[1]]
     for ind in theme.indicators:
         u = unit(ind, lang)
         suffix = f"（{u}）" if lang != "en" and u else (f" ({u})" if u else "")

@@ -66,7 +66,8 @@ def panels(screen: WallScreen, settings: Settings, lang: str, font_px: int) -> t
                   html.Span(html.Span(id=wid("text", f"{n}.chip")), id=wid("style", f"{n}.chip"),
                             className="cb-chip", style={"display": "none"})], className="cb-tile-main"),
         html.Div([html.Span(id=wid("text", f"{n}.asof"), className="cb-tile-asof"),
-                  html.Span(t("wall.stale", lang), id=wid("class", f"{n}.stale"), className="cb-stale-badge cb-hidden")],
+                  html.Span(t("wall.stale", lang), id=wid("class", f"{n}.stale"),
+                            className="cb-stale-badge cb-hidden")],
                  className="cb-tile-foot"),
     ], id=wid("class", f"{n}.tile"), className="cb-tile cb-tile-hero cb-tile-theme")
     trend = trend_panel(f"{n}.trend", t("tpage.chart.trend", lang, name=head_name), font_px=font_px,
@@ -89,8 +90,13 @@ def _read(engine: Any, code: str, tz: str, now: dt.datetime) -> dict[str, Any]:
     if theme is None:
         return {}
     head = model.headline(theme)
-    city = queries.latest(engine, theme, scope_kind="city")
-    places = queries.latest(engine, theme, scope_kind="entity", indicators=[head.code])
+    # a count (cases) is today's total so far, a reading its newest hour
+    counts = [i.code for i in theme.indicators if i.kind == "count"]
+    readings = [i.code for i in theme.indicators if i.kind != "count"]
+    city = pd.concat([queries.latest(engine, theme, scope_kind="city", grain=grain, indicators=codes)
+                      for grain, codes in (("day", counts), ("hour", readings)) if codes])
+    places = queries.latest(engine, theme, scope_kind=model.place_kind(theme), indicators=[head.code],
+                            grain="day" if head.kind == "count" else "hour")
     series = queries.values(engine, theme, head.code, grain="hour", scope_kind="city",
                             start=now - dt.timedelta(hours=TREND_HOURS), end=now + dt.timedelta(hours=1))
     return {
@@ -134,9 +140,10 @@ def fill(screen: WallScreen, data: Mapping[str, Any], settings: Settings, lang: 
     lv = queries.LEVEL_NAMES[level] if isinstance(level, int) and 0 <= level < len(queries.LEVEL_NAMES) else None
     out[("text", f"{n}.chip")] = t(f"tpage.level.{lv}", lang) if lv else ""
     # the level in its warning colour (white text on blue, orange and red; dark on yellow)
-    out[("style", f"{n}.chip")] = {"background": model.level_color(level), "color": "#111" if lv == "yellow" else "#fff"} \
-        if lv else {"display": "none"}
-    out[("text", f"{n}.asof")] = t("wall.asof", lang, time=local_hhmm(asof, tz, now))
+    chip = {"background": model.level_color(level), "color": "#111" if lv == "yellow" else "#fff"}
+    out[("style", f"{n}.chip")] = chip if lv else {"display": "none"}
+    out[("text", f"{n}.asof")] = t("tpage.wall.today" if head.kind == "count" else "wall.asof", lang,
+                                   time=local_hhmm(asof, tz, now))
     out[("class", f"{n}.stale")] = "cb-stale-badge" if stale else "cb-stale-badge cb-hidden"
     out[("class", f"{n}.tile")] = "cb-tile cb-tile-hero cb-tile-theme" + (" cb-is-stale" if stale else "")
     series = [(x, y) for x, y in own.get("series") or [] if x >= now - dt.timedelta(hours=24)]
