@@ -80,7 +80,9 @@ def theme_indicator(name: str) -> Any:
         raise ApiError(404, f"theme {code} has no indicator {ind_code!r}; use one of "
                             f"{', '.join(theme.metric(i.code) for i in theme.indicators)}") from None
     p = require(theme.code)
-    grain = params.choice("grain", GRAINS, "hour") or "hour"
+    # month and quarter are the other indicators' grains: allowed by the shared document, and
+    # a theme has no rows of them (its values are hours and days)
+    grain = params.choice("grain", (*GRAINS, "month", "quarter"), "hour") or "hour"
     entity, category, district = params.text("entity"), params.text("category"), _district_of(p)
     _check_district(district)
     if entity and category:

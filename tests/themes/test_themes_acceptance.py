@@ -129,7 +129,8 @@ def test_themes_list_and_observations(depot_app, tmp_path):
     for bad, status in (("/api/v1/indicators/depot.nope", 404), ("/api/v1/indicators/nope.fill", 404),
                         ("/api/v1/observations/nope", 404)):
         assert get(bad).status_code == status
-    assert get("/api/v1/indicators/depot.fill", grain="month").status_code == 400
+    assert get("/api/v1/indicators/depot.fill", grain="month").get_json()["items"] == []  # hours and days only
+    assert get("/api/v1/indicators/depot.fill", grain="week").status_code == 400
     assert get("/api/v1/indicators/depot.fill", entity="D9").status_code == 404
     doc = get("/api/v1/openapi.json").get_json()
     assert "/themes" in doc["paths"]
