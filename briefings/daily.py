@@ -20,9 +20,9 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, and_, func, select
 
-from briefings.document import Document, Figure, Kpi, Note, Section, Table
+from briefings.document import Document, Figure, Kpi, Note, Row, Section, Table
 from briefings.sections import (DOMAIN_PAGES, figure_blocks, figure_dict, heading, kpi_blocks, page_module,
-                                stale_notes)
+                                stale_notes, tidy_for_print)
 from citybrain.i18n import format_age, format_percent, percent, pick, t
 from citybrain.settings import Settings
 from components.overview.vital_data import spec_groups, summarise
@@ -95,8 +95,21 @@ def build_daily(settings: Settings, engine: Engine, day: dt.date, lang: str = "z
         if sec.numbered:
             n += 1
             sec.heading = heading(n, sec.heading, lang)
+        sec.blocks = [_printable(b, lang) for b in sec.blocks]
         doc.sections.append(sec)
     return doc
+
+
+def _printable(block: Any, lang: str) -> Any:
+    """Every figure of every kind legible at print size (hour ticks on a one-day axis, reference
+    labels apart): kinds may hand over the screen's figures as they are."""
+    if isinstance(block, list):
+        return [_printable(b, lang) for b in block]
+    if isinstance(block, Row):
+        return Row([_printable(b, lang) for b in block.blocks])
+    if isinstance(block, Figure):
+        return Figure(block.id, block.title, tidy_for_print(block.figure, lang), block.wide, block.height)
+    return block
 
 
 # ------------------------------------------------------------------ section kinds (briefings.kinds)
@@ -158,7 +171,8 @@ def index_section(settings: Settings, engine: Engine, day: dt.date, lang: str, t
 
     fig = line_figure([(t("brief.index.today", lang), hours, by_hour(today)),
                        (t("brief.index.yesterday", lang), hours, by_hour(before))], y_title="0–100")
-    sec.blocks.append(Figure("index-trend", t("brief.index.trend", lang), figure_dict(fig), height=240))
+    fig.update_xaxes(tickmode="array", tickvals=hours[::3], tickangle=0)  # every third hour: no slanted crowd
+    sec.blocks.append(Figure("index-trend", t("brief.index.trend", lang), figure_dict(fig), height=200))
     # what moved it: the last hour of the day against 24 h earlier, by sub-index contribution
     spec = settings.vital_signs_spec
     labels = {sub.name: sub_label(sub.name, lang, sub.label) for sub in spec.sub_indices}
@@ -172,10 +186,12 @@ def index_section(settings: Settings, engine: Engine, day: dt.date, lang: str, t
         direction = "up" if summary.delta > 0.05 else ("down" if summary.delta < -0.05 else "flat")
         sec.blocks.append(Note(t("brief.index.moved_text", lang, dir=t(f"brief.index.{direction}", lang),
                                  delta=f"{abs(summary.delta):.1f}", parts=parts)))
-        sec.blocks.append(Table(t("brief.index.moved", lang),
-                                [t("brief.col.part", lang), t("brief.col.sub_index", lang), t("brief.col.contribution", lang)],
-                                [[labels.get(g, g), _num(summary.sub_indices.get(g)), f"{d:+.2f}"] for g, d in summary.moves],
-                                numeric=(1, 2)))
+        moved = Table(t("brief.index.moved", lang),
+                      [t("brief.col.part", lang), t("brief.col.sub_index", lang), t("brief.col.contribution", lang)],
+                      [[labels.get(g, g), _num(summary.sub_indices.get(g)), f"{d:+.2f}"] for g, d in summary.moves],
+                      numeric=(1, 2))
+    else:
+        moved = None
     # district ranking by daily mean
     dist = indicator_frame(engine, "vital_signs", "hour", "district", start, end)
     dprev = indicator_frame(engine, "vital_signs", "hour", "district", start - DAY, start)
@@ -187,9 +203,11 @@ def index_section(settings: Settings, engine: Engine, day: dt.date, lang: str, t
         for i, (code, v) in enumerate(m.items(), start=1):
             change = f"{v - p[code]:+.1f}" if code in p.index and pd.notna(p[code]) else "—"
             ranking.append([str(i), names.get(code, code), f"{v:.1f}", change])
-    sec.blocks.append(Table(t("brief.index.ranking", lang),
-                            [t("brief.col.rank", lang), t("brief.col.district", lang), t("brief.col.index", lang),
-                             t("brief.col.vs_yesterday", lang)], ranking, numeric=(0, 2, 3)))
+    ranked = Table(t("brief.index.ranking", lang),
+                   [t("brief.col.rank", lang), t("brief.col.district", lang), t("brief.col.index", lang),
+                    t("brief.col.vs_yesterday", lang)], ranking, numeric=(0, 2, 3))
+    # the two short tables share a line
+    sec.blocks.append(Row([moved, ranked]) if moved is not None else ranked)
     return sec
 
 
@@ -199,13 +217,13 @@ def domain_section(settings: Settings, engine: Engine, domain: str, module: Any,
                    as_of: dt.datetime, now: dt.datetime, sources: list[dict[str, Any]], title: str,
                    day: dt.date) -> Section:
     sec = Section(f"domain-{domain}", title)
-    quality = stale_notes(sources, domain, settings, lang, now)
+    quality = stale_notes(sources, domain, settings, lang, now, period_end=as_of)
     sec.blocks.extend(quality)
     if domain == "economy":
         view = View(range="1y")
     out = module.render(engine, settings, view, lang, as_of)
     sec.blocks.append(kpi_blocks(period_kpis(settings, engine, domain, out.kpis, lang, as_of), lang))
-    figs, empty = figure_blocks(domain, module.SPEC, out.figures, lang)
+    figs, empty = figure_blocks(domain, module.SPEC, out.figures, lang, dense=True)
     if figs:
         sec.blocks.append(figs)
     sec.blocks.extend(empty)
@@ -245,7 +263,7 @@ def period_kpis(settings: Settings, engine: Engine, domain: str, kpis: list[Any]
     return out
 
 
-def movers_table(settings: Settings, engine: Engine, domain: str, day: dt.date, lang: str, *, top: int = 8) -> Table:
+def movers_table(settings: Settings, engine: Engine, domain: str, day: dt.date, lang: str, *, top: int = 5) -> Table:
     """The scopes whose day changed most against yesterday (then last week)."""
     name, grain, kind, how, label = MOVERS[domain]
     start, end = period(day, settings)
@@ -310,12 +328,14 @@ def warnings_section(settings: Settings, engine: Engine, start: dt.datetime, end
                      title: str) -> Section:
     """Every warning that was raised, escalated or resolved in the period, in time order."""
     from alerts.levels import level as level_of
+    from components.center.fmt import warning_title  # English titles get the category's English word
 
     sec = Section("warnings", title)
     e, w = warning_events.c, warnings.c
     with engine.connect() as conn:
         events = conn.execute(
-            select(e.at, e.kind, e.from_value, e.to_value, e.detail, w.id, w.level, w.title_zh, w.title_en, w.domain)
+            select(e.at, e.kind, e.from_value, e.to_value, e.detail, w.id, w.level, w.title_zh, w.title_en, w.domain,
+                   w.scope_kind, w.scope)
             .select_from(warning_events.join(warnings, e.warning_id == w.id))
             .where(e.at >= start, e.at < end, e.kind.in_(("state", "level")))
             .order_by(e.at, e.id)).all()
@@ -341,7 +361,7 @@ def warnings_section(settings: Settings, engine: Engine, start: dt.datetime, end
         except (KeyError, ValueError):
             level_name = lv or "—"
         rows.append([ev.at.astimezone(settings.tz).strftime("%H:%M"), t(f"brief.event.{kind}", lang), level_name,
-                     t(f"domain.{ev.domain}", lang), pick(ev.title_zh or "", ev.title_en or "", lang)])
+                     t(f"domain.{ev.domain}", lang), warning_title(ev._asdict(), lang)])
     sec.blocks.append(Note(t("brief.warnings.summary", lang, raised=counts["fired"], escalated=counts["escalated"],
                              resolved=counts["resolved"], active=active) if rows else
                            t("brief.warnings.none", lang) + " " +
@@ -359,8 +379,9 @@ def warnings_section(settings: Settings, engine: Engine, start: dt.datetime, end
 def quality_section(settings: Settings, engine: Engine, start: dt.datetime, end: dt.datetime, lang: str,
                     now: dt.datetime, sources: list[dict[str, Any]], title: str) -> Section:
     sec = Section("quality", title)
-    notes = [n for domain in DOMAIN_PAGES for n in stale_notes(sources, domain, settings, lang, now)]
-    sec.blocks.extend(notes or [Note(t("brief.quality.ok", lang))])
+    # sources whose data stops inside the period (the table below shows every source's state now)
+    notes = [n for domain in DOMAIN_PAGES for n in stale_notes(sources, domain, settings, lang, now, period_end=end)]
+    info = [] if notes else [t("brief.quality.ok", lang)]
     q = quarantine.c
     with engine.connect() as conn:
         held = dict(conn.execute(select(q.source, func.count()).where(and_(q.received_at >= start, q.received_at < end))
@@ -369,8 +390,10 @@ def quality_section(settings: Settings, engine: Engine, start: dt.datetime, end:
             indicators.c.name == "vital_signs", indicators.c.grain == "hour", indicators.c.scope_kind == "city",
             indicators.c.time >= start, indicators.c.time < end)).all()
     total = sum(held.values())
-    sec.blocks.append(Note(t("brief.quality.quarantine", lang, n=total) if total else
-                           t("brief.quality.quarantine_none", lang), "quality" if total else "info"))
+    if total:
+        notes.append(Note(t("brief.quality.quarantine", lang, n=total), "quality"))
+    else:
+        info.append(t("brief.quality.quarantine_none", lang))
     inputs = carried = 0
     cov: list[float] = []
     for (detail,) in carried_rows:
@@ -380,8 +403,12 @@ def quality_section(settings: Settings, engine: Engine, start: dt.datetime, end:
         if d.get("coverage") is not None:
             cov.append(float(d["coverage"]))
     if inputs:
-        sec.blocks.append(Note(t("brief.quality.imputed", lang, share=f"{carried / inputs:.1%}",
-                                 coverage=format_percent(sum(cov) / len(cov)) if cov else "—")))
+        info.append(t("brief.quality.imputed", lang, share=f"{carried / inputs:.1%}",
+                      coverage=format_percent(sum(cov) / len(cov)) if cov else "—"))
+    # the good news in one box, each problem in its own
+    sec.blocks.extend(notes)
+    if info:
+        sec.blocks.append(Note(t("brief.sentence_sep", lang).join(info)))
     rows = []
     for s in sources:
         status = "failed" if s["status"] in ("failed", "error") else ("stale" if s["stale"] else "ok")

@@ -66,6 +66,9 @@ def sections(ctx: Any) -> list[Section]:
 
     sec = Section("dispatch", t("brief.dispatch", lang))
     orders = sum(c["orders"] for c in cards)
+    if not orders and not late and not any(c["overdue_open"] for c in cards):
+        sec.blocks.append(Note(t("brief.dispatch.quiet", lang)))
+        return [sec]
     sec.blocks.append(Note(t("brief.dispatch.summary", lang, orders=orders, late=len(late)),
                            "alert" if late else "info"))
     if late:
@@ -95,9 +98,10 @@ def sections(ctx: Any) -> list[Section]:
                                   _hours(c["mean_hours_to_resolve"]), _hours(c["p90_hours_to_resolve"]),
                                   _rate(c["reopened_rate"]), _rate(c["returned_rate"]), str(c["overdue_open"])]
                                  for c in busy], numeric=(1, 2, 3, 4, 5, 6, 7, 8)))
+    foot = [t("brief.dispatch.note", lang)]
     if idle:
         names = t("brief.list_sep", lang).join(pick(c.get("name_zh") or "", c.get("name_en") or "", lang)
                                                or dept(c["department"]) for c in idle)
-        sec.blocks.append(Note(t("brief.dispatch.idle", lang, names=names)))
-    sec.blocks.append(Note(t("brief.dispatch.note", lang)))
+        foot.insert(0, t("brief.dispatch.idle", lang, names=names))
+    sec.blocks.append(Note(t("brief.sentence_sep", lang).join(foot)))
     return [sec]

@@ -56,7 +56,14 @@ class Bullets:
     items: list[tuple[str, str]]
 
 
-Block = Kpi | Figure | Table | Note | Bullets | list
+@dataclass(frozen=True)
+class Row:
+    """Blocks side by side in equal columns (two short tables share a line)."""
+
+    blocks: list[Any]
+
+
+Block = Kpi | Figure | Table | Note | Bullets | Row | list
 
 
 @dataclass

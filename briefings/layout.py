@@ -13,7 +13,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from briefings.document import Bullets, Document, Figure, Kpi, Note, Section, Table
+from briefings.document import Bullets, Document, Figure, Kpi, Note, Row, Section, Table
 
 #: A TrueType CJK face first: Chromium's PDF backend embeds TrueType as a named CID font,
 #: but turns CFF-flavoured OpenType (Noto Sans CJK as Debian ships it) into unnamed Type 3
@@ -53,11 +53,14 @@ h2 { font-size: 15pt; margin: 0 0 3mm 0; padding-bottom: 1.5mm; border-bottom: 0
   break-after: avoid; }
 h3 { font-size: 11pt; margin: 4mm 0 2mm 0; color: #343a40; break-after: avoid; }
 .kpis { display: grid; grid-template-columns: repeat(3, 1fr); gap: 2.5mm; margin-bottom: 3mm; break-inside: avoid; }
-.kpi { border: 0.3mm solid #dee2e6; border-radius: 1.5mm; padding: 2mm 3mm; }
+.kpis.four { grid-template-columns: repeat(4, 1fr); }
+.row { display: flex; gap: 3mm; align-items: flex-start; }
+.row > .cell { flex: 1 1 0; min-width: 0; }
+.kpi { border: 0.3mm solid #dee2e6; border-radius: 1.5mm; padding: 1.5mm 2.5mm; line-height: 1.35; }
 .kpi .l { color: #868e96; font-size: 9pt; }
-.kpi .v { font-size: 16pt; font-weight: 700; }
+.kpi .v { font-size: 15pt; font-weight: 700; }
 .kpi .u { font-size: 9pt; color: #868e96; margin-left: 1mm; }
-.kpi .n { font-size: 8.5pt; color: #495057; }
+.kpi .n { font-size: 8pt; color: #495057; }
 .kpi.good .v { color: #2f9e44; } .kpi.bad .v { color: #c92a2a; }
 .figs { display: flex; flex-wrap: wrap; gap: 3mm; }
 .fig { break-inside: avoid; border: 0.3mm solid #e9ecef; border-radius: 1.5mm; padding: 1.5mm 2mm; }
@@ -182,7 +185,8 @@ def _section(s: Section) -> str:
 def _block(b: Any) -> str:
     if isinstance(b, list):
         if b and all(isinstance(x, Kpi) for x in b):
-            return '<div class="kpis">' + "".join(_kpi(k) for k in b) + "</div>"
+            # four cards fill one line; otherwise three to a line
+            return f'<div class="kpis{" four" if len(b) == 4 else ""}">' + "".join(_kpi(k) for k in b) + "</div>"
         if b and all(isinstance(x, Figure) for x in b):
             return '<div class="figs">' + "".join(_figure(f) for f in b) + "</div>"
         return "".join(_block(x) for x in b)
@@ -194,6 +198,8 @@ def _block(b: Any) -> str:
         return f'<div class="note {escape(b.kind)}">{escape(b.text)}</div>'
     if isinstance(b, Kpi):
         return '<div class="kpis">' + _kpi(b) + "</div>"
+    if isinstance(b, Row):
+        return '<div class="row">' + "".join(f'<div class="cell">{_block(x)}</div>' for x in b.blocks) + "</div>"
     if isinstance(b, Bullets):
         return '<ul class="bullets">' + "".join(f"<li><b>{escape(k)}</b>{escape(v)}</li>" for k, v in b.items) + "</ul>"
     if isinstance(b, str):

@@ -73,9 +73,17 @@ def kpi_blocks(kpis: Sequence[Any], lang: str) -> list[Kpi]:
     return out
 
 
+#: a chart's height in the daily briefing (two charts side by side)
+DENSE_HEIGHT = 205
+
+
 def figure_blocks(prefix: str, spec: Any, figures: dict[str, Any], lang: str, *,
-                  keys: Sequence[str] | None = None) -> tuple[list[Figure], list[Note]]:
-    """The page's charts (those in ``keys``, else all) and a note for each one left empty."""
+                  keys: Sequence[str] | None = None, dense: bool = False) -> tuple[list[Figure], list[Note]]:
+    """The page's charts (those in ``keys``, else all) and a note for each one left empty.
+
+    ``dense`` (the daily briefing): every chart half the width and :data:`DENSE_HEIGHT` high,
+    two to a row — a briefing is read, not explored, and a page of two full-width charts
+    was half the briefing's length."""
     figs, notes = [], []
     charts = [c for c in spec.charts if keys is None or c.key in keys]
     for c in charts:
@@ -85,6 +93,9 @@ def figure_blocks(prefix: str, spec: Any, figures: dict[str, Any], lang: str, *,
         if figure_points(data) == 0:
             notes.append(Note(t("brief.no_figure", lang, chart=title), "info"))
             continue
+        if dense:
+            figs.append(Figure(f"{prefix}-{c.key}", title, data, wide=False, height=DENSE_HEIGHT))
+            continue
         figs.append(Figure(f"{prefix}-{c.key}", title, data, wide=c.span >= 8 or len(charts) == 1,
                            height=min(max(c.height - 40, 200), 300)))
     # two half-width charts pair up; an odd one out takes the whole width
@@ -93,6 +104,46 @@ def figure_blocks(prefix: str, spec: Any, figures: dict[str, Any], lang: str, *,
         last = half[-1]
         figs = [Figure(f.id, f.title, f.figure, True, f.height) if f is last else f for f in figs]
     return figs, notes
+
+
+def tidy_for_print(fig: dict[str, Any], lang: str) -> dict[str, Any]:
+    """A page's figure made legible at half a printed page's width (the screen's builders
+    assume a card on a wide screen):
+
+    * a date axis spanning one day ticks hours only ("08时" / "08:00"), horizontally — the
+      date is the briefing's own, "12月4日 08时" five times over only slanted across the plot;
+    * labels of reference lines close to each other no longer print on top of one another
+      (预警 80% / 停止入园 100%): horizontal lines' labels alternate left and right, vertical
+      lines' labels sit on the outer side of their line;
+    * the legend in a smaller type.
+    """
+    fig = json.loads(json.dumps(fig))
+    layout = fig.setdefault("layout", {})
+    xs = [str(v) for tr in fig.get("data") or [] if tr.get("orientation") != "h"
+          for v in (tr.get("x") if isinstance(tr.get("x"), list) else []) if v is not None]
+    axis = layout.get("xaxis") or {}
+    if axis.get("type") == "date" and xs and len({v[:10] for v in xs}) == 1:
+        axis.pop("tickformatstops", None)
+        axis.update({"tickformat": "%H:00" if lang == "en" else "%H时", "tickangle": 0, "dtick": 3 * 3600 * 1000,
+                     "tick0": xs[0][:10] + " 00:00"})
+        layout["xaxis"] = axis
+    notes = layout.get("annotations") or []
+    flat = sorted((a for a in notes if a.get("yref") == "y" and str(a.get("xref", "")).endswith(("domain", "paper"))),
+                  key=lambda a: a.get("y") or 0)
+    for i, a in enumerate(flat):  # lowest line's label on the left, the next on the right, …
+        a.update({"x": 0, "xanchor": "left"} if i % 2 == 0 else {"x": 1, "xanchor": "right"})
+    upright = sorted((a for a in notes if a.get("xref") == "x" and str(a.get("yref", "")).endswith(("domain", "paper"))),
+                     key=lambda a: a.get("x") or 0)
+    if len(upright) > 1:
+        for i, a in enumerate(upright):  # the leftmost line's label left of it, the others right of theirs
+            a["xanchor"] = "right" if i == 0 else "left"
+    if axis.get("type") == "date" and str(axis.get("dtick", "")).startswith("M") and len({v[:7] for v in xs}) > 6:
+        # a year of months at half width: a label every third month, level (slanted labels collided)
+        axis.update({"dtick": "M3", "tickangle": 0})
+        layout["xaxis"] = axis
+    if layout.get("legend") is not None:
+        layout["legend"] = {**layout["legend"], "font": {**(layout["legend"].get("font") or {}), "size": 9}}
+    return fig
 
 
 def table_block(title: str, spec: Any, rows: Sequence[dict[str, Any]], lang: str, *, limit: int | None = None,
@@ -118,11 +169,15 @@ def _cell(v: Any) -> str:
 
 
 def stale_notes(sources: Sequence[dict[str, Any]], domain: str, settings: Settings, lang: str,
-                now: dt.datetime) -> list[Note]:
-    """A data-quality note for each late or silent source of ``domain``."""
+                now: dt.datetime, *, period_end: dt.datetime | None = None) -> list[Note]:
+    """A data-quality note for each late or silent source of ``domain``. With ``period_end``
+    (a report about a past period) only sources whose data stops before that end: one that
+    is late now but delivered the whole period does not make the period's numbers doubtful."""
     notes = []
     for s in sources:
         if s["domain"] != domain or s["status"] == "disabled" or not s["stale"]:
+            continue
+        if period_end is not None and s["data_time"] is not None and s["data_time"] >= period_end:
             continue
         owner = pick(s.get("owner_zh") or "", s.get("owner_en") or "", lang) or s["name"]
         if s["data_time"] is None:

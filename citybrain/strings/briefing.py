@@ -65,8 +65,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "brief.metric.crowding": ("最大拥挤度", "Peak crowding"),
     "brief.metric.calls": ("来电量", "Calls"),
     "brief.no_figure": ("「{chart}」所选时段无数据。", "“{chart}”: no data for the period."),
-    "brief.stale_note": ("数据质量：数据源「{source}」（{owner}）自 {time} 起无新数据（已滞后{age}），本节数据为其最后一次有效值。",
-                         "Data quality: source “{source}” ({owner}) has sent nothing since {time} ({age} ago); this section shows its last good values."),
+    "brief.stale_note": ("数据质量：数据源「{source}」（{owner}）自 {time}（{age}）起无新数据，本节数据为其最后一次有效值。",
+                         "Data quality: source “{source}” ({owner}) has sent nothing since {time} ({age}); this section shows its last good values."),
     "brief.never_note": ("数据源「{source}」（{owner}）尚未送达任何数据，本节无法统计。",
                          "Source “{source}” ({owner}) has never delivered data; this section cannot be computed."),
     "brief.more_rows": ("另有 {n} 行未列出，请在系统中查看。", "{n} more rows are not listed; see the system."),
@@ -271,4 +271,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "brief.dispatch.col.reopened": ("返工率", "Reopened"),
     "brief.dispatch.col.returned": ("退单率", "Returned"),
     "brief.dispatch.col.overdue": ("超期未结", "Overdue open"),
+    "brief.sentence_sep": ("", " "),
+    "brief.dispatch.quiet": ("当日未派发处置工单，时段末（24时）无超期工单。",
+                             "No work order was dispatched in the period and none was overdue at its end."),
 }
