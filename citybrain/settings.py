@@ -285,9 +285,10 @@ class Source(_Strict):
     dst: Literal["quarantine", "earlier", "later"] = "quarantine"
     #: reconciliation (对账, issue 19 item 5): every night at ``reconcile_at`` (city time) the
     #: rows per entity and day of the last ``reconcile_window`` are counted at the source and
-    #: in the store, and the days that differ are read again by their time column — rows
-    #: backfilled with an old update stamp, or with none, that the watermark never reaches.
-    #: "0s" turns it off (statistics are not reconciled: their lookback re-reads them)
+    #: in the store with a checksum of their values, and the days that differ are read again
+    #: by their time column — rows backfilled with an old update stamp, or with none, that the
+    #: watermark never reaches, and values changed under an unchanged stamp. Statistics are
+    #: compared per indicator and period over the whole table. "0s" turns it off
     reconcile_window: Duration = timedelta(days=7)
     reconcile_at: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = "03:10"
     #: a row whose update stamp (the watermark column) is NULL is never read by a poll; the

@@ -2,7 +2,7 @@
 
 Each enabled source is polled on its own ``interval`` as its own job (its own thread,
 so one slow or failing source never delays another); the steps of ``jobs.pipeline``
-follow every poll that wrote rows. Each source (but statistics) is also reconciled nightly
+follow every poll that wrote rows. Each source (statistics too) is also reconciled nightly
 at its ``reconcile_at`` (``connectors.reconcile``: rows the watermark cannot reach).
 Jobs coalesce (a backlog of missed runs is one run),
 never overlap themselves (``max_instances=1``) and still run when late by less than
@@ -230,7 +230,7 @@ def build(scheduler: BaseScheduler, settings: Settings, engine: Engine, *, extra
     scheduler.add_job(jobs.changed, "interval", seconds=CHANGED_EVERY.total_seconds(), id="changed",
                       next_run_time=now, coalesce=True, max_instances=1, misfire_grace_time=None)
     for source in sources:
-        if source.reconcile_window and source.domain != "economy":
+        if source.reconcile_window:  # statistics too: per indicator and period (issue 19 item 5)
             hour, minute = (int(x) for x in source.reconcile_at.split(":"))
             scheduler.add_job(jobs.reconcile, "cron", hour=hour, minute=minute, args=[source.name],
                               id=f"reconcile:{source.name}", name=f"reconcile {source.name}", coalesce=True,

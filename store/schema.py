@@ -440,6 +440,19 @@ changed_spans = Table(
     Column("recorded_at", UTCDateTime, nullable=False),
 )
 
+#: The reconciliation's (对账, issue 19 item 5) last view of each source group — rows and
+#: the source database's checksum of their values per (entity, local day or period) — so
+#: a value changed at the source under an unchanged count is found the next night.
+reconcile_sums = Table(
+    "reconcile_sums", metadata,
+    Column("source", String(64), primary_key=True),
+    Column("entity", String(200), primary_key=True),
+    Column("grp", String(16), primary_key=True),  # the local day (2026-10-01) or the period (2026-Q3)
+    Column("n", Integer, nullable=False),
+    Column("checksum", String(64)),
+    Column("checked_at", UTCDateTime, nullable=False),
+)
+
 job_runs = Table(
     "job_runs", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),

@@ -436,6 +436,16 @@ def test_item5_reconciliation_reads_what_the_watermark_cannot_reach(backend, tmp
         obs_traffic.c.time < NOW - dt.timedelta(hours=12)))}
     assert got == {("R001", 33.0), ("R002", 34.0)}
     assert reconcile(s, store, now=NOW)[0].differing == 0  # in balance: nothing read the next night
+    # a value corrected at the source under its old stamp: the count agrees, the checksum does not
+    with engine.begin() as conn:
+        conn.execute(source_table.update().where(source_table.c.link_id == "R001",
+                                                 source_table.c.collect_time == yesterday).values(avg_speed=36.5))
+    [report] = reconcile(s, store, now=NOW)
+    assert (report.differing, report.changed, report.rows_read, report.rows_written) == (1, 1, 1, 1), report
+    assert rows(store, sa.select(obs_traffic.c.speed).where(obs_traffic.c.segment == "R001",
+                                                            obs_traffic.c.time < NOW - dt.timedelta(hours=12))) \
+        == [{"speed": 36.5}]
+    assert reconcile(s, store, now=NOW)[0].differing == 0
     # a source that refuses unstamped rows: quarantined, saying why, and then in balance too
     with store.begin() as conn:
         conn.execute(obs_traffic.delete().where(obs_traffic.c.time < NOW - dt.timedelta(hours=12)))
@@ -446,6 +456,72 @@ def test_item5_reconciliation_reads_what_the_watermark_cannot_reach(backend, tmp
     assert "the update stamp (upd_time) is NULL" in held["reason"] and held["row"]["link_id"] == "R002"
     assert reconcile(strict, store, now=NOW)[0].differing == 0
     engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql", "mariadb"])
+def test_item5_statistics_are_reconciled_per_indicator_and_period(backend, tmp_path, store, settings_factory,
+                                                                   request):
+    """The statistics bureau's table: a period backfilled with an old stamp is read by the
+    reconciliation (per indicator and period, the whole table), and a value revised in
+    place under its old stamp is found by the checksum."""
+    from connectors.reconcile import reconcile
+    from simulator import schema as dept_schema
+    from store.schema import obs_economy
+
+    url = {"sqlite": lambda: f"sqlite:///{tmp_path / 'e.db'}", "postgresql": lambda: request.getfixturevalue("pg_url"),
+           "mariadb": lambda: request.getfixturevalue("mysql_url")}[backend]()
+    engine = sa.create_engine(url)
+    dept_schema.economy_md.create_all(engine)
+    table = dept_schema.tjj_zbsj
+    src = {"name": "stats_recon", "domain": "economy", "url": url, "table": "tjj_zbsj", "watermark": "gxsj",
+           "lookback": "1d", "reconcile_window": "7d",
+           "columns": {"indicator": "zbdm", "period": "bgq", "value": "sz", "unit": "jldw", "district": "xzqh",
+                       "revision": "bbh", "updated_at": "gxsj"}}
+    s = settings_factory(sources=[src])
+
+    def stat(code: str, period: str, value: float, stamp: dt.datetime) -> dict[str, Any]:
+        return {"zbdm": code, "bgq": period, "xzqh": "411000", "pl": "M" if "Q" not in period else "Q", "sz": value,
+                "jldw": "亿元", "bbh": 1, "gxsj": stamp}
+
+    with engine.begin() as conn:
+        conn.execute(table.insert(), [stat("GYZJZ", f"2026{m:02d}", 100.0 + m, LOCAL_NOW - dt.timedelta(hours=2))
+                                      for m in range(1, 9)])
+    connectors.poll(s, store, ["stats_recon"], now=NOW)
+    assert count_of(store, obs_economy) == 8
+    [report] = reconcile(s, store, now=NOW)
+    assert (report.groups, report.differing) == (8, 0), report
+    with engine.begin() as conn:  # a month backfilled with last year's stamp, and a month revised in place
+        conn.execute(table.insert(), [stat("GYZJZ", "202609", 109.0, LOCAL_NOW - dt.timedelta(days=300))])
+        conn.execute(table.update().where(table.c.bgq == "202603").values(sz=99.5))
+    [again] = connectors.poll(s, store, ["stats_recon"], now=NOW)
+    assert again.rows_written == 8 and count_of(store, obs_economy) == 8, "the polls cannot see either"
+    [report] = reconcile(s, store, now=NOW)
+    assert (report.differing, report.changed, report.rows_written) == (2, 1, 2), report
+    values = {r["period"]: r["value"] for r in rows(store, sa.select(obs_economy))}
+    assert values["2026-09"] == 109.0 and values["2026-03"] == 99.5
+    assert reconcile(s, store, now=NOW)[0].differing == 0
+    engine.dispose()
+
+
+def test_item5_every_source_is_reconciled_nightly_over_its_window(store, settings):
+    """The scheduler holds one nightly reconciliation per source — statistics included — at
+    its ``reconcile_at`` in the city's clock; ``reconcile_window = "0s"`` turns it off."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from jobs.scheduler import build
+
+    s = settings(traffic_detectors={"reconcile_at": "02:45", "reconcile_window": "3d"},
+                 hotline_12345={"reconcile_window": "0s"})
+    assert s.source("traffic_detectors").reconcile_window == dt.timedelta(days=3)
+    scheduler = BackgroundScheduler(timezone=s.tz)
+    build(scheduler, s, store, periodic=())
+    nightly = {j.id.split(":", 1)[1]: j.trigger for j in scheduler.get_jobs() if j.id.startswith("reconcile:")}
+    assert set(nightly) == {x.name for x in s.sources if x.enabled} - {"hotline_12345"}
+    assert "stats_bureau" in nightly
+    fields = {f.name: str(f) for f in nightly["traffic_detectors"].fields}
+    assert (fields["hour"], fields["minute"]) == ("2", "45") and str(nightly["traffic_detectors"].timezone) == str(s.tz)
+    fields = {f.name: str(f) for f in nightly["env_monitor"].fields}
+    assert (fields["hour"], fields["minute"]) == ("3", "10")  # the default
 
 
 def count_of(engine: sa.Engine, table: sa.Table) -> int:
