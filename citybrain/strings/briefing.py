@@ -188,7 +188,7 @@ STRINGS: dict[str, tuple[str, str]] = {
                                     "the city TPI averaged {mean}, congested (TPI ≥ {limit}) for {n} hour(s), peaking at {peak}{grade} at {hour}"),
     "brief.sum.traffic.clear": ("全市全天未出现拥堵（TPI均低于{limit}），TPI日均{mean}，{hour}最高为{peak}{grade}",
                                 "no congestion all day (TPI below {limit}); the city TPI averaged {mean}, peaking at {peak}{grade} at {hour}"),
-    "brief.sum.traffic.worst": ("，区县最高为{district}（{value}{grade}，{hour}）", ", the highest district {district} ({value}{grade} at {hour})"),
+    "brief.sum.traffic.worst": ("，区县最高为{district}，{hour}达{value}{grade}", ", the highest district {district} at {value}{grade} at {hour}"),
     "brief.sum.traffic.district_congested": ("全市TPI日均{mean}、{hour}最高{peak}{grade}，未达拥堵；但{district}{dhour}达{dvalue}{dgrade}",
                                              "the city TPI averaged {mean} and peaked at {peak}{grade} at {hour}, below congestion, but {district} reached {dvalue}{dgrade} at {dhour}"),
     "brief.sum.tourism.missing": ("当日无景区客流数据", "no scenic-site data for the day"),
