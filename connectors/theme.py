@@ -43,6 +43,8 @@ THEME_KEY = ("entity", "time", "ref")
 #: the entity kind of the city lists a theme may take its entities from
 LIST_KIND = {"stations": "station", "sites": "site", "segments": "segment"}
 CATEGORY_MAX = 64
+#: a mapped row's fields, in theme_obs's column order
+ROW_NAMES = ("theme", "time", "entity", "ref", "category", "vals", "source", "source_updated_at", "ingested_at")
 
 
 def mapper_for(settings: Settings, source: Source, known_entities: Iterable[str] = ()) -> Mapper:
@@ -111,6 +113,15 @@ class ThemeMapper(Mapper):
                                   "the city config", "unknown")
         return text
 
+    def map_batch(self, raws: Any, now: dt.datetime) -> Batch:
+        """As the built-in mapper; a clean batch (no reject, no field issue) comes back as
+        column names and tuples, the form the writer COPYs straight into ``theme_obs`` on
+        PostgreSQL when none of its keys is stored yet (a backfill: no staging, no merge)."""
+        batch = super().map_batch(raws, now)
+        if batch.tuples is not None or batch.rejected or batch.issues or not batch.rows:
+            return batch
+        return Batch(None, [], names=ROW_NAMES, tuples=[tuple(r[n] for n in ROW_NAMES) for r in batch.rows])
+
     def _complete(self, out: dict[str, Any], now: dt.datetime, found: list[Any]) -> dict[str, Any]:
         columns = self.source.columns
         if "entity" not in columns:  # entities = "city": the one entity is the city
@@ -138,51 +149,52 @@ def screen_theme(conn: Connection, batch: Batch) -> tuple[Batch, list[Rejected]]
     """The batch without the rows the store holds a newer version of (rejected, as issue 19
     item 8 does for the built-in domains), and with every event kept as one row: an event
     (``ref``) stored under another time or entity is deleted when its newer version arrives."""
-    rows = batch.rows
-    if not rows:
+    times = batch.column("time")
+    if not times:
         return batch, []
-    theme = rows[0]["theme"]
+    theme = batch.column("theme")[0]
+    keys = list(zip(batch.column("entity"), times, batch.column("ref")))
+    stamps = batch.column("source_updated_at")
     c = theme_obs.c
     stored: dict[tuple[Any, ...], dt.datetime | None] = {}
-    times = [r["time"] for r in rows]
-    if any(r["source_updated_at"] is not None for r in rows):
+    if any(s is not None for s in stamps):
         for e, t, ref, stamp in conn.execute(select(c.entity, c.time, c.ref, c.source_updated_at).where(
                 c.theme == theme, c.time >= min(times), c.time <= max(times), c.source_updated_at.is_not(None))):
             stored[(e, _utc(t), ref)] = _utc(stamp)
-    refs = list({r["ref"] for r in rows if r["ref"]})
+    refs = list({ref for _, _, ref in keys if ref})
     events: dict[str, list[tuple[str, dt.datetime, dt.datetime | None]]] = {}
     for i in range(0, len(refs), 1000):
         for e, t, ref, stamp in conn.execute(select(c.entity, c.time, c.ref, c.source_updated_at).where(
                 c.theme == theme, c.ref.in_(refs[i:i + 1000]))):
             events.setdefault(ref, []).append((e, _utc(t), _utc(stamp)))
+    if not stored and not events:  # the usual batch: nothing of it is stored yet
+        return batch, []
     refused: set[int] = set()
     rejects: list[Rejected] = []
     moved: list[dict[str, Any]] = []
-    for i, row in enumerate(rows):
-        stamp = row["source_updated_at"]
-        versions = [s for e, t, s in events.get(row["ref"], []) if (e, t) != (row["entity"], row["time"])]
-        newer = max([s for s in [stored.get((row["entity"], row["time"], row["ref"])), *versions] if s is not None],
-                    default=None)
+    for i, ((entity, time, ref), stamp) in enumerate(zip(keys, stamps)):
+        versions = [s for e, t, s in events.get(ref, []) if (e, t) != (entity, time)] if ref else []
+        newer = max([s for s in [stored.get((entity, time, ref)), *versions] if s is not None], default=None)
         if stamp is not None and newer is not None and stamp < newer:
             refused.add(i)
+            row = batch.rows[i]
             rejects.append(Rejected(
                 f"refused correction: the store holds a newer version of this row (updated {newer.isoformat()}; "
                 f"this one {stamp.isoformat()}); the department re-published it with an older update stamp",
-                "updated_at", key_text(tuple(row[k] for k in THEME_KEY)),
+                "updated_at", key_text((entity, time, ref)),
                 {k: (x.isoformat() if isinstance(x, dt.datetime) else x) for k, x in row.items()
                  if k not in ("ingested_at", "source")}))
             continue
-        if row["ref"]:
-            moved += [{"e": e, "t": t, "r": row["ref"]} for e, t, _ in events.get(row["ref"], [])
-                      if (e, t) != (row["entity"], row["time"])]
+        if ref:
+            moved += [{"e": e, "t": t, "r": ref} for e, t, _ in events.get(ref, []) if (e, t) != (entity, time)]
     if moved:  # the event's time or entity was corrected: its one row moves
         conn.execute(theme_obs.delete().where(c.theme == theme, c.entity == bindparam("e"), c.time == bindparam("t"),
                                               c.ref == bindparam("r")), moved)
     if not refused:
         return batch, rejects
-    keys = {r.row_key for r in rejects}
-    return (Batch([r for i, r in enumerate(rows) if i not in refused], batch.rejected,
-                  issues=[x for x in batch.issues if x.row_key not in keys]), rejects)
+    keep = [r for i, r in enumerate(batch.rows) if i not in refused]
+    gone = {r.row_key for r in rejects}
+    return Batch(keep, batch.rejected, issues=[x for x in batch.issues if x.row_key not in gone]), rejects
 
 
 def _utc(t: dt.datetime | None) -> dt.datetime | None:

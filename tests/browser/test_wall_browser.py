@@ -398,10 +398,12 @@ def test_stale_department_shows_age_and_badge_others_carry_on(wall_server, chrom
             assert any(ch.isdigit() for ch in tile.inner_text()), domain
         banner = page.locator(".cb-banner")
         assert "cb-banner-stale" in banner.get_attribute("class") and "交通" in banner.inner_text()
-        # the ticker: active warnings only, most severe first, in their level colours
+        # the ticker: active warnings counted by level, the red and orange ones named, in their colours
         page.wait_for_selector(".cb-tick.cb-level-red")
-        assert "全市AQI重度污染" in page.locator(".cb-level-red").inner_text()
-        assert page.locator(".cb-tick.cb-level-yellow").count() == 1
+        assert "全市AQI重度污染" in page.locator(".cb-tick.cb-level-red").inner_text()
+        # (the demo's own replayed warnings may add to the counts: at least the inserted ones)
+        assert int(page.locator(".cb-ticker-counts .cb-level-yellow .cb-count-n").inner_text()) >= 1
+        assert page.locator(".cb-tick.cb-level-yellow").count() == 0  # counted, not named
         assert "已解除" not in page.locator(".cb-wall-ticker").inner_text()
     finally:
         context.close()

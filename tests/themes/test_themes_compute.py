@@ -89,3 +89,24 @@ def test_periods_in_other_zones(zone):
         assert h.to_pydatetime() == local.replace(minute=0, second=0, microsecond=0).astimezone(UTC)
         assert d.to_pydatetime() == compute.local_midnight(local.date(), tz)
         assert d.to_pydatetime().astimezone(tz).date() == local.date()
+
+
+def test_values_on_a_postgresql_store(tmp_path, pg_url):
+    """The store's PostgreSQL paths: partitioned theme_obs, COPY of a clean batch, jsonb
+    fields read by the database, indicator COPY — the same values."""
+    from store.engine import make_engine, upgrade
+
+    upgrade(pg_url)
+    engine = make_engine(pg_url)
+    try:
+        url = f"sqlite:///{tmp_path}/depot.db"
+        readings, events = depot.build(url)
+        settings = city_settings(url, tmp_path, store_url=pg_url)
+        poll(settings, engine, now=NOW, parallel=False)
+        compute.compute_themes(settings, engine, depot.START.replace(tzinfo=UTC), depot.END.replace(tzinfo=UTC))
+        assert_same(stored(engine), reference.expected(readings, events))
+        with engine.connect() as conn:
+            parts = conn.exec_driver_sql("SELECT count(*) FROM pg_inherits WHERE inhparent = 'theme_obs'::regclass")
+            assert parts.scalar() >= 2  # monthly partitions and the default one
+    finally:
+        engine.dispose()
