@@ -34,6 +34,36 @@ def _late(minutes: int, lang: str) -> str:
     return t("brief.dispatch.late_hm", lang, h=h, m=m)
 
 
+def event_titles(ctx: Any, orders: list[dict[str, Any]]) -> dict[int, str]:
+    """Event titles in the briefing's language. A title is free text written once (a duty
+    officer's report in Chinese); the English briefing shows an event born of a warning by the
+    warning's English title, and a reported one by its category and number."""
+    if ctx.lang != "en":
+        return {}
+    import re
+
+    from sqlalchemy import select
+
+    from store.schema import events
+
+    ids = sorted({o["event_id"] for o in orders})
+    with ctx.engine.connect() as conn:
+        rows = conn.execute(select(events.c.id, events.c.title, events.c.category, events.c.description,
+                                   events.c.warning_id).where(events.c.id.in_(ids))).all()
+    han = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+    out = {}
+    for r in rows:
+        if not han.search(r.title):
+            out[r.id] = r.title
+        elif r.warning_id is not None and r.description and not han.search(r.description):
+            out[r.id] = r.description  # an event from a warning carries the warning's English title
+        else:
+            key = f"dispatch.category.{r.category}"
+            category = t(key, "en")
+            out[r.id] = t("brief.dispatch.event_en", "en", category=r.category if category == key else category, id=r.id)
+    return out
+
+
 def sections(ctx: Any) -> list[Section]:
     try:
         from dispatch.board import overdue_orders
@@ -72,7 +102,8 @@ def sections(ctx: Any) -> list[Section]:
     sec.blocks.append(Note(t("brief.dispatch.summary", lang, orders=orders, late=len(late)),
                            "alert" if late else "info"))
     if late:
-        rows = [[o.get("title") or "—", lvl(o.get("level")), districts.get(o.get("district") or "", o.get("district") or "—"),
+        titles = event_titles(ctx, late)
+        rows = [[titles.get(o["event_id"]) or o.get("title") or "—", lvl(o.get("level")), districts.get(o.get("district") or "", o.get("district") or "—"),
                  dept(o["department"]), t(f"dispatch.state.{o['state']}", lang),
                  t(f"brief.dispatch.clock.{o['overdue_clock']}", lang), ctx.local(o["due"], "%m-%d %H:%M"),
                  _late(o["minutes_late"], lang)] for o in late[:OVERDUE_LIMIT]]

@@ -274,4 +274,5 @@ STRINGS: dict[str, tuple[str, str]] = {
     "brief.sentence_sep": ("", " "),
     "brief.dispatch.quiet": ("当日未派发处置工单，时段末（24时）无超期工单。",
                              "No work order was dispatched in the period and none was overdue at its end."),
+    "brief.dispatch.event_en": ("事件 {id}（{category}）", "{category} event no. {id} (reported in Chinese)"),
 }

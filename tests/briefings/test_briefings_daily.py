@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import http.server
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -23,8 +24,9 @@ from tests.browserkit import SCREENSHOTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-HEADINGS_ZH = ["一、城市生命体征指数", "二、交通运行", "三、生态环境", "四、文化旅游", "五、12345热线", "六、经济运行",
-               "七、预警情况", "八、数据质量"]
+HEADINGS_ZH = ["一、城市生命体征指数", "二、交通运行", "三、生态环境", "四、文化旅游", "五、12345热线", "六、经济运行"]
+#: numbered after the city's themes (config), so matched by title: tomorrow's peaks, dispatch, warnings, quality
+LATER_ZH = ["次日预计高峰", "指挥调度与考核", "预警情况", "数据质量"]
 
 
 def _squash(text: str) -> str:
@@ -57,7 +59,39 @@ def test_every_section_heading_is_in_the_pdf_text_in_chinese(produced):
     text = _squash(checks.pdf_text(produced.path))
     for heading in HEADINGS_ZH:
         assert heading in text, heading
+    for title in LATER_ZH:
+        assert re.search(r"[一二三四五六七八九十]+、" + title, text), title
     assert "城市运行简报" in text
+
+
+def test_page_one_is_the_summary_and_nothing_is_current(produced):
+    """Issue 18: page 1 carries the 要情摘要 (five sentences, then the key numbers); a report
+    about yesterday never shows "当前" values; sections share pages (fewer than one page each)."""
+    first = _squash(checks.pdf_text(produced.path, first=1, last=1))
+    assert "要情摘要" in first and "关键指标" in first and "较上周同日" in first
+    for topic in ("指数", "环境", "交通文旅", "12345", "预警"):
+        assert topic in first
+    assert "一、城市生命体征指数" not in first, "the summary has page 1 to itself"
+    text = checks.pdf_text(produced.path)
+    assert "当前" not in text
+    sections = len(re.findall(r"^[一二三四五六七八九十]+、", text, re.M))
+    assert sections >= 10 and produced.report.pages < sections
+
+
+def test_the_english_briefing_has_no_chinese_left(brief_settings, brief_engine, brief_day, brief_app, printer,
+                                                  tmp_path):
+    """Everything through the translation layer: pdftotext of the English print holds no CJK
+    character (names from the config have English names; warning titles their English words)."""
+    with brief_app.server.app_context():
+        done = archive.produce_daily(brief_settings, brief_engine, brief_day, lang="en", out=tmp_path / "en.pdf",
+                                     printer=printer, server=brief_app.server, notify=False)
+    assert done.status == "done", done.report.problems
+    text = checks.pdf_text(done.path)
+    han = re.findall(r".{0,30}[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef].{0,30}", text)
+    assert not han, han[:10]
+    assert "Summary" in text and "Key numbers" in text
+    for current in ("TPI now", "AQI now", "deadline now", "Visitors present"):  # the pages' "current" cards
+        assert current not in text
 
 
 def test_key_numbers_equal_the_store(produced, brief_settings, brief_engine, brief_day):
