@@ -22,7 +22,8 @@ from citybrain.i18n import pick, t
 from components.citymap import layer_id
 from components.grid import export_table, grid_id, grid_part
 from components.page.asof import as_of
-from components.page.callbacks import next_view
+# the themed pages' URL and custom-date scripts: the theme page's view lives in its URL the same way
+from components.page.callbacks import _DATES_JS, _URL_JS, next_view
 from components.page.chart import graph_config
 from components.page.kpi import Kpi, kpi_row
 from components.page.view import View, resolve
@@ -36,22 +37,6 @@ from themes import queries
 from themes.spec import LEVEL_ORDER, Theme
 
 PAGE = "theme"
-_URL_JS = """
-function (v) {
-    if (!v) { return window.dash_clientside.no_update; }
-    const p = new URLSearchParams();
-    ["district", "range", "start", "end", "detail"].forEach(function (k) {
-        if (v[k] && !((k === "start" || k === "end") && v.range !== "custom")) { p.set(k, v[k]); }
-    });
-    const q = p.toString();
-    const url = window.location.pathname + (q ? "?" + q : "");
-    if (url !== window.location.pathname + window.location.search) {
-        window.history.replaceState(window.history.state, "", url);
-    }
-    return q;
-}
-"""
-_DATES_JS = "function (r) { return {display: r === 'custom' ? 'block' : 'none'}; }"
 
 
 @dataclass
