@@ -127,6 +127,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "wall.fc.title": ("未来4小时", "Next 4 hours"),
     "wall.fc.none": ("暂无预测", "No forecast"),
     "wall.fc.alert": ("{name} 预计{time}达{value}", "{name}: {value} expected at {time}"),
-    "wall.fc.band": ("括号内为80%区间", "range: 80% interval"),
+    "wall.fc.baseline": ("季节性基线预测", "seasonal baseline"),
+    "wall.fc.better": ("优于基线{value}", "{value} better than baseline"),
     "map.approximate": ("区划边界为示意", "District outlines approximate"),
 }

@@ -11,7 +11,6 @@ never yesterday's values dressed up as a forecast (the trend chart's dashed line
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -59,7 +58,7 @@ def forecast_fill(key: str, fc: Mapping[str, Any] | None, *, tz: ZoneInfo, lang:
     have = bool(points)
     fill[("class", f"{key}.none")] = "cb-fc-none cb-hidden" if have else "cb-fc-none"
     fill[("class", f"{key}.cells")] = "cb-fc-cells" if have else "cb-fc-cells cb-hidden"
-    fill[("text", f"{key}.note")] = (fc or {}).get("note") or "" if have else ""
+    fill[("text", f"{key}.note")] = standing_text(fc, lang) if have else ""
     fmt = hour_format(lang)
     for i in range(HOURS):
         p = points[i] if i < len(points) else None
@@ -79,7 +78,10 @@ def forecast_fill(key: str, fc: Mapping[str, Any] | None, *, tz: ZoneInfo, lang:
     return fill
 
 
-def first_after(points: list[dict[str, Any]], now: dt.datetime) -> list[dict[str, Any]]:
-    """The forecast's hours from the first one after ``now`` (a forecast made an hour ago
-    still holds its later hours)."""
-    return [p for p in points if p["time"] > now - dt.timedelta(minutes=1)]
+def standing_text(fc: Mapping[str, Any] | None, lang: str) -> str:
+    """The forecast's standing in its backtest, in the panel's head: 优于基线23% — or, when no
+    model beat the seasonal-naive baseline, that the baseline is what is shown."""
+    fc = fc or {}
+    if fc.get("fallback", True) or fc.get("better") is None:
+        return t("wall.fc.baseline", lang)
+    return t("wall.fc.better", lang, value=f"{round(100 * fc['better'])}%")

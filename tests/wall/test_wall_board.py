@@ -120,12 +120,14 @@ def test_next_hours_panel_is_honest_without_a_forecast():
     assert all(empty[("text", f"f.{i}.value")] == "" for i in range(4))
     points = [{"time": NOW + dt.timedelta(hours=h), "value": 2.0 + h, "lo80": 1.5 + h, "hi80": 2.5 + h}
               for h in range(1, 6)]
-    fc = {"points": points, "note": "80%区间", "alerts": [{"code": "s1", "time": NOW + dt.timedelta(hours=2),
+    fc = {"points": points, "fallback": False, "better": 0.234, "alerts": [{"code": "s1", "time": NOW + dt.timedelta(hours=2),
                                                           "ratio": 0.86}]}
     fill = forecast_fill("f", fc, tz=tz, lang="zh", names={"s1": "曹丞相府"}, alerts=True)
     assert fill[("class", "f.none")].endswith("cb-hidden") and fill[("class", "f.cells")] == "cb-fc-cells"
     assert [fill[("text", f"f.{i}.hour")] for i in range(4)] == ["21时", "22时", "23时", "00时"]
     assert fill[("text", "f.0.value")] == "3.0" and fill[("text", "f.0.range")] == "2.5–3.5"
+    assert fill[("text", "f.note")] == "优于基线23%"
+    assert forecast_fill("f", fc | {"fallback": True}, tz=tz, lang="zh")[("text", "f.note")] == "季节性基线预测"
     assert fill[("text", "f.alert.0")] == "曹丞相府 预计22时达86%" and fill[("text", "f.alert.1")] == ""
 
 
@@ -160,3 +162,43 @@ def test_every_configured_screen_has_a_kind_and_a_new_kind_is_one_entry(settings
         assert fill[("text", "extra.x")] == "42" and fill[("text", "extra.board.0.title")] == "预警1"
     finally:
         registry.SCREEN_KINDS = orig
+
+
+def test_next_hours_read_from_the_stored_forecasts(monkeypatch, settings_factory):
+    """The wall's forecast read: hours already over are skipped (a forecast made an hour ago),
+    the sites' forecasts are summed for hours every site covers (no interval for the sum),
+    sites expected past 80 % are named with their first such hour; the baseline is said."""
+    import pandas as pd
+
+    import forecast.read
+    from store.queries import wall_forecast
+
+    settings = settings_factory()
+    sites = settings.sites[:2]
+    hours = [NOW - dt.timedelta(hours=2) + dt.timedelta(hours=h) for h in range(8)]
+
+    def fc(scope, values, *, fallback=False, better=0.3):
+        pts = pd.DataFrame({"time": pd.to_datetime(hours, utc=True), "value": values,
+                            "lo80": [v - 1 for v in values], "hi80": [v + 1 for v in values]})
+        return SimpleNamespace(scope=scope, points=pts, fallback=fallback,
+                               accuracy={"better_than_baseline": better})
+
+    cap = sites[0].capacity
+    stored = {"tpi": [fc("", [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0])],
+              "tourism_present": [fc(sites[0].code, [0, 0, 10, 20, 0.5 * cap, 0.85 * cap, 0.9 * cap, 0]),
+                                  fc(sites[1].code, [0, 0, 1, 2, 3, 4, 5, float("nan")], fallback=True)]}
+    monkeypatch.setattr(forecast.read, "next_hours", lambda s, e, indicator, **kw: stored[indicator])
+    now = NOW + dt.timedelta(minutes=30)
+    traffic = wall_forecast.traffic_next_hours(settings, None, now)
+    # 10:00 and 11:00 are over at 12:30; 12:00 (the hour now running) is the first shown
+    assert [p["time"] for p in traffic["points"]] == hours[2:6]
+    assert traffic["points"][0] == {"time": hours[2], "value": 3.0, "lo80": 2.0, "hi80": 4.0}
+    assert traffic["fallback"] is False and traffic["better"] == 0.3
+    tourism = wall_forecast.tourism_next_hours(settings, None, now)
+    assert [p["value"] for p in tourism["points"]] == [11, 22, 0.5 * cap + 3, 0.85 * cap + 4]
+    assert all(p["lo80"] is None for p in tourism["points"])
+    assert tourism["fallback"] is True  # one site's baseline serves: the panel says so
+    assert tourism["alerts"] == [{"code": sites[0].code, "time": hours[5], "ratio": pytest.approx(0.85)}]
+    monkeypatch.setattr(forecast.read, "next_hours", lambda s, e, indicator, **kw: [])
+    assert wall_forecast.traffic_next_hours(settings, None, NOW) is None
+    assert wall_forecast.tourism_next_hours(settings, None, NOW) is None
