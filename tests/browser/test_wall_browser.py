@@ -266,6 +266,10 @@ def signed_server(demo_store, tmp_path_factory):
     now = dt.datetime.now(dt.timezone.utc)
     event = event_from_warning(engine, settings, red, actor=duty, now=now - dt.timedelta(minutes=25))
     dispatch(engine, settings, event, ["environment", "traffic"], actor=duty, now=now - dt.timedelta(minutes=25))
+    # the city TPI forecast (the forecast job's own backtest and serve); the sites stay without one
+    from forecast.run import backtest
+
+    backtest(settings, engine, indicators=["tpi"])
     engine.dispose()
     server = WallServer(data_dir, open_demo=False)
     server.start()
@@ -352,6 +356,36 @@ def test_every_screen_fits_its_screen_readable_at_5m(signed_server, chromium, ca
     finally:
         context.close()
     assert watch.errors == [], f"console errors: {watch.errors[:3]}"
+
+
+def test_next_hours_panel_shows_a_stored_forecast_or_says_there_is_none(signed_server, chromium):
+    """Issue 22: the traffic screen's 未来4小时 shows the next hours of the stored TPI forecast
+    (hour, value, 80 % range) with its standing against the baseline; the tourism screen, whose
+    sites have no stored forecast here, says 暂无预测 and shows no number."""
+    context, page, watch = open_page(chromium, 1920, 1080)
+    try:
+        _sign_in(page, signed_server.url)
+        page.goto(f"{signed_server.url}/wall/traffic", wait_until="commit")
+        _wait_filled(page)
+        panel = page.locator(".cb-wall-screen.cb-active .cb-fc")
+        _until(page, "() => !document.querySelector('.cb-wall-screen.cb-active .cb-fc-cells').classList.contains('cb-hidden')",
+               timeout=15000)
+        cells = panel.locator(".cb-fc-cell")
+        assert cells.count() == 4
+        for i in range(4):
+            text = cells.nth(i).inner_text()
+            assert "时" in text and "–" in text and any(ch.isdigit() for ch in text), text
+        assert "基线" in panel.locator(".cb-fc-note").inner_text()
+        assert not panel.locator(".cb-fc-none").is_visible()
+        page.screenshot(path=str(SCREENSHOTS / "wall-next-hours-traffic-1920x1080.png"))
+        page.goto(f"{signed_server.url}/wall/tourism", wait_until="commit")
+        _wait_filled(page)
+        panel = page.locator(".cb-wall-screen.cb-active .cb-fc")
+        assert panel.locator(".cb-fc-none").inner_text() == "暂无预测" and panel.locator(".cb-fc-none").is_visible()
+        assert not panel.locator(".cb-fc-cells").is_visible()
+    finally:
+        context.close()
+    assert watch.errors == []
 
 
 def test_clocks_count_up_in_the_browser(signed_server, chromium):
