@@ -45,7 +45,7 @@ from citybrain.settings import Settings, WallScreen
 from components.citymap import layer_styles
 from components.wall.header import banner_fill
 from components.wall.ids import KINDS, Fill, changed_only
-from components.wall.registry import kind_of
+from components.wall.registry import kind_of, shown
 from components.wall.screens import screen_fill
 from components.wall.shell import CANVASES, MAP_ID, wall_shell
 from components.wall.ticker import ticker_fill
@@ -74,13 +74,15 @@ def first_layout(screen: str | None = None, canvas: str | None = None, lang: str
 def _wall(screen: str | None, canvas: str | None, lang: str | None, client: str | None, *, filled: bool) -> Any:
     settings = context.settings()
     lang = lang if lang in LANGS else context.lang()
-    screens = access.visible_screens(list(settings.wall.screens))  # a wall token sees only its screen
+    screens = shown(access.visible_screens(list(settings.wall.screens)))  # a wall token sees only its screen
     canvas = canvas if canvas in CANVASES else settings.wall.canvas
     if screen is not None:
         # a held screen never rotates: only it is built, drawn and refreshed (not five hidden others)
         screens = [s for s in screens if s.name == screen]
         if not screens:
             return html.Div(t("wall.unknown_screen", lang, name=screen), className="cb-wall cb-wall-missing")
+    if not screens:
+        return html.Div(t("wall.unknown_screen", lang, name=""), className="cb-wall cb-wall-missing")
     rotate = settings.wall.rotate and screen is None
     fill = None
     if filled:
@@ -136,7 +138,7 @@ def wall_fill(settings: Settings, screens: list[WallScreen], data: dict[str, Any
 
 def _screens(settings: Settings, config: dict[str, Any] | None) -> list[WallScreen]:
     names = [s["name"] for s in (config or {}).get("screens", [])]
-    return [s for s in settings.wall.screens if s.name in names] or list(settings.wall.screens)
+    return shown([s for s in settings.wall.screens if s.name in names] or list(settings.wall.screens))
 
 
 def _hideout_patch(values: dict[str, Any]) -> Patch:

@@ -7,13 +7,16 @@ the refresh and the first load find it through :func:`kind_of`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
 from citybrain.settings import WallScreen
 from components.wall import theme
 from components.wall.kind import ScreenKind
 from components.wall.screens import BUILTIN_KINDS
+
+log = logging.getLogger("citybrain.wall")
 
 SCREEN_KINDS: Mapping[str, ScreenKind] = MappingProxyType({
     **BUILTIN_KINDS,
@@ -28,3 +31,15 @@ def kind_of(screen: WallScreen) -> ScreenKind:
         return SCREEN_KINDS[screen.kind]
     except KeyError:
         raise ValueError(f"unknown wall screen kind {screen.kind!r}; known: {', '.join(SCREEN_KINDS)}") from None
+
+
+def shown(screens: Sequence[WallScreen]) -> list[WallScreen]:
+    """The screens a wall can build: one of a kind nobody registered yet (a theme screen in the
+    config before its module is in) is left out with a warning, not the whole wall broken."""
+    out = []
+    for screen in screens:
+        if screen.kind in SCREEN_KINDS:
+            out.append(screen)
+        else:
+            log.warning("wall: screen %r is of kind %r, which no module provides; left out", screen.name, screen.kind)
+    return out

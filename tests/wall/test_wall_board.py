@@ -202,3 +202,15 @@ def test_next_hours_read_from_the_stored_forecasts(monkeypatch, settings_factory
     monkeypatch.setattr(forecast.read, "next_hours", lambda s, e, indicator, **kw: [])
     assert wall_forecast.traffic_next_hours(settings, None, NOW) is None
     assert wall_forecast.tourism_next_hours(settings, None, NOW) is None
+
+
+def test_a_screen_of_a_kind_nobody_provides_is_left_out_not_the_wall(caplog):
+    from citybrain.settings import WallScreen
+    from components.wall.registry import SCREEN_KINDS, shown
+
+    ok = WallScreen(name="traffic", kind="traffic", title_zh="交通", title_en="Traffic")
+    theme = WallScreen(name="parking", kind="theme", theme="parking", title_zh="停车", title_en="Parking")
+    expected = [ok, theme] if "theme" in SCREEN_KINDS else [ok]
+    assert shown([ok, theme]) == expected
+    if "theme" not in SCREEN_KINDS:
+        assert "parking" in caplog.text
