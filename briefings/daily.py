@@ -22,7 +22,7 @@ from sqlalchemy import Engine, and_, func, select
 
 from briefings.document import Document, Figure, Kpi, Note, Row, Section, Table
 from briefings.sections import (DOMAIN_PAGES, figure_blocks, figure_dict, heading, kpi_blocks, page_module,
-                                stale_notes, tidy_for_print)
+                                legend_rows, stale_notes, tidy_for_print)
 from citybrain.i18n import format_age, format_percent, percent, pick, t
 from citybrain.settings import Settings
 from components.overview.vital_data import spec_groups, summarise
@@ -100,11 +100,25 @@ def build_daily(settings: Settings, engine: Engine, day: dt.date, lang: str = "z
     return doc
 
 
+#: print height per legend row a half-width chart gains (its plot keeps its height)
+LEGEND_ROW_PX = 17
+
+
 def _printable(block: Any, lang: str) -> Any:
     """Every figure of every kind legible at print size (hour ticks on a one-day axis, reference
-    labels apart): kinds may hand over the screen's figures as they are."""
+    labels apart): kinds may hand over the screen's figures as they are. A half-width chart with
+    a legend of several rows grows by those rows (five sites' names squeezed its plot to a strip),
+    and its neighbour on the line grows with it so the pair stays level."""
     if isinstance(block, list):
-        return [_printable(b, lang) for b in block]
+        out = [_printable(b, lang) for b in block]
+        half = [i for i, b in enumerate(out) if isinstance(b, Figure) and not b.wide]
+        for left, right in zip(half[::2], half[1::2] + [None], strict=False):
+            pair = [i for i in (left, right) if i is not None]
+            grow = max(LEGEND_ROW_PX * max(legend_rows(out[i].figure) - 1, 0) for i in pair)
+            for i in pair:
+                f = out[i]
+                out[i] = Figure(f.id, f.title, f.figure, f.wide, f.height + grow)
+        return out
     if isinstance(block, Row):
         return Row([_printable(b, lang) for b in block.blocks])
     if isinstance(block, Figure):
@@ -296,6 +310,16 @@ def movers_table(settings: Settings, engine: Engine, domain: str, day: dt.date, 
                  body, numeric=(1, 2, 3, 4, 5), empty=t("brief.changes.none", lang))
 
 
+def domain_label(settings: Settings, domain: str, lang: str) -> str:
+    """A built-in domain's word, or a theme's name (a theme's warnings carry its code as domain)."""
+    key = f"domain.{domain}"
+    text = t(key, lang)
+    if text != key:
+        return text
+    theme = settings.theme(domain) if hasattr(settings, "theme") else None
+    return theme.name(lang) if theme is not None else domain
+
+
 def _scope_names(settings: Settings, kind: str, lang: str) -> dict[str, str]:
     items = {"station": settings.stations, "site": settings.sites, "segment": settings.segments,
              "district": settings.districts}.get(kind)
@@ -361,7 +385,7 @@ def warnings_section(settings: Settings, engine: Engine, start: dt.datetime, end
         except (KeyError, ValueError):
             level_name = lv or "—"
         rows.append([ev.at.astimezone(settings.tz).strftime("%H:%M"), t(f"brief.event.{kind}", lang), level_name,
-                     t(f"domain.{ev.domain}", lang), warning_title(ev._asdict(), lang)])
+                     domain_label(settings, ev.domain, lang), warning_title(ev._asdict(), lang)])
     sec.blocks.append(Note(t("brief.warnings.summary", lang, raised=counts["fired"], escalated=counts["escalated"],
                              resolved=counts["resolved"], active=active) if rows else
                            t("brief.warnings.none", lang) + " " +

@@ -45,7 +45,7 @@ html, body { margin: 0; padding: 0; font-family: %(font)s; color: #212529; font-
 section { margin: 0 0 6mm 0; }
 section.ends-page { break-after: page; }
 .head { break-inside: avoid; }
-ul.bullets { margin: 0 0 3mm 0; padding: 0; list-style: none; font-size: 10.5pt; line-height: 1.6; }
+ul.bullets { margin: 0 0 3mm 0; padding: 0; list-style: none; font-size: 10pt; line-height: 1.55; }
 ul.bullets li { margin: 0 0 1.5mm 0; padding: 1.2mm 3mm; border-left: 1.2mm solid #c92a2a; background: #f8f9fa;
   break-inside: avoid; }
 ul.bullets b { color: #c92a2a; margin-right: 1.5mm; }
@@ -66,11 +66,11 @@ h3 { font-size: 11pt; margin: 4mm 0 2mm 0; color: #343a40; break-after: avoid; }
 .fig { break-inside: avoid; border: 0.3mm solid #e9ecef; border-radius: 1.5mm; padding: 1.5mm 2mm; }
 .fig.wide { width: 100%%; } .fig.half { width: calc(50%% - 1.5mm); }
 .fig .t { font-size: 9.5pt; font-weight: 700; margin-bottom: 1mm; }
-table { width: 100%%; border-collapse: collapse; font-size: 9pt; margin-bottom: 3mm; }
+table { width: 100%%; border-collapse: collapse; font-size: 8.5pt; line-height: 1.35; margin-bottom: 3mm; }
 thead { display: table-header-group; }
 tr { break-inside: avoid; }
 th { background: #f1f3f5; text-align: left; font-weight: 700; }
-th, td { border: 0.25mm solid #dee2e6; padding: 1mm 1.5mm; vertical-align: top; }
+th, td { border: 0.25mm solid #dee2e6; padding: 0.7mm 1.5mm; vertical-align: top; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .note { border-left: 1.2mm solid #1c7ed6; background: #e7f5ff; padding: 2mm 3mm; margin: 0 0 3mm 0;
   break-inside: avoid; font-size: 9.5pt; }

@@ -128,15 +128,23 @@ def tidy_for_print(fig: dict[str, Any], lang: str) -> dict[str, Any]:
                      "tick0": xs[0][:10] + " 00:00"})
         layout["xaxis"] = axis
     notes = layout.get("annotations") or []
+    bars = any(tr.get("type") == "bar" for tr in fig.get("data") or [])
     flat = sorted((a for a in notes if a.get("yref") == "y" and str(a.get("xref", "")).endswith(("domain", "paper"))),
                   key=lambda a: a.get("y") or 0)
-    for i, a in enumerate(flat):  # lowest line's label on the left, the next on the right, …
-        a.update({"x": 0, "xanchor": "left"} if i % 2 == 0 else {"x": 1, "xanchor": "right"})
+    for i, a in enumerate(flat):  # lowest line's label on one side, the next on the other, …
+        # bar charts start on the right: the first bar stands at the left, under a left label
+        a.update({"x": 0, "xanchor": "left"} if (i + bars) % 2 == 0 else {"x": 1, "xanchor": "right"})
     upright = sorted((a for a in notes if a.get("xref") == "x" and str(a.get("yref", "")).endswith(("domain", "paper"))),
                      key=lambda a: a.get("x") or 0)
-    if len(upright) > 1:
-        for i, a in enumerate(upright):  # the leftmost line's label left of it, the others right of theirs
-            a["xanchor"] = "right" if i == 0 else "left"
+    for i, a in enumerate(upright):
+        # above the plot, not over the bars: the leftmost line's label ends at its line, the others start at theirs
+        a.update({"y": 1, "yanchor": "bottom", "xanchor": "right" if i == 0 and len(upright) > 1 else "left"})
+    if upright:
+        layout["margin"] = {**(layout.get("margin") or {}), "t": max((layout.get("margin") or {}).get("t", 0), 22)}
+    for tr in fig.get("data") or []:
+        if tr.get("type") == "bar" and tr.get("orientation") == "h" and tr.get("text") is not None:
+            # a value written beside a short bar ran off the half-width plot: keep it inside its bar
+            tr.update({"textposition": "inside", "insidetextanchor": "end"})
     if axis.get("type") == "date" and str(axis.get("dtick", "")).startswith("M") and len({v[:7] for v in xs}) > 6:
         # a year of months at half width: a label every third month, level (slanted labels collided)
         axis.update({"dtick": "M3", "tickangle": 0})
@@ -144,6 +152,25 @@ def tidy_for_print(fig: dict[str, Any], lang: str) -> dict[str, Any]:
     if layout.get("legend") is not None:
         layout["legend"] = {**layout["legend"], "font": {**(layout["legend"].get("font") or {}), "size": 9}}
     return fig
+
+
+def legend_rows(fig: dict[str, Any], *, width: int = 300) -> int:
+    """Rows a horizontal legend takes in a half-width chart (0 when none is shown): entries
+    packed greedily by an estimate of their printed width (9 pt: ~5.5 px a Latin letter,
+    ~9.5 px a Chinese character, 40 px of symbol and gap)."""
+    layout = fig.get("layout") or {}
+    if layout.get("showlegend") is False:
+        return 0
+    names = [str(tr["name"]) for tr in fig.get("data") or [] if tr.get("name") and tr.get("showlegend", True) is not False]
+    if len(names) < 2 and layout.get("showlegend") is not True:
+        return 0
+    rows, used = 1, 0.0
+    for name in names:
+        w = 40 + sum(9.5 if ord(ch) > 0x2E80 else 5.5 for ch in name)
+        if used and used + w > width:
+            rows, used = rows + 1, 0.0
+        used += w
+    return rows
 
 
 def table_block(title: str, spec: Any, rows: Sequence[dict[str, Any]], lang: str, *, limit: int | None = None,

@@ -293,8 +293,8 @@ def key_numbers(ctx: Any) -> Table:
         today = k.read(ctx, ctx.start, ctx.end)
         prev = k.read(ctx, ctx.start - DAY, ctx.end - DAY)
         week = k.read(ctx, ctx.start - 7 * DAY, ctx.end - 7 * DAY)
-        label = t(k.label, lang) + (f"（{t(k.unit, lang)}）" if lang == "zh" and k.unit else
-                                    (f" ({t(k.unit, lang)})" if k.unit else ""))
+        unit = t(k.unit, lang) if k.unit else ""  # English labels say their unit already ("12345 calls")
+        label = t(k.label, lang) + ((f"（{unit}）" if lang == "zh" else f" ({unit})") if unit else "")
         cell = (lambda v: "—" if v is None else k.show(v, lang))  # noqa: E731
         rows.append([label, cell(today), cell(prev), change_cell(today, prev, k.change, k.show, lang), cell(week),
                      change_cell(today, week, k.change, k.show, lang)])

@@ -88,7 +88,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     # data quality
     "brief.quality": ("数据质量", "Data quality"),
     "brief.quality.sources": ("数据源状态（生成时）", "Sources (at generation time)"),
-    "brief.quality.ok": ("所有数据源均按时送达。", "Every source delivered on time."),
+    "brief.quality.ok": ("各数据源均已送达本时段的全部数据。", "Every source delivered its data for the whole period."),
     "brief.quality.quarantine": ("本时段隔离的问题数据 {n} 行（见「数据源」页面的隔离明细）。",
                                  "{n} bad rows were quarantined in the period (see the Sources page)."),
     "brief.quality.quarantine_none": ("本时段无隔离的问题数据。", "No rows were quarantined in the period."),
@@ -236,10 +236,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "brief.key.overdue": ("12345超期未办结工单（日末）", "12345 tickets overdue at day end"),
     "brief.key.warnings": ("新发预警", "Warnings raised"),
     "brief.unit.hours": ("小时", "h"),
-    "brief.unit.people": ("人次", "visits"),
-    "brief.unit.calls": ("件", "calls"),
+    "brief.unit.people": ("人次", ""),
+    "brief.unit.calls": ("件", ""),
     "brief.unit.tickets": ("件", "tickets"),
-    "brief.unit.warnings": ("条", "warnings"),
+    "brief.unit.warnings": ("条", ""),
     "brief.kpi.overdue_note": ("时段末（24时）未办结且已过时限", "Open and past their deadline at the period's end"),
     # tomorrow's expected peaks (briefings.outlook, issue 22)
     "brief.outlook": ("次日预计高峰", "Expected peaks of the next day"),
@@ -248,7 +248,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     # 指挥调度与考核 (briefings.dispatch_section, issue 21)
     "brief.dispatch": ("指挥调度与考核", "Dispatch and scorecards"),
     "brief.dispatch.summary": ("当日派发处置工单{orders}件；时段末（24时）超期未办结{late}件。",
-                               "{orders} work order(s) were dispatched in the period; {late} were overdue at its end."),
+                               "Work orders dispatched in the period: {orders}; overdue at its end: {late}."),
     "brief.dispatch.overdue": ("超期工单（时段末）", "Orders overdue at the period's end"),
     "brief.dispatch.scorecard": ("当日部门考核", "Department scorecard for the day"),
     "brief.dispatch.idle": ("当日无工单的部门：{names}。", "Departments without orders in the period: {names}."),
