@@ -176,10 +176,14 @@ def footer_template(doc: Document) -> str:
 def _section(s: Section) -> str:
     # sections flow one after another (a short one shares its page); only the 要情摘要 ends its page
     cls = "ends-page" if s.ends_page else ""
-    # the heading stays with its first block (never alone at the foot of a page)
-    first = _block(s.blocks[0]) if s.blocks else ""
-    return (f'<section id="{escape(s.id)}" class="{cls}"><div class="head"><h2>{escape(s.heading)}</h2>{first}</div>'
-            + "".join(_block(b) for b in s.blocks[1:]) + "</section>")
+    # the heading stays with its first block of substance — leading notes and the block after
+    # them — never alone (or with a one-line note) at the foot of a page
+    lead = 0
+    while lead < len(s.blocks) - 1 and isinstance(s.blocks[lead], Note):
+        lead += 1
+    head = "".join(_block(b) for b in s.blocks[:lead + 1])
+    return (f'<section id="{escape(s.id)}" class="{cls}"><div class="head"><h2>{escape(s.heading)}</h2>{head}</div>'
+            + "".join(_block(b) for b in s.blocks[lead + 1:]) + "</section>")
 
 
 def _block(b: Any) -> str:
