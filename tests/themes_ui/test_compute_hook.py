@@ -1,7 +1,7 @@
 """The compute job runs the themes' steps (jobs/compute/themes.py, issue 20): ``citybrain
 compute`` and a poll's ``after_poll`` store a theme's values equal to an independent
-aggregation of its source rows — also when the range is cut into windows at every local
-midnight of a DST zone, as a long recompute is."""
+aggregation of its source rows — also when the built-in steps run window by window (a theme's
+step runs over the whole range: its zero-filled counts depend on the span it sees)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def test_the_compute_job_stores_every_theme(tmp_path, sqlite_store, monkeypatch)
     readings, events = depot.build(url)
     settings = city_settings(url, tmp_path)
     poll(settings, sqlite_store, now=NOW, parallel=False)
-    monkeypatch.setattr(jobs.compute.job, "WINDOW_DAYS", 1)  # one window per local day (25 h on Oct 25)
+    monkeypatch.setattr(jobs.compute.job, "WINDOW_DAYS", 1)  # the built-in steps in a window per local day
     report = compute(settings, sqlite_store, start=depot.START.replace(tzinfo=UTC),
                      end=depot.END.replace(tzinfo=UTC), now=NOW)
     assert report.rows.get("theme depot", 0) > 0
