@@ -81,9 +81,9 @@ SECTION_KINDS: tuple[SectionKind, ...] = (
 )
 
 
-def build_sections(ctx: BriefContext, kinds: tuple[SectionKind, ...] = SECTION_KINDS) -> list[Section]:
-    """Every kind's sections in order (not yet numbered)."""
+def build_sections(ctx: BriefContext, kinds: tuple[SectionKind, ...] | None = None) -> list[Section]:
+    """Every kind's sections in order (not yet numbered); the list is read at call time."""
     out: list[Section] = []
-    for kind in kinds:
+    for kind in SECTION_KINDS if kinds is None else kinds:
         out.extend(kind.function()(ctx))
     return out
