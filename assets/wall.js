@@ -152,9 +152,15 @@
   function clip() {
     document.querySelectorAll("#wall-root .cb-wall-screen.cb-active :is(.cb-rank-rows, .cb-board-rows)").forEach((list) => {
       const bottom = list.getBoundingClientRect().bottom + 1;
+      let last = null;
       for (const row of list.children) {
         if (row.style.visibility) row.style.visibility = "";
         if (row.getBoundingClientRect().bottom > bottom) row.style.visibility = "hidden";
+        else if (row.getClientRects().length) last = row;
+      }
+      // a board's "全市其他：" with none of what it announces left in view goes too
+      if (last && last !== list.firstElementChild && last.classList.contains("cb-board-none")) {
+        last.style.visibility = "hidden";
       }
     });
   }

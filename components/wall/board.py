@@ -158,22 +158,26 @@ def board_fill(key: str, warnings: Sequence[Mapping[str, Any]], counts: Mapping[
                lang: str, now: dt.datetime) -> Fill:
     fill: Fill = count_chips_fill(f"{key}.count", counts)
     fill[("text", f"{key}.orders")] = order_counts_text((board or {}).get("counts"), lang)
-    items: list[dict[str, Any] | None] = list(board_items(warnings, board, domain=domain, departments=departments,
-                                                          lang=lang, now=now))
-    note = ""
-    if not items:
-        # nothing open here: say so — and a domain screen then lists the city's open ones
-        # (a duty leader's board is never blank while something is open elsewhere)
-        city = board_items(warnings, board, domain=None, departments=departments, lang=lang, now=now) if domain else []
-        note = t("wall.warn.none_city", lang) if not domain else \
-            t("wall.warn.none_here_city" if city else "wall.warn.none", lang)
-        items = [None, *city]
+    mine = board_items(warnings, board, domain=domain, departments=departments, lang=lang, now=now)
+    rows: list[dict[str, Any]] = list(mine)
+    if not domain and not mine:
+        rows = [{"note": t("wall.warn.none_city", lang)}]
+    elif domain and len(mine) < SLOTS:
+        # room left: the city's other open ones follow (a duty leader's board is never blank,
+        # nor half empty, while something is open elsewhere)
+        seen = {(i["title"], i["since"]) for i in mine}
+        city = [i for i in board_items(warnings, board, domain=None, departments=departments, lang=lang, now=now)
+                if (i["title"], i["since"]) not in seen]
+        if not mine:
+            rows = [{"note": t("wall.warn.none_here_city" if city else "wall.warn.none", lang)}, *city]
+        elif city:
+            rows = [*mine, {"note": t("wall.warn.elsewhere", lang)}, *city]
     for i in range(SLOTS):
         k = f"{key}.{i}"
-        item = items[i] if i < len(items) else None
-        if item is None and i == 0 and note:
+        item = rows[i] if i < len(rows) else None
+        if item is not None and "note" in item:
             fill[("text", f"{k}.level")] = ""
-            fill[("text", f"{k}.title")] = note
+            fill[("text", f"{k}.title")] = item["note"]
             fill[("text", f"{k}.who")] = ""
             fill[("style", f"{k}.clock")] = {}
             fill[("class", f"{k}.row")] = "cb-board-row cb-board-none"

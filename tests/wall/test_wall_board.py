@@ -214,3 +214,13 @@ def test_a_screen_of_a_kind_nobody_provides_is_left_out_not_the_wall(caplog):
     assert shown([ok, theme]) == expected
     if "theme" not in SCREEN_KINDS:
         assert "parking" in caplog.text
+
+
+def test_a_board_with_room_left_lists_the_citys_other_open_ones():
+    from components.wall.board import board_fill
+
+    warnings = [_warning(1, "orange", "traffic", 30), _warning(2, "red", "environment", 5)]
+    fill = board_fill("t.board", warnings, {}, None, domain="traffic", departments=DEPTS, lang="zh", now=NOW)
+    assert [fill[("text", f"t.board.{i}.title")] for i in range(3)] == ["预警1", "全市其他：", "预警2"]
+    assert fill[("class", "t.board.1.row")] == "cb-board-row cb-board-none"
+    assert fill[("class", "t.board.3.row")].endswith("cb-empty")
