@@ -19,8 +19,9 @@ weighted sum over the columns' numeric values and lengths). The checksum of each
 is kept in ``reconcile_sums``; a group whose count agrees but whose checksum is not the
 one seen the night before has changed at the source without a poll being told (a value
 corrected under its old stamp) and is read again too. A group seen for the first time is
-judged by its count alone. The update stamp is left out of the checksum: a row re-stamped
-is the polls' to read.
+judged by its count alone, and so is a day that had not ended when its checksum was
+taken (its rows were still arriving). The update stamp is left out of the checksum: a row
+re-stamped is the polls' to read.
 
 Statistics (economy) are reconciled per (indicator, period) over the whole table — a
 statistics table is small, and a revision may concern any period.
@@ -98,7 +99,7 @@ def reconcile_source(settings: Settings, engine: Engine, source: Source, *, engi
         else:
             at_source, sums = _source_counts(reader, source, entity_field, time_field, days)
             at_store = _store_counts(engine, source, entity_field, time_field, days, tz, shift)
-        seen = _seen_sums(engine, source.name)
+        seen = _seen_sums(engine, source.name, tz, economy)
         groups = set(at_source) | set(at_store)
         differing = sorted(k for k in groups if at_source.get(k, 0) != at_store.get(k, 0))
         changed = sorted(k for k in groups - set(differing)
@@ -239,10 +240,19 @@ def _store_periods(engine: Engine, source: Source) -> Counter[Group]:
     return out
 
 
-def _seen_sums(engine: Engine, name: str) -> dict[Group, str | None]:
+def _seen_sums(engine: Engine, name: str, tz: ZoneInfo, economy: bool) -> dict[Group, str | None]:
+    """The checksums kept for comparison: a day's only when the day had ended when it was
+    taken — a day still being written is checksummed again without comparing (its new rows,
+    read by the polls, change it), so a night re-reads what changed, not all of yesterday."""
     c = reconcile_sums.c
     with engine.connect() as conn:
-        return {(e, g): x for e, g, x in conn.execute(select(c.entity, c.grp, c.checksum).where(c.source == name))}
+        kept = conn.execute(select(c.entity, c.grp, c.checksum, c.checked_at).where(c.source == name)).all()
+    out: dict[Group, str | None] = {}
+    for e, g, x, at in kept:
+        at = at if at.tzinfo else at.replace(tzinfo=UTC)
+        if economy or dt.date.fromisoformat(g) < at.astimezone(tz).date():
+            out[e, g] = x
+    return out
 
 
 def _keep_sums(engine: Engine, name: str, counts: Counter[Group], sums: dict[Group, str | None],

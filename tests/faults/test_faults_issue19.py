@@ -22,6 +22,7 @@ from store.engine import make_engine, upgrade
 from store.queries.sources import quarantine_counts, source_overview
 from store.schema import field_issues, indicators, obs_air, obs_hotline, obs_traffic, quarantine, source_status
 from tests.connectors.conftest import Department, sqlite_dept, sqlite_settings, store, traffic_rows  # noqa: F401
+from tests.jobs.conftest import env  # noqa: F401 — a SQLite store, a department and real scheduler processes
 
 # store, sqlite_dept, sqlite_settings: the connector tests' fixtures (SQLite store and department)
 
@@ -441,10 +442,10 @@ def test_item5_reconciliation_reads_what_the_watermark_cannot_reach(backend, tmp
         conn.execute(source_table.update().where(source_table.c.link_id == "R001",
                                                  source_table.c.collect_time == yesterday).values(avg_speed=36.5))
     [report] = reconcile(s, store, now=NOW)
-    assert (report.differing, report.changed, report.rows_read, report.rows_written) == (1, 1, 1, 1), report
     assert rows(store, sa.select(obs_traffic.c.speed).where(obs_traffic.c.segment == "R001",
                                                             obs_traffic.c.time < NOW - dt.timedelta(hours=12))) \
-        == [{"speed": 36.5}]
+        == [{"speed": 36.5}], report
+    assert (report.differing, report.changed, report.rows_read, report.rows_written) == (1, 1, 1, 1), report
     assert reconcile(s, store, now=NOW)[0].differing == 0
     # a source that refuses unstamped rows: quarantined, saying why, and then in balance too
     with store.begin() as conn:
@@ -522,6 +523,34 @@ def test_item5_every_source_is_reconciled_nightly_over_its_window(store, setting
     assert (fields["hour"], fields["minute"]) == ("2", "45") and str(nightly["traffic_detectors"].timezone) == str(s.tz)
     fields = {f.name: str(f) for f in nightly["env_monitor"].fields}
     assert (fields["hour"], fields["minute"]) == ("3", "10")  # the default
+
+
+def test_item9_hours_committed_before_a_kill_are_computed_at_restart_outside_the_lookback(env):
+    """Rows a poll committed in a process killed before its computation get their TPI and
+    rollups when a scheduler starts — also the hours the restart's own re-read (a 5 min
+    lookback) does not reach: before, only the days a later poll touched were computed, and
+    the first of the two hours, on the day before, stayed without TPI."""
+    from connectors.poll import poll_source
+    from connectors.source import SourceEngines
+    from store.schema import rollup_hourly
+
+    # two hours of 14 segments on two local days (the computation is by whole local day),
+    # 2026-09-30 23:00 - 2026-10-01 00:55
+    env.generate(14 * 24, start="2026-09-30 23:00:00")
+    settings = env.settings(lookback="5m")
+    with SourceEngines() as engines:  # what the killed process committed: rows and their spans
+        report = poll_source(settings, env.store, settings.source("traffic_detectors"), engines=engines,
+                             record_changes=True)
+    assert report.rows_written == 14 * 24 and count_of(env.store, indicators) == 0
+    env.scheduler(lookback="5m")
+
+    def tpi_hours() -> int:
+        return env.scalar(sa.select(sa.func.count()).select_from(indicators).where(
+            indicators.c.name == "tpi", indicators.c.grain == "hour", indicators.c.scope_kind == "city"))
+
+    env.wait(lambda: tpi_hours() == 2, 60, "both hours' TPI")
+    env.wait(lambda: env.scalar(sa.select(sa.func.count(sa.distinct(rollup_hourly.c.time))).where(
+        rollup_hourly.c.metric == "traffic.speed")) == 2, 30, "both hours' rollups")
 
 
 def count_of(engine: sa.Engine, table: sa.Table) -> int:
