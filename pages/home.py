@@ -19,6 +19,7 @@ from citybrain.i18n import Lang, pick, t
 from citybrain.settings import Settings
 from components.center.level_counts import level_counts
 from components.overview.domain_card import domain_card
+from components.theme.overview import theme_cards
 from components.page.layout import pdf_button
 from components.overview.vital_data import DOMAIN_KPI, spec_groups, summarise
 from components.overview.vital_panel import sub_label, vital_panel
@@ -88,7 +89,8 @@ def overview_view(engine: Engine, settings: Settings, lang: str, *, rows: list[d
         domain_card(domain, kpi, summary.inputs.get(kpi), summary.sub_indices.get(domain),
                     counts["domain"].get(domain, 0), domain in stale_domains, lang)
         for domain, kpi in DOMAIN_KPI.items()
-    ], cols={"base": 1, "xs": 2, "md": 3, "lg": 5}, spacing="md", className="cb-domain-cards")
+    ] + theme_cards(engine, settings, lang, warnings=counts["domain"], stale=stale_domains),  # issue 20: overview = true
+        cols={"base": 1, "xs": 2, "md": 3, "lg": 5}, spacing="md", className="cb-domain-cards")
     n = source_counts(sources)
     sources_panel = dmc.Stack([
         dmc.Text(t("home.sources.summary", lang, ok=n["ok"], total=n["total"],

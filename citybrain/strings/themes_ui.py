@@ -28,6 +28,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "tpage.brief.levels": ("{name}达到预警分级的点位", "Places at a warning level of {name}"),
     "tpage.brief.level": ("分级", "Level"),
     "tpage.brief.no_levels": ("当日无点位达到预警分级。", "No place reached a warning level that day."),
+    "tpage.home.today": ("（今日）", " (today)"),
     "tpage.level.blue": ("蓝色", "Blue"),
     "tpage.level.yellow": ("黄色", "Yellow"),
     "tpage.level.orange": ("橙色", "Orange"),

@@ -64,3 +64,19 @@ def test_every_theme_renders_on_an_empty_store(city, lang):
     if lang == "en":
         text = repr([s.blocks for s in built])
         assert not any("\u4e00" <= ch <= "\u9fff" for ch in text), text[:300]
+
+
+def test_the_overview_has_a_card_per_overview_theme(city, monkeypatch):
+    """``/`` shows a card for each theme marked ``overview = true`` the reader may view, linking to its page."""
+    import access
+    from components.theme.overview import theme_cards
+
+    settings, engine, app = city
+    with app.server.test_request_context():
+        assert theme_cards(engine, settings, "zh", warnings={}, stale=[]) == []  # nobody signed in: no card
+        monkeypatch.setattr(access, "offer", lambda action, resource, **_: "")  # a reader who may view them all
+        cards = theme_cards(engine, settings, "zh", warnings={settings.themes[0].code: 2}, stale=[])
+    wanted = [t for t in settings.themes if t.overview]
+    assert [c.href for c in cards] == [f"/t/{t.code}" for t in wanted]
+    text = repr([c.to_plotly_json() for c in cards])
+    assert all(t.name_zh in text for t in wanted) and "—" in text  # no data yet: a dash, not a zero
