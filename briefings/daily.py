@@ -320,6 +320,15 @@ def domain_label(settings: Settings, domain: str, lang: str) -> str:
     return theme.name(lang) if theme is not None else domain
 
 
+def _rank(level: str | None) -> int:
+    from alerts.levels import level as level_of
+
+    try:
+        return level_of(level or "").rank
+    except (KeyError, ValueError):
+        return 0
+
+
 def _scope_names(settings: Settings, kind: str, lang: str) -> dict[str, str]:
     items = {"station": settings.stations, "site": settings.sites, "segment": settings.segments,
              "district": settings.districts}.get(kind)
@@ -365,7 +374,8 @@ def warnings_section(settings: Settings, engine: Engine, start: dt.datetime, end
             .order_by(e.at, e.id)).all()
         active = conn.execute(select(func.count()).select_from(warnings).where(
             w.fired_at < end, (w.resolved_at.is_(None)) | (w.resolved_at >= end))).scalar_one()
-    rows, counts = [], {"fired": 0, "escalated": 0, "resolved": 0}
+    rows: dict[int, dict[str, Any]] = {}
+    counts = {"fired": 0, "escalated": 0, "resolved": 0}
     for ev in events:
         if ev.kind == "state" and ev.to_value == "firing" and ev.from_value == "pending":
             kind, lv = "fired", ev.level
@@ -380,21 +390,34 @@ def warnings_section(settings: Settings, engine: Engine, start: dt.datetime, end
         else:
             continue
         counts[kind] = counts.get(kind, 0) + 1
+        # one row per warning with its course in the period ("08:24 发布 → 09:34 解除"): half the rows
+        # of one row per event, and what happened to each warning reads on one line
+        row = rows.setdefault(ev.id, {"level": lv, "domain": ev.domain, "title": warning_title(ev._asdict(), lang),
+                                      "steps": [], "last": kind})
+        if _rank(lv) > _rank(row["level"]):
+            row["level"] = lv
+        row["steps"].append(f"{ev.at.astimezone(settings.tz):%H:%M} {t(f'brief.event.{kind}', lang)}")
+        row["last"] = kind
+
+    def level_name(lv: str | None) -> str:
         try:
-            level_name = pick(level_of(lv).label_zh, level_of(lv).label_en, lang)
+            lvl = level_of(lv or "")
+            return pick(lvl.label_zh, f"{lvl.en} ({lvl.roman})", lang)  # "Blue (IV)": the table keeps one line a row
         except (KeyError, ValueError):
-            level_name = lv or "—"
-        rows.append([ev.at.astimezone(settings.tz).strftime("%H:%M"), t(f"brief.event.{kind}", lang), level_name,
-                     domain_label(settings, ev.domain, lang), warning_title(ev._asdict(), lang)])
+            return lv or "—"
+
     sec.blocks.append(Note(t("brief.warnings.summary", lang, raised=counts["fired"], escalated=counts["escalated"],
                              resolved=counts["resolved"], active=active) if rows else
                            t("brief.warnings.none", lang) + " " +
                            t("brief.warnings.summary", lang, raised=0, escalated=0, resolved=0, active=active),
                            "alert" if counts["fired"] or counts["escalated"] else "info"))
     if rows:
-        sec.blocks.append(Table("", [t("brief.col.time", lang), t("brief.col.event", lang), t("brief.col.level", lang),
-                                     t("brief.col.domain", lang),
-                                     t("brief.col.warning", lang)], rows))
+        body = [[r["title"], level_name(r["level"]), domain_label(settings, r["domain"], lang), " → ".join(r["steps"]),
+                 t("brief.warnings.end_resolved" if r["last"] == "resolved" else "brief.warnings.end_open", lang)]
+                for r in rows.values()]
+        sec.blocks.append(Table("", [t("brief.col.warning", lang), t("brief.col.level", lang),
+                                     t("brief.col.domain", lang), t("brief.col.course", lang),
+                                     t("brief.col.at_end", lang)], body))
     return sec
 
 

@@ -72,6 +72,7 @@ tr { break-inside: avoid; }
 th { background: #f1f3f5; text-align: left; font-weight: 700; }
 th, td { border: 0.25mm solid #dee2e6; padding: 0.7mm 1.5mm; vertical-align: top; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.nw { white-space: nowrap; }
 .note { border-left: 1.2mm solid #1c7ed6; background: #e7f5ff; padding: 2mm 3mm; margin: 0 0 3mm 0;
   break-inside: avoid; font-size: 9.5pt; }
 .note.quality { border-color: #f08c00; background: #fff4e6; }
@@ -231,13 +232,23 @@ def _figure(f: Figure) -> str:
             f'<script type="application/json">{Markup(data)}</script></div>')
 
 
+#: a column whose every cell is at most this long never wraps (levels, times, numbers): the
+#: long text columns wrap instead, and each row stays one line more often
+SHORT_CELL = 14
+
+
 def _table(tb: Table) -> str:
-    head = "".join(f'<th class="{"num" if i in tb.numeric else ""}">{escape(c)}</th>'
-                   for i, c in enumerate(tb.columns))
+    short = {i for i in range(len(tb.columns))
+             if tb.rows and max(len(str(r[i])) for r in tb.rows if i < len(r)) <= SHORT_CELL}
+
+    def cls(i: int) -> str:
+        return " ".join(c for c, on in (("num", i in tb.numeric), ("nw", i in short)) if on)
+
+    head = "".join(f'<th class="{cls(i)}">{escape(c)}</th>' for i, c in enumerate(tb.columns))
     if not tb.rows:
         body = f'<tr><td colspan="{len(tb.columns)}" class="empty">{escape(tb.empty or "—")}</td></tr>'
     else:
-        body = "".join("<tr>" + "".join(f'<td class="{"num" if i in tb.numeric else ""}">{escape(v)}</td>'
+        body = "".join("<tr>" + "".join(f'<td class="{cls(i)}">{escape(v)}</td>'
                                         for i, v in enumerate(row)) + "</tr>" for row in tb.rows)
     title = f"<h3>{escape(tb.title)}</h3>" if tb.title else ""
     return f"{title}<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"

@@ -35,7 +35,7 @@ def test_layout_escapes_text_and_embeds_figures_as_json():
     fig = json.loads(spec)
     assert fig["layout"]["width"] > 600 and fig["layout"]["font"]["family"].startswith("'WenQuanYi")
     assert "window.cbPrint" in html and '<script src="/plotly.min.js">' in html
-    assert 'class="num"' in html
+    assert 'class="num nw"' in html  # a short numeric column: right-aligned, never wrapped
 
 
 def test_the_cover_shares_page_one_and_sections_flow_except_after_the_summary():
