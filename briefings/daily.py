@@ -262,15 +262,13 @@ def period_kpis(settings: Settings, engine: Engine, domain: str, kpis: list[Any]
     import dataclasses
 
     from briefings.facts import overdue_at
-    from briefings.kinds import BriefContext
 
     out = []
     for k in kpis:
         if k.key in NOW_KPIS.get(domain, ()):
             continue
         if domain == "hotline" and k.key == "overdue":
-            ctx = BriefContext(settings, engine, as_of.date(), lang, as_of, as_of, as_of, as_of, [])
-            over = overdue_at(ctx, as_of)
+            over = overdue_at(engine, as_of)
             k = dataclasses.replace(k, value="—" if over is None else f"{int(over['n'].sum()):,}",
                                     note=t("brief.kpi.overdue_note", lang))
         out.append(k)

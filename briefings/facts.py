@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, func, select
+from sqlalchemy import Engine, and_, func, select
 
 from citybrain.i18n import pick
 
@@ -288,13 +288,13 @@ def tourism_facts(ctx: Any) -> TourismFacts:
                         events=tuple(events))
 
 
-def overdue_at(ctx: Any, at: dt.datetime) -> pd.DataFrame | None:
+def overdue_at(engine: Engine, at: dt.datetime) -> pd.DataFrame | None:
     """12345 tickets open and past their deadline at ``at`` (district, n), or None when the
     store holds no ticket created before ``at`` (nothing to judge)."""
     from store.schema import obs_hotline
 
     c = obs_hotline.c
-    with ctx.engine.connect() as conn:
+    with engine.connect() as conn:
         any_ticket = conn.execute(select(func.count()).select_from(obs_hotline).where(
             c.created_at < at, c.created_at >= at - 2 * DAY)).scalar_one()
         if not any_ticket:
@@ -311,7 +311,7 @@ def hotline_facts(ctx: Any) -> HotlineFacts:
         return float(df["value"].sum()) if not df.empty else None
 
     rate = frame(ctx, "hotline_answer_rate", "day", "city", ctx.start, ctx.end, "")
-    over = overdue_at(ctx, ctx.end)
+    over = overdue_at(ctx.engine, ctx.end)
     by_district: tuple[tuple[str, int], ...] = ()
     if over is not None and not over.empty:
         names = _names(ctx, ctx.settings.districts)

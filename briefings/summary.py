@@ -232,7 +232,7 @@ def _day_aqi(ctx: Any, a: dt.datetime, b: dt.datetime) -> float | None:
 
 
 def _overdue(ctx: Any, a: dt.datetime, b: dt.datetime) -> float | None:
-    df = overdue_at(ctx, b)
+    df = overdue_at(ctx.engine, b)
     return None if df is None else float(df["n"].sum())
 
 

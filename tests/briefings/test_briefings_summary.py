@@ -192,7 +192,7 @@ def test_overdue_tickets_are_counted_as_they_stood_at_the_period_end(ctx_for, st
 
     engine = make_engine(store_copy.resolved_store_url)
     ctx = ctx_for(store_copy, engine, brief_day)
-    before = overdue_at(ctx, ctx.end)
+    before = overdue_at(engine, ctx.end)
     base = int(before["n"].sum())
     row = {"category": "城市管理", "district": "411081", "source": "test", "ingested_at": ctx.end}
     with engine.begin() as conn:
@@ -205,7 +205,7 @@ def test_overdue_tickets_are_counted_as_they_stood_at_the_period_end(ctx_for, st
              "due_at": ctx.end + dt.timedelta(hours=4), "closed_at": None},
         ])
     try:
-        after = overdue_at(ctx, ctx.end)
+        after = overdue_at(engine, ctx.end)
     finally:
         engine.dispose()
     assert int(after["n"].sum()) == base + 1
