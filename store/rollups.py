@@ -120,7 +120,10 @@ def hourly_rows(conn: Connection, m: Measures, start: dt.datetime, end: dt.datet
     tcol = m.column(m.time)
     cols = [m.column(c) for c in m.entity] + [tcol] + [usable(m.table, c) for c in dict.fromkeys(
         v for v in m.measures.values() if v)]
-    raw = pd.DataFrame([tuple(r) for r in conn.execute(select(*cols).where(tcol >= start, tcol < end))],
+    # in key order: a float sum depends on the order of its terms, and a recomputation must
+    # give the stored rollup to the last bit (rows a re-read rewrote move in the heap)
+    raw = pd.DataFrame([tuple(r) for r in conn.execute(select(*cols).where(tcol >= start, tcol < end)
+                                                       .order_by(*m.table.primary_key.columns))],
                        columns=[c.name for c in cols])
     if raw.empty:
         return []
@@ -152,7 +155,7 @@ def daily_rows(conn: Connection, metrics: Sequence[str], start: dt.datetime, end
     h = rollup_hourly.c
     df = pd.DataFrame([tuple(r) for r in conn.execute(
         select(h.metric, h.entity, h.time, h.n, h.value_sum, h.value_min, h.value_max)
-        .where(h.metric.in_(list(metrics)), h.time >= start, h.time < end))],
+        .where(h.metric.in_(list(metrics)), h.time >= start, h.time < end).order_by(h.metric, h.entity, h.time))],
         columns=["metric", "entity", "time", "n", "s", "lo", "hi"])
     if df.empty:
         return []

@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -31,7 +32,7 @@ import sqlalchemy as sa
 from citybrain.settings import DEFAULT_CONFIG, load_settings
 from simulator import schema as dept_schema
 from store.engine import make_engine, upgrade
-from store.schema import job_runs, obs_traffic, quarantine, source_status
+from store.schema import job_runs, obs_air, obs_traffic, quarantine, source_status
 from tests.conftest import PG_URL, _reachable, need
 from tests.jobs.conftest import Scheduler as JobsScheduler
 
@@ -51,6 +52,23 @@ def traffic_source(url: str, **overrides: Any) -> dict[str, Any]:
             "timezone": "Asia/Shanghai", "batch_size": 60, "statement_timeout": "1s", "connect_timeout": "2s",
             "columns": {"segment": "link_id", "time": "collect_time", "speed": "avg_speed", "volume": "flow_cnt",
                         "occupancy": "occ_rate", "updated_at": "upd_time"}, **overrides}
+
+
+#: issue 19's second department in the random suite: an air monitoring platform keeping naive
+#: Europe/Berlin times, so its rows can fall off the hour or into a change of the clocks
+BERLIN = "berlin_air"
+BERLIN_TABLE = "aq_berlin"
+#: what each kind of bad air row is quarantined for (a phrase of its reason)
+AIR_REASONS = {"offgrid": "not on the hour", "dst_back": "occurs twice (the clocks went back an hour)",
+               "dst_forward": "does not exist (the clocks jumped forward an hour there)"}
+
+
+def berlin_source(url: str) -> dict[str, Any]:
+    return {"name": BERLIN, "domain": "environment", "url": url, "table": BERLIN_TABLE, "watermark": "updated_at",
+            "lookback": "30m", "timezone": "Europe/Berlin", "batch_size": 60, "statement_timeout": "1s",
+            "connect_timeout": "2s", "reconcile_window": "400d",
+            "columns": {"station": "station_code", "time": "obs_time", "pm25": "pm2_5", "pm10": "pm10", "so2": "so2",
+                        "no2": "no2", "co": "co", "o3": "o3", "updated_at": "updated_at"}}
 
 
 def write_config(path: Path, source: dict[str, Any]) -> Path:
@@ -119,6 +137,45 @@ class Department:
         #: good rows backfilled with an old update stamp or none (only reconciliation reads them)
         self.late: set[tuple[str, dt.datetime]] = set()
         self.slot = 0  # 5-minute slots written so far, from T0
+        with self.engine.begin() as conn:  # the air platform's log table: no key (a local time can repeat)
+            conn.execute(sa.text(f"CREATE TABLE {BERLIN_TABLE} (station_code text, obs_time timestamp, "
+                                 "pm2_5 double precision, pm10 double precision, so2 double precision, "
+                                 "no2 double precision, co double precision, o3 double precision, "
+                                 "updated_at timestamp)"))
+        self.stations: list[str] = []
+        #: air rows (station, naive Berlin time, pm2.5): stored, or quarantined with the reason's phrase
+        self.air_good: set[tuple[str, dt.datetime]] = set()
+        self.air_bad: dict[tuple[str, dt.datetime, float], str] = {}
+        self.air_stamp = T0
+        self.air_n = 0
+
+    def add_air(self, hour: int) -> None:
+        """One good hourly reading of two stations at Berlin's T0 - 8 h + ``hour`` (low values: no
+        warning), a little before the round's "now" (the city's T0 + ``hour``, 6 hours ahead)."""
+        t = T0 + dt.timedelta(hours=hour - 8)
+        self._air([(code, t, 20.0 + i) for i, code in enumerate(self.stations[:2])])
+        self.air_good |= {(code, t) for code in self.stations[:2]}
+
+    def add_air_fault(self, rng: random.Random, kind: str, hour: int) -> None:
+        """``offgrid``: a reading at hh:30; ``dst``: readings stamped in the hour the clocks
+        repeat (2026-10-25 02:00-02:59) and the hour they skip (2026-03-29 02:00-02:59)."""
+        code = rng.choice(self.stations)
+        self.air_n += 1
+        pm = 100.0 + self.air_n  # each bad row is a row of its own (and a quarantine entry of its own)
+        if kind == "offgrid":
+            rows = [(code, T0 + dt.timedelta(hours=rng.randrange(0, hour + 1) - 8, minutes=30), pm, "offgrid")]
+        else:
+            rows = [(code, dt.datetime(2026, 10, 25, 2, rng.choice((0, 30))), pm, "dst_back"),
+                    (code, dt.datetime(2026, 3, 29, 2, rng.choice((0, 30))), pm, "dst_forward")]
+        self._air([r[:3] for r in rows])
+        for code, t, pm, why in rows:
+            self.air_bad[code, t, pm] = AIR_REASONS[why]
+
+    def _air(self, rows: list[tuple[str, dt.datetime, float]]) -> None:
+        self.air_stamp += dt.timedelta(minutes=1)
+        with self.engine.begin() as conn:
+            conn.execute(sa.text(f"INSERT INTO {BERLIN_TABLE} VALUES (:s, :t, :pm, 40.0, 8.0, 30.0, 0.6, 50.0, :u)"),
+                         [{"s": s, "t": t, "pm": pm, "u": self.air_stamp} for s, t, pm in rows])
 
     def add(self, slots: int, rng: random.Random, *, bad: int = 0, congested: float = 0.15) -> None:
         """``slots`` more 5-minute slots of every segment; ``bad`` rows a validator must reject."""
@@ -261,12 +318,13 @@ class FaultEnv:
         self.store = make_engine(self.store_url)
         base = load_settings(DEFAULT_CONFIG, env={}, data_dir=tmp / "var")
         self.dept = Department(dbs, dbs.create("dept"), list(base.segments))
+        self.dept.stations = [x.code for x in base.stations]
         self.cutter = StoreCutter(dbs, self.store)
         self.started: list[Scheduler] = []
 
     def settings(self, **source: Any):
         return load_settings(DEFAULT_CONFIG, env={}, data_dir=self.tmp / "var", store_url=self.store_url,
-                             sources=[traffic_source(self.dept.url, **source)])
+                             sources=[traffic_source(self.dept.url, **source), berlin_source(self.dept.url)])
 
     def scheduler(self, **source: Any) -> Scheduler:
         config = write_config(self.tmp / "city.toml", traffic_source(self.dept.url, **source))
@@ -320,6 +378,24 @@ class FaultEnv:
                     for row, reason in got if reason.startswith("refused correction")]
         return [(row["link_id"], dt.datetime.fromisoformat(row["collect_time"]))
                 for row, reason in got if not reason.startswith("refused correction")]
+
+    def check_air_exactly_once(self) -> None:
+        """The Berlin air source: every good reading stored once at its instant, every reading
+        off the hour or in a change of the clocks quarantined once, saying which."""
+        berlin = ZoneInfo("Europe/Berlin")
+        with self.store.connect() as conn:
+            got = conn.execute(sa.select(obs_air.c.station, obs_air.c.time).where(obs_air.c.source == BERLIN)).all()
+            held = conn.execute(sa.select(quarantine.c.row, quarantine.c.reason)
+                                .where(quarantine.c.source == BERLIN)).all()
+        stored = [(s, t.astimezone(berlin).replace(tzinfo=None)) for s, t in got]
+        assert len(stored) == len(set(stored)) and set(stored) == self.dept.air_good, \
+            f"air rows: {sorted(set(stored) ^ self.dept.air_good)[:5]}"
+        quarantined = {(row["station_code"], dt.datetime.fromisoformat(row["obs_time"]), row["pm2_5"]): reason
+                       for row, reason in held}
+        assert len(quarantined) == len(held), "an air row quarantined twice"
+        assert set(quarantined) == set(self.dept.air_bad), sorted(set(quarantined) ^ set(self.dept.air_bad))[:5]
+        for key, phrase in self.dept.air_bad.items():
+            assert phrase in quarantined[key], (key, quarantined[key])
 
     def check_committed_prefix(self) -> int:
         """Nothing half-written: the store holds exactly the good rows up to the committed watermark."""

@@ -18,7 +18,11 @@ Issue 19 adds, at random in any round after its catch-up poll, rows the watermar
 gets wrong: stamped in 2199 (quarantined, 时间超前), backfilled with an old update stamp
 or none (only the nightly reconciliation, run here every round, reads them), and existing
 rows re-published with an older stamp (refused corrections, recorded, the stored versions
-standing). Every ``CHECK_EVERY`` rounds the stored TPI, link speeds and rollups must equal
+standing). A second department, an air platform keeping naive Europe/Berlin times, sends
+an hour of readings every round and, at random, readings off the hour (quarantined: not
+on the hour) and readings in the hour the clocks repeat (2026-10-25) and the hour they
+skip (2026-03-29), each quarantined saying which; after every round each of its rows is
+stored once at its instant or quarantined once with that reason. Every ``CHECK_EVERY`` rounds the stored TPI, link speeds and rollups must equal
 a recomputation from the stored rows (the computation is driven by the recorded changed
 spans, so nothing a fault interrupted is left behind).
 
@@ -55,14 +59,15 @@ from jobs.scheduler import Guard, Jobs
 from store.engine import make_engine
 from connectors.reconcile import reconcile_source
 from store.schema import indicators, job_runs, rollup_daily, rollup_hourly, warnings
-from tests.faults.conftest import FULL, SOURCE, T0
+from tests.faults.conftest import BERLIN, FULL, SOURCE, T0
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres]
 UTC = dt.timezone.utc
 FAULTS = ("none", "source_down", "slow_source", "store_cut", "bad_rows", "scheduler_kill")
 WEIGHTS = (1, 2, 1, 2, 2, 2)
 STEPS = ["jobs.indicators:after_poll", "jobs.rollups:refresh_rollups"]
-ISSUE19 = ("future", "late", "older")
+ISSUE19 = ("future", "late", "older", "offgrid", "dst")
+AIR = ("offgrid", "dst")  # rows of the Berlin air source (tests.faults.conftest.BERLIN)
 TTL = dt.timedelta(seconds=30)
 CHECK_EVERY = int(os.environ.get("CITYBRAIN_FAULTS_CHECK_EVERY", "25"))
 
@@ -173,17 +178,24 @@ def run_rounds(fenv: Any, seed: int, rounds: int) -> dict[str, Any]:
             assert fenv.status()["status"] == "ok", fenv.status()["last_error"]
             now = start + dt.timedelta(hours=r)
             extra = [k for k in ISSUE19 if rng.random() < 0.25]
+            fenv.dept.add_air(r)  # the air platform's hour
             for kind in extra:
                 counts19[kind] += 1
-                fenv.dept.add_issue19(rng, kind)
-            if extra:
+                if kind in AIR:
+                    fenv.dept.add_air_fault(rng, kind, r)
+                else:
+                    fenv.dept.add_issue19(rng, kind)
+            if set(extra) - set(AIR):
                 jobs.poll(SOURCE)
-            report = reconcile_source(settings, fenv.store, settings.source(SOURCE), engines=engines, now=now,
-                                      record_changes=True)
-            reconciled += report.rows_written
+            jobs.poll(BERLIN)
+            for name in (SOURCE, BERLIN):
+                report = reconcile_source(settings, fenv.store, settings.source(name), engines=engines, now=now,
+                                          record_changes=True)
+                reconciled += report.rows_written
             jobs.changed()  # what the reconciliation wrote, into the derived tables
             evaluate(settings, fenv.store, now=now, rules=rules, notify=False)
             fenv.check_exactly_once()
+            fenv.check_air_exactly_once()
             assert fenv.running() == [], f"round {r} ({fault}) left a job running"
             if (r + 1) % CHECK_EVERY == 0 or r == rounds - 1:
                 _check_derived(settings, fenv.store, T0.replace(tzinfo=tz).astimezone(UTC), now + dt.timedelta(hours=1))
@@ -207,15 +219,15 @@ def run_rounds(fenv: Any, seed: int, rounds: int) -> dict[str, Any]:
 
 
 def _derived(engine: sa.Engine) -> tuple[list[tuple], list[tuple]]:
-    """The traffic indicators and rollups as stored (values, not when they were written)."""
+    """The traffic and air indicators and rollups as stored (values, not when they were written)."""
     i = indicators.c
     with engine.connect() as conn:
         ind = sorted(tuple(r) for r in conn.execute(
             sa.select(i.name, i.grain, i.scope_kind, i.scope, i.time, i.value, i.level, i.category,
-                      sa.cast(i.detail, sa.Text)).where(i.name.in_(["tpi", "speed_ratio"]))))
+                      sa.cast(i.detail, sa.Text)).where(i.name.in_(["tpi", "speed_ratio", "aqi"]))))
         rolls = sorted(tuple(r) for t in (rollup_hourly, rollup_daily) for r in conn.execute(
             sa.select(t.c.metric, t.c.entity, t.c.time, t.c.n, t.c.value_sum, t.c.value_min, t.c.value_max)
-            .where(t.c.metric.like("traffic.%"))))
+            .where(t.c.metric.like("traffic.%") | t.c.metric.like("environment.%"))))
     return ind, rolls
 
 
@@ -225,8 +237,11 @@ def _check_derived(settings: Any, engine: sa.Engine, start: dt.datetime, end: dt
     from store.rollups import refresh
 
     before = _derived(engine)
-    compute(settings, engine, start=start, end=end, domains=["traffic"])
+    assert any(r[0] == "aqi" for r in before[0]), "the air source's hours were computed"
+    start = start - dt.timedelta(hours=12)  # the air platform's hours begin at Berlin's T0 - 8 h
+    compute(settings, engine, start=start, end=end, domains=["traffic", "environment"])
     refresh(engine, "traffic", start, end, settings.tz)
+    refresh(engine, "environment", start, end, settings.tz)
     after = _derived(engine)
     assert before[0] == after[0], "stored indicators differ from a recomputation"
     assert before[1] == after[1], "stored rollups differ from a recomputation"
