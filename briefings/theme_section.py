@@ -95,5 +95,5 @@ def theme_section(ctx: BriefContext, theme: Theme) -> Section:
         blocks.append(Table(t("tpage.brief.levels", lang, name=head_name),
                             [t("tpage.col.name", lang), head_name, t("tpage.brief.level", lang)], rows, numeric=(1,),
                             empty=t("tpage.brief.no_levels", lang)))
-    blocks.extend(stale_notes(ctx.sources, theme.code, ctx.settings, lang, ctx.now))
+    blocks.extend(stale_notes(ctx.sources, theme.code, ctx.settings, lang, ctx.now, period_end=ctx.as_of))
     return Section(f"theme-{theme.code}", theme.name(lang), blocks)
