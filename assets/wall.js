@@ -159,7 +159,7 @@
         else if (row.getClientRects().length) last = row;
       }
       // a board's "全市其他：" with none of what it announces left in view goes too
-      if (last && last !== list.firstElementChild && last.classList.contains("cb-board-none")) {
+      if (last && last.classList.contains("cb-board-more")) {
         last.style.visibility = "hidden";
       }
     });

@@ -102,7 +102,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "wall.warn.unassigned": ("未派单", "unassigned"),
     "wall.warn.none": ("本领域无生效预警", "No open warnings here"),
     "wall.warn.none_city": ("全市无生效预警", "No open warnings"),
-    "wall.warn.none_here_city": ("本领域无生效预警，全市：", "None here; city-wide:"),
+    "wall.warn.city": ("全市：", "City-wide:"),
     "wall.warn.elsewhere": ("全市其他：", "Elsewhere in the city:"),
     # the board: open warnings and work orders (issues 18, 21)
     "wall.board": ("预警与工单", "Warnings & orders"),

@@ -169,9 +169,10 @@ def board_fill(key: str, warnings: Sequence[Mapping[str, Any]], counts: Mapping[
         city = [i for i in board_items(warnings, board, domain=None, departments=departments, lang=lang, now=now)
                 if (i["title"], i["since"]) not in seen]
         if not mine:
-            rows = [{"note": t("wall.warn.none_here_city" if city else "wall.warn.none", lang)}, *city]
+            rows = [{"note": t("wall.warn.none", lang)}, *([{"note": t("wall.warn.city", lang), "more": True}, *city]
+                                                          if city else [])]
         elif city:
-            rows = [*mine, {"note": t("wall.warn.elsewhere", lang)}, *city]
+            rows = [*mine, {"note": t("wall.warn.elsewhere", lang), "more": True}, *city]
     for i in range(SLOTS):
         k = f"{key}.{i}"
         item = rows[i] if i < len(rows) else None
@@ -180,7 +181,8 @@ def board_fill(key: str, warnings: Sequence[Mapping[str, Any]], counts: Mapping[
             fill[("text", f"{k}.title")] = item["note"]
             fill[("text", f"{k}.who")] = ""
             fill[("style", f"{k}.clock")] = {}
-            fill[("class", f"{k}.row")] = "cb-board-row cb-board-none"
+            # a heading of rows below ("more"): hidden by wall.js when none of them fits under it
+            fill[("class", f"{k}.row")] = "cb-board-row cb-board-none" + (" cb-board-more" if item.get("more") else "")
             continue
         fill[("text", f"{k}.level")] = t(f"wall.level_short.{item['level']}", lang) if item else ""
         fill[("text", f"{k}.title")] = item["title"] if item else ""

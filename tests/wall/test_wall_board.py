@@ -77,9 +77,10 @@ def test_board_fill_counts_clocks_and_city_fallback():
     fill = board_fill("t.board", warnings, {}, {"events": [], "counts": orders}, domain="economy",
                       departments=DEPTS, lang="zh", now=NOW)
     # nothing open for the economy: it says so, then lists the city's open ones
-    assert fill[("text", "t.board.0.title")] == "本领域无生效预警，全市："
-    assert fill[("text", "t.board.1.title")] == "预警1"
-    assert fill[("style", "t.board.1.clock")] == {"--since": str(int((NOW - dt.timedelta(minutes=30)).timestamp()))}
+    assert fill[("text", "t.board.0.title")] == "本领域无生效预警"
+    assert fill[("text", "t.board.1.title")] == "全市：" and fill[("class", "t.board.1.row")].endswith("cb-board-more")
+    assert fill[("text", "t.board.2.title")] == "预警1"
+    assert fill[("style", "t.board.2.clock")] == {"--since": str(int((NOW - dt.timedelta(minutes=30)).timestamp()))}
     assert fill[("class", f"t.board.{SLOTS - 1}.row")].endswith("cb-empty")
     assert fill[("text", "t.board.orders")] == "待签收2  处置中2  超期1"  # 待核查 0: left out; 超期 always
     fill = board_fill("t.board", warnings, counts, None, domain="environment", departments=DEPTS, lang="zh", now=NOW)
@@ -222,5 +223,5 @@ def test_a_board_with_room_left_lists_the_citys_other_open_ones():
     warnings = [_warning(1, "orange", "traffic", 30), _warning(2, "red", "environment", 5)]
     fill = board_fill("t.board", warnings, {}, None, domain="traffic", departments=DEPTS, lang="zh", now=NOW)
     assert [fill[("text", f"t.board.{i}.title")] for i in range(3)] == ["预警1", "全市其他：", "预警2"]
-    assert fill[("class", "t.board.1.row")] == "cb-board-row cb-board-none"
+    assert fill[("class", "t.board.1.row")] == "cb-board-row cb-board-none cb-board-more"
     assert fill[("class", "t.board.3.row")].endswith("cb-empty")
