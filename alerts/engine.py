@@ -123,7 +123,7 @@ def load_indicators(engine: Engine, rules: Iterable[Any], start: datetime, end: 
     """The indicator rows the rules read for instants in [start, end], indexed for look-ups."""
     windows: dict[tuple[str, str, str], timedelta] = {}
     for rule in rules:
-        if rule.kind == "staleness":
+        if rule.kind in ("staleness", "forecast"):  # forecast rules read forecasts (issue 22)
             continue
         key = (rule.indicator, rule.grain, rule.scope_kind)
         windows[key] = max(windows.get(key, timedelta(0)), rule.data_window)
@@ -166,13 +166,20 @@ def evaluate(settings: Settings, engine: Engine, *, now: datetime, rules: Sequen
     rules = [r for r in (config.rules if rules is None else rules) if r.enabled]
     data = load_indicators(engine, rules, now, now)
     sources = load_sources(settings, engine) if any(r.kind == "staleness" for r in rules) else []
+    forecasts = None
+    if any(r.kind == "forecast" for r in rules):  # issue 22: 预计 warnings read the served forecasts
+        from forecast.warn import load_views
+
+        forecasts = load_views(settings, engine, [r for r in rules if r.kind == "forecast"], now)
     return evaluate_at(settings, engine, rules=rules, data=data, sources=sources, now=now,
-                       webhooks=config.webhooks if notify else [], directory=ScopeDirectory(settings))
+                       webhooks=config.webhooks if notify else [], directory=ScopeDirectory(settings),
+                       forecasts=forecasts)
 
 
 def evaluate_at(settings: Settings, engine: Engine, *, rules: Sequence[Any], data: IndicatorData,
                 sources: Sequence[SourceState], now: datetime, webhooks: Sequence[Webhook] = (),
-                directory: ScopeDirectory | None = None, silence_engine: Engine | None = None) -> EvaluationReport:
+                directory: ScopeDirectory | None = None, silence_engine: Engine | None = None,
+                forecasts: Mapping[str, Any] | None = None) -> EvaluationReport:
     """The shared core: observe (pure), step each warning (pure), persist in one transaction."""
     _check_aware(now)
     directory = directory or ScopeDirectory(settings)
@@ -182,6 +189,11 @@ def evaluate_at(settings: Settings, engine: Engine, *, rules: Sequence[Any], dat
     seen: dict[str, dict[str, Observation]] = {}
     for rule in rules:
         try:
+            if rule.kind == "forecast":  # issue 22; a replay has no past forecasts: no 预计 warnings there
+                from forecast.warn import observe_forecast
+
+                seen[rule.id] = observe_forecast(rule, (forecasts or {}).get(rule.id, {}), now)
+                continue
             seen[rule.id] = observe(rule, data, now, tz=tz, calendar=calendar, sources=sources)
         except Exception as exc:  # noqa: BLE001 — one broken rule must not silence the others
             log.exception("warning rule %s failed to evaluate", rule.id)

@@ -23,6 +23,8 @@ Kinds:
 * ``staleness`` — a source's newest data older than its max age; levels are multiples
   of that age, and the default ``for`` is longer (30 min) so a poll that is a little
   late does not page anybody.
+* ``forecast`` — 预计 (issue 22): a value forecast to cross a threshold within a window
+  with at least a probability per level (:class:`ForecastRule`, :mod:`forecast.warn`).
 
 A wrong rule never produces a traceback: :func:`parse_rules` raises
 :class:`~citybrain.errors.ConfigError` whose keys read like ``warnings[2] (id =
@@ -296,12 +298,72 @@ class StalenessRule(_RuleBase):
         return self
 
 
+class ForecastRule(_RuleBase):
+    """预计 (issue 22): a value *forecast* to cross a threshold within ``within``, with at least
+    the probability each level names — read from the forecast's predictive distribution
+    (:mod:`forecast.warn`). Its warnings carry rule kind ``forecast`` and a title starting
+    with 预计 / "Expected"; one resolves when the forecast falls back below ``recover``, or
+    as *confirmed* when the value itself arrives (``confirms``: the rule of the real warning).
+    """
+
+    kind: Literal["forecast"]
+    #: a forecast series (``forecast.series``): tourism_present, tpi, aqi, pm25, hotline_calls, <theme>.<indicator>
+    indicator: Annotated[str, Field(min_length=1, max_length=64)]
+    grain: Literal["hour", "day"] = "hour"
+    scope_kind: ScopeKind
+    scopes: list[str] | None = None
+    op: Literal[">", ">="] = ">="
+    #: the value forecast to be reached, or (sites) a share of the site's capacity (LB/T 034: 0.8)
+    threshold: float | None = None
+    capacity_share: Annotated[float, Field(gt=0, le=2)] | None = None
+    within: Duration = timedelta(hours=2)
+    #: probability (0–1) at or above which each level applies
+    levels: Annotated[dict[LevelName, Annotated[float, Field(gt=0, le=1)]], Field(min_length=1)]
+    #: resolved once the probability is below this (hysteresis); default: the lowest level's
+    recover: Annotated[float, Field(ge=0, le=1)] | None = None
+    #: the rule whose warning the value itself raises (informational: the confirmation is measured on the value)
+    confirms: RuleId | None = None
+    #: a forecast made from an observation older than this is not acted on
+    max_age: Duration = timedelta(hours=3)
+
+    @property
+    def data_window(self) -> timedelta:
+        return self.within
+
+    @model_validator(mode="before")
+    @classmethod
+    def _label(cls, data: Any) -> Any:
+        """The warning's own label: 预计 in its title, whatever the config wrote."""
+        if isinstance(data, dict):
+            data = dict(data)
+            zh, en = data.get("title_zh"), data.get("title_en")
+            if isinstance(zh, str) and zh and not zh.startswith("预计"):
+                data["title_zh"] = "预计" + zh
+            if isinstance(en, str) and en and not en.lower().startswith("expected"):
+                data["title_en"] = "Expected: " + en
+        return data
+
+    @model_validator(mode="after")
+    def _target(self) -> ForecastRule:
+        if (self.threshold is None) == (self.capacity_share is None):
+            raise ValueError("a forecast rule needs exactly one of `threshold` and `capacity_share`; "
+                             "write e.g. capacity_share = 0.8")
+        if self.capacity_share is not None and self.scope_kind != "site":
+            raise ValueError("capacity_share applies to scenic sites; use scope_kind = \"site\" or a threshold")
+        if self.within <= timedelta(0):
+            raise ValueError("`within` must be positive; write e.g. within = \"2h\"")
+        _ordered(self.levels, True, "the probability")
+        if self.recover is not None and self.recover > self.levels[self.lowest_level]:
+            raise ValueError(f"recover ({self.recover:g}) must be ≤ the {self.lowest_level} probability")
+        return self
+
+
 Rule = Annotated[
-    Union[ThresholdRule, EpisodeRule, RateRule, AnomalyRule, StalenessRule],
+    Union[ThresholdRule, EpisodeRule, RateRule, AnomalyRule, StalenessRule, ForecastRule],
     Field(discriminator="kind"),
 ]
 IndicatorRule = Union[ThresholdRule, EpisodeRule, RateRule, AnomalyRule]
-KINDS = ("threshold", "episode", "rate", "anomaly", "staleness")
+KINDS = ("threshold", "episode", "rate", "anomaly", "staleness", "forecast")
 
 _RULE = TypeAdapter(Rule)
 

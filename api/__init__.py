@@ -16,6 +16,7 @@ API_MAP = "citybrain.api_map"
 def init_app(server: flask.Flask) -> None:
     import api.dispatch  # noqa: F401 — issue 21's routes join the blueprint before it is registered
     import api.themes  # noqa: F401 — issue 20's /themes joins it too
+    import api.forecast  # noqa: F401 — issue 22's /forecasts
     from api.routes import bp
 
     server.register_blueprint(bp)

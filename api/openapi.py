@@ -179,6 +179,11 @@ def openapi_document(settings: Any) -> dict[str, Any]:
     more_schemas, more_paths = theme_parts(settings, ref, PAGE, _list_of, ERRORS)
     schemas.update(more_schemas)
     paths.update(more_paths)
+    from api.forecast import openapi_parts as forecast_parts  # issue 22: /forecasts
+
+    more_schemas, more_paths = forecast_parts(settings, ref, ERRORS, _param)
+    schemas.update(more_schemas)
+    paths.update(more_paths)
     return {
         "openapi": "3.1.0",
         "info": {"title": f"citybrain API — {settings.city.name_en}", "version": "1.0.0",
