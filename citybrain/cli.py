@@ -254,8 +254,41 @@ def compute(config: ConfigOpt = None,
 
             replayed = replay(settings, engine, start=start, end=end, dry_run=dry_run)
             _print_replay(replayed, dry_run)
+        from forecast.run import refresh as refresh_forecasts  # issue 22: forecasts from the new data
+
+        _print_forecast(refresh_forecasts(settings, engine, force=True))
     finally:
         engine.dispose()
+
+
+@app.command()
+@handles_errors
+def forecast(config: ConfigOpt = None,
+             indicator: Annotated[Optional[list[str]], typer.Option("--indicator", help="Only this forecast indicator (repeatable): tourism_present, tpi, aqi, pm25, hotline_calls, <theme>.<indicator>.")] = None,
+             backtest: Annotated[bool, typer.Option("--backtest/--no-backtest", help="Backtest every series first (model choice, fit, accuracy); otherwise only series without a recent model.")] = False) -> None:
+    """Refresh the forecasts (决策支持, issue 22): new points with 80/95 % intervals for every series."""
+    from forecast.run import backtest as run_backtest
+    from forecast.run import refresh as run_refresh
+    from store.engine import open_store
+
+    settings = _settings(config)
+    engine = open_store(settings)
+    try:
+        try:
+            report = (run_backtest(settings, engine, indicators=indicator) if backtest
+                      else run_refresh(settings, engine, indicators=indicator, force=True))
+        except ValueError as exc:
+            raise CitybrainError(str(exc)) from None
+        _print_forecast(report)
+    finally:
+        engine.dispose()
+
+
+def _print_forecast(report: Any) -> None:
+    _console().print(f"forecasts: {report.series} series, {report.backtested} backtested "
+                     f"({report.seconds_backtest:.1f} s), {report.refreshed} refreshed ({report.seconds_refresh:.1f} s), "
+                     f"{report.fallback} serve the seasonal-naive baseline"
+                     + (f", {len(report.errors)} failed: {', '.join(report.errors)}" if report.errors else ""))
 
 
 def _print_replay(replayed: Any, dry_run: bool) -> None:

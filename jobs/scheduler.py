@@ -235,6 +235,10 @@ def build(scheduler: BaseScheduler, settings: Settings, engine: Engine, *, extra
             scheduler.add_job(jobs.reconcile, "cron", hour=hour, minute=minute, args=[source.name],
                               id=f"reconcile:{source.name}", name=f"reconcile {source.name}", coalesce=True,
                               max_instances=1, misfire_grace_time=3600)
+    # issue 22: forecasts served anew when a series has a newer complete period; nightly backtest
+    from forecast.run import scheduler_jobs as forecast_jobs
+
+    extras.extend(forecast_jobs(settings, engine))
     for step, seconds in periodic:
         func = functools.partial(resolve(step), settings, engine, {})
         extras.append((func, {"trigger": "interval", "seconds": seconds, "next_run_time": now}, step.partition(":")[2]))
