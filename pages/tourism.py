@@ -156,6 +156,12 @@ def detail(engine: Any, settings: Any, view: View, lang: str, now: dt.datetime) 
                       refs=[(site.capacity * WARN, t("tourism.ref.warn", lang), "#f08c00"),
                             (site.capacity * STOP, t("tourism.ref.stop", lang), "#c92a2a")],
                       empty_text=t("page.no_data", lang))
+    if w.end >= now - dt.timedelta(hours=2):  # issue 22: the next hours' forecast band and its accuracy
+        from figures.forecast import add_band
+        from forecast.read import forecast
+
+        add_band(fig, forecast(settings, engine, "tourism_present", scope_kind="site", scope=site.code, horizon=24),
+                 lang=lang, tz=tz, now=now)
     top = df.sort_values("value", ascending=False).head(8) if not df.empty else df
     tbl = table([t("page.col.time", lang), t("tourism.col.present", lang), t("tourism.col.ratio", lang)],
                 [[local_label(r.time, tz), format_number((r.detail or {}).get("present"), lang), _pct(r.value)]
