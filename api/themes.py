@@ -108,10 +108,7 @@ def theme_indicator(name: str) -> Any:
         q = q.where(c.scope_kind == "district", c.scope == district)
     else:
         q = q.where(c.scope_kind == "city")
-    if start is not None:
-        q = q.where(c.time >= start)
-    if end is not None:
-        q = q.where(c.time < end)
+    q = _within(q, c.time, start, end)
     # (name, grain) are fixed, so (time, scope_kind, scope) is the rest of the primary key: strict
     page = _page(q, [Key(c.time, "time", "time"), Key(c.scope_kind, "scope_kind"), Key(c.scope, "scope")])
     items = []
@@ -147,10 +144,7 @@ def theme_observations(code: str) -> Any:
         q = q.where(c.entity == entity)
     if district:
         q = q.where(c.entity.in_([e for e, d in where["district"].items() if d == district]))
-    if start is not None:
-        q = q.where(c.time >= start)
-    if end is not None:
-        q = q.where(c.time < end)
+    q = _within(q, c.time, start, end)
     page = _page(q, [Key(c.time, "time", "time"), Key(c.entity, "entity"), Key(c.ref, "ref")])
     items = []
     for r in page.rows:
@@ -160,6 +154,13 @@ def theme_observations(code: str) -> Any:
         item.update({k: ser_value(v) for k, v in (r["vals"] or {}).items()})
         items.append(item)
     return flask.jsonify(page.envelope(items))
+
+
+def _within(q: Any, column: Any, start: Any, end: Any) -> Any:
+    """``q`` limited to [start, end) on ``column`` (either end open when None)."""
+    if start is not None:
+        q = q.where(column >= start)
+    return q if end is None else q.where(column < end)
 
 
 def openapi_parts(settings: Any, ref: Any, page: list[dict[str, Any]], list_of: Any,
