@@ -130,6 +130,8 @@ CHECKS = """(phone) => {
   for (let i = 0; i < items.length; i++) for (let j = i + 1; j < items.length; j++) {
     const [a, p] = items[i], [b, q] = items[j];
     if (a.contains(b) || b.contains(a)) continue;
+    const wrap = a.closest('.mantine-Input-wrapper');  // an input and its own clear button: one control
+    if (wrap && wrap === b.closest('.mantine-Input-wrapper')) continue;
     const w = Math.min(p.r, q.r) - Math.max(p.l, q.l), h = Math.min(p.b, q.b) - Math.max(p.t, q.t);
     if (w > 2 && h > 2) out.overlap.push(describe(a) + ' × ' + describe(b));
   }
