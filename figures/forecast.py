@@ -64,7 +64,8 @@ def add_band(fig: go.Figure, forecast: Any, *, lang: str = "zh", tz: ZoneInfo | 
             if age > dt.timedelta(hours=1):
                 when = forecast.last_obs.astimezone(tz) if tz else forecast.last_obs
                 text += " · " + t("fc.age", lang, time=f"{when:%m-%d %H:%M}", age=_age(age, lang))
-        fig.add_annotation(text=text, xref="paper", yref="paper", x=1, y=1.02, xanchor="right", yanchor="bottom",
+        fig.add_annotation(text=text, xref="paper", yref="paper", x=1, y=1, xanchor="right", yanchor="top",
+                           bgcolor="rgba(255, 255, 255, 0.8)",
                            showarrow=False, font={"family": FONT, "size": 11, "color": "#5b6b80"},
                            name="forecast-accuracy")
     return fig
