@@ -271,14 +271,19 @@ def _last(vals: np.ndarray) -> float:
 
 # ------------------------------------------------------------------------ intervals
 
-def intervals(pred: Prediction, calib: dict[str, list[float]] | None, *, nonneg: bool = True) -> pd.DataFrame:
-    """Points with 80/95 % intervals: σ_h times the calibrated quantile (normal when none)."""
+def intervals(pred: Prediction, calib: dict[str, list[float]] | None, *, nonneg: bool = True,
+              log: bool = False) -> pd.DataFrame:
+    """Points with 80/95 % intervals: σ_h times the calibrated quantile (normal when none).
+
+    ``log``: the model ran on log(1 + y); points and bounds go back through exp − 1, so
+    the intervals widen with the level (an AQI episode is less certain than a clean day)."""
     h = len(pred.mean)
     q80 = _per_step(calib, "q80", h, Z80)
     q95 = np.maximum(_per_step(calib, "q95", h, Z95), q80)
-    out = pd.DataFrame({"time": pred.times, "value": pred.mean,
-                        "lo80": pred.mean - q80 * pred.sigma, "hi80": pred.mean + q80 * pred.sigma,
-                        "lo95": pred.mean - q95 * pred.sigma, "hi95": pred.mean + q95 * pred.sigma})
+    back = np.expm1 if log else (lambda a: a)
+    out = pd.DataFrame({"time": pred.times, "value": back(pred.mean),
+                        "lo80": back(pred.mean - q80 * pred.sigma), "hi80": back(pred.mean + q80 * pred.sigma),
+                        "lo95": back(pred.mean - q95 * pred.sigma), "hi95": back(pred.mean + q95 * pred.sigma)})
     if nonneg:
         cols = ["value", "lo80", "hi80", "lo95", "hi95"]
         out[cols] = out[cols].clip(lower=0.0)
@@ -355,8 +360,13 @@ def origins_for(y: pd.Series, *, weeks: int, horizon: int, step: int | None = No
     return sorted(out)
 
 
+def to_model_scale(y: pd.Series, log: bool) -> pd.Series:
+    """What the models see: ``y``, or log(1 + y) for series with multiplicative errors."""
+    return np.log1p(y.clip(lower=0)) if log else y
+
+
 def backtest(y: pd.Series, tz: ZoneInfo, *, weeks: int = 4, horizon: int | None = None,
-             names: Sequence[str] | None = None, margin: float = MARGIN) -> Backtest:
+             names: Sequence[str] | None = None, margin: float = MARGIN, log: bool = False) -> Backtest:
     """Rolling-origin backtest: at each origin every model is fitted on the data before it
     only and scored on the next ``horizon`` periods; MASE is scaled by the in-sample
     seasonal-naive error at that origin, so MASE < 1 beats the baseline.
@@ -376,10 +386,12 @@ def backtest(y: pd.Series, tz: ZoneInfo, *, weeks: int = 4, horizon: int | None 
     scaled: dict[str, list[np.ndarray]] = {n: [] for n in names}
     smapes: dict[str, list[np.ndarray]] = {n: [] for n in names}
     used: list[pd.Timestamp] = []
+    work = to_model_scale(y, log)
     for o in pos:
-        train = y.iloc[:o]  # the only data a model sees: nothing at or after the origin
+        train = work.iloc[:o]  # the only data a model sees: nothing at or after the origin
         actual = y.iloc[o:o + horizon].to_numpy(float)
-        tv = train.to_numpy(float)
+        actual_w = work.iloc[o:o + horizon].to_numpy(float)
+        tv = y.iloc[:o].to_numpy(float)
         diffs = np.abs(tv[m:] - tv[:-m])
         scale = float(np.nanmean(diffs)) if np.isfinite(diffs).any() else float("nan")
         if not math.isfinite(scale) or scale <= 0 or not np.isfinite(actual).any():
@@ -396,10 +408,10 @@ def backtest(y: pd.Series, tz: ZoneInfo, *, weeks: int = 4, horizon: int | None 
                 smapes[name].append(np.full(horizon, np.nan))
                 continue
             p = predict(name, fitted[name], train, horizon, tz)
-            mean = np.maximum(p.mean, 0.0)
+            mean = np.maximum(np.expm1(p.mean) if log else p.mean, 0.0)
             e = actual - mean
             errs[name].append(e)
-            zs[name].append(np.abs(e) / p.sigma)
+            zs[name].append(np.abs(actual_w - p.mean) / p.sigma)  # on the model's scale, as the intervals are
             scaled[name].append(np.abs(e) / scale)
             denom = np.abs(actual) + np.abs(mean)
             with np.errstate(invalid="ignore", divide="ignore"):

@@ -130,12 +130,12 @@ def _backtest_one(settings: Settings, engine: Engine, spec: Spec, scope: str, y:
     tz = settings.tz
     train = y.iloc[-(models.TRAIN[spec.freq] + weeks * models.week(spec.freq) + spec.horizon):]
     bt_horizon = 24 if spec.grain == "hour" else 7
-    bt = models.backtest(train, tz, weeks=weeks, horizon=bt_horizon)
+    bt = models.backtest(train, tz, weeks=weeks, horizon=bt_horizon, log=spec.log)
     chosen = bt.chosen
-    fitted = models.fit([chosen, models.BASELINE], y, tz)
+    fitted = models.fit([chosen, models.BASELINE], models.to_model_scale(y, spec.log), tz)
     if chosen not in fitted:  # the full history could not fit it (should not happen): baseline
         chosen = models.BASELINE
-    params = {"model": chosen, "fitted": fitted.get(chosen, {}),
+    params = {"model": chosen, "fitted": fitted.get(chosen, {}), "log": spec.log,
               "calib": bt.scores.get(chosen, {}).get("calib")}
     accuracy = bt.accuracy() | {"weeks": weeks}
     if not bt.origins:
@@ -156,13 +156,15 @@ def _serve(settings: Settings, engine: Engine, spec: Spec, scope: str, y: pd.Ser
         return False
     name = row.params.get("model", models.BASELINE)
     fitted = row.params.get("fitted") or {}
+    log = bool(row.params.get("log"))
+    work = models.to_model_scale(y, log)
     if not fitted:  # nothing fitted (history too short at the backtest): fit the baseline now
-        fitted = models.fit([models.BASELINE], y, settings.tz).get(models.BASELINE, {})
+        fitted = models.fit([models.BASELINE], work, settings.tz).get(models.BASELINE, {})
         name = models.BASELINE
     if not fitted:
         return False
-    pred = models.predict(name, fitted, y, spec.horizon, settings.tz)
-    frame = models.intervals(pred, row.params.get("calib"), nonneg=True)
+    pred = models.predict(name, fitted, work, spec.horizon, settings.tz)
+    frame = models.intervals(pred, row.params.get("calib"), nonneg=True, log=log)
     last_obs = _utc(y.index[-1])
     points = [{**_key(spec, scope), "time": _utc(r.time), "value": float(r.value), "lo80": float(r.lo80),
                "hi80": float(r.hi80), "lo95": float(r.lo95), "hi95": float(r.hi95)}

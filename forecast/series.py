@@ -41,6 +41,8 @@ class Spec:
     source: str
     #: a missing period inside the series is a zero (counts: no call that hour), not a gap
     zero_fill: bool = False
+    #: modelled on log(1 + y): errors grow with the level (air quality episodes)
+    log: bool = False
     name_zh: str = ""
     name_en: str = ""
     unit: str = ""
@@ -83,9 +85,9 @@ BUILTIN: tuple[Spec, ...] = (
          name_zh="12345来电量", name_en="12345 calls", unit="件"),
     Spec("tpi", "hour", "city", "traffic", "indicators", name_zh="交通运行指数", name_en="Traffic index"),
     Spec("tpi", "hour", "district", "traffic", "indicators", name_zh="交通运行指数", name_en="Traffic index"),
-    Spec("aqi", "hour", "station", "environment", "indicators", name_zh="空气质量指数", name_en="AQI",
+    Spec("aqi", "hour", "station", "environment", "indicators", log=True, name_zh="空气质量指数", name_en="AQI",
          note_zh=_AIR_NOTE_ZH, note_en=_AIR_NOTE_EN),
-    Spec("pm25", "hour", "station", "environment", "obs_air:pm25", name_zh="PM2.5",
+    Spec("pm25", "hour", "station", "environment", "obs_air:pm25", log=True, name_zh="PM2.5",
          name_en="PM2.5", unit="µg/m³", note_zh=_AIR_NOTE_ZH, note_en=_AIR_NOTE_EN),
 )
 
