@@ -187,6 +187,12 @@ def detail(engine: Any, settings: Any, view: View, lang: str, now: dt.datetime) 
         series.append((label, x, [(d or {}).get("iaqi", {}).get(code) for d in df["detail"]] if not df.empty else []))
     fig = line_figure(series, y_title="AQI / IAQI", refs=[(100, t("env.ref.100", lang), "#f08c00")],
                       empty_text=t("page.no_data", lang))
+    if w.end >= now - dt.timedelta(hours=2):  # issue 22: the AQI forecast band (no weather input: its note says so)
+        from figures.forecast import add_band
+        from forecast.read import forecast
+
+        add_band(fig, forecast(settings, engine, "aqi", scope_kind="station", scope=station.code, horizon=24),
+                 lang=lang, tz=tz, now=now)
     recent = df.dropna(subset=["value"]).tail(12).iloc[::-1] if not df.empty else df
     tbl = table([t("page.col.time", lang), "AQI", t("env.col.category", lang), t("env.col.primary", lang),
                  t("env.col.standard", lang)],
