@@ -95,13 +95,13 @@ class ScopeDirectory:
             self._known[("indicator", ind.code)] = ScopeInfo(ind.name_zh, ind.name_en, None)
         for src in settings.sources:
             self._known[("source", src.name)] = ScopeInfo(src.owner_zh or src.name, src.owner_en or src.name, None)
-
         for theme in settings.themes:  # issue 20: a theme's own entities (the city lists' are above)
             for e in theme.entities if isinstance(theme.entities, list) else ():
                 self._known[("entity", e.code)] = ScopeInfo(e.name_zh, e.name_en, e.district)
             for kind, items in (("station", settings.stations), ("segment", settings.segments), ("site", settings.sites)):
                 if theme.entities == f"{kind}s":
                     self._known.update({("entity", e.code): self._known[(kind, e.code)] for e in items})
+
     def info(self, scope_kind: str, scope: str) -> ScopeInfo:
         if scope_kind == "city":
             return self._city

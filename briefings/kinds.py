@@ -6,7 +6,7 @@ several (the themes give one section each). :func:`briefings.daily.build_daily` 
 kind in :data:`SECTION_KINDS` order and numbers the headings (一、二、… / 1. 2. …) of the
 sections marked ``numbered`` afterwards, so a kind never knows its number.
 
-Adding a kind is one line in :data:`SECTION_KINDS` (see /work/notes/briefing_api.md). Kinds
+Adding a kind is one line in :data:`SECTION_KINDS`. Kinds
 are named by ``"module:function"`` and imported when a briefing is built, so a kind's
 module may import the page modules (which need Dash set up) and nothing here is cyclic.
 """

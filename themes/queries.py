@@ -4,7 +4,7 @@ Values are the ``indicators`` rows the compute job writes (``themes.compute``): 
 ``<theme>.<indicator>``, grain hour | day, scope_kind entity | district | city |
 category. A share's and a ratio's value is a fraction; show ``value *
 indicator.display_factor`` with ``indicator.decimals`` and ``indicator.unit``. Signatures
-are a contract with the theme page, wall and briefing (/work/notes/themes_api.md).
+are a contract with the theme page, wall and briefing.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 A ``[[wall.screens]]`` entry names a ``kind``; :data:`components.wall.registry.SCREEN_KINDS`
 maps each kind to a :class:`ScreenKind`. The wall's shell, refresh and first load only ever
 call these fields — a new kind of screen is a module that builds one ``ScreenKind`` and
-one line in the registry (see /work/notes/wall_api.md).
+one line in the registry (components/wall/registry.py).
 """
 
 from __future__ import annotations

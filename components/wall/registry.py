@@ -1,7 +1,7 @@
 """Every kind of screen a ``[[wall.screens]]`` entry may name: the built-in ones and any added.
 
 A new kind of screen is one module that builds a :class:`components.wall.kind.ScreenKind`
-and one entry here (import it and add it below; /work/notes/wall_api.md) — the shell,
+and one entry here (import it and add it below) — the shell,
 the refresh and the first load find it through :func:`kind_of`.
 """
 

@@ -1,7 +1,7 @@
 """What the wall reads of the dispatch loop (issue 21): open red/orange events with the
 departments holding them and their deadlines, and the city's work orders by state.
 
-Through ``dispatch.board``'s wall functions (/work/notes/dispatch_api.md) — the wall does
+Through ``dispatch.board``'s wall functions (dispatch.board: the wall and briefing functions) — the wall does
 not read work orders itself — plus, per listed event, when it was opened, its category and
 the warning it came from (events table): what the wall's clocks count from and how an event
 is matched to its screen and its warning. Cached like the wall's other reads; a store

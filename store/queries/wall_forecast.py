@@ -2,7 +2,7 @@
 city TPI and of the tourism screen's visitors in scenic sites, as stored by the forecast job.
 
 Through the forecast helper's read function (``forecast.read.next_hours``,
-/work/notes/forecast_api.md); the wall never fits a model. No stored forecast — the job has
+forecast.read); the wall never fits a model. No stored forecast — the job has
 not run yet, the series is too short, its hours are all past (a source that stopped) — is an
 answer too: the panel then says "暂无预测". Cached like the wall's other reads.
 """
