@@ -151,7 +151,8 @@ def test_office_overview_links_into_every_page(center_server, demo_settings, pag
     value = float(page.locator(".cb-ov-vital-value").inner_text())
     assert 0 <= value <= 100
     hrefs = page.locator("a.cb-domain-link").evaluate_all("links => links.map(a => a.getAttribute('href'))")
-    assert hrefs == ["/traffic", "/environment", "/tourism", "/economy", "/hotline"]
+    themes = [f"/t/{t.code}" for t in demo_settings.themes if t.overview]  # issue 20: after the five, in config order
+    assert hrefs == ["/traffic", "/environment", "/tourism", "/economy", "/hotline", *themes]
     assert page.locator(".cb-sources-table tbody tr").count() == len(demo_settings.sources)
     assert page.locator("a[href='/sources']").count() >= 1
     assert_no_overflow(page, MAIN)
