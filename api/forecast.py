@@ -101,6 +101,14 @@ def _head(spec: Spec, scope: str, f: Forecast | None) -> dict[str, Any]:
     return out
 
 
+def _window(acc: dict[str, Any], grain: str) -> float | None:
+    """Days the backtest's errors span (``weeks`` is the window asked for; a short history covers less)."""
+    from forecast.read import window_days
+
+    days = window_days(acc, grain)
+    return round(days, 2) if days is not None else None
+
+
 def _num(v: Any) -> float | None:
     return None if v is None or v != v else round(float(v), 4)
 
@@ -117,7 +125,7 @@ def forecast_accuracy(indicator: str) -> Any:
         "model": acc.get("model", f.model if f else None), "baseline": "seasonal_naive",
         "mase": acc.get("mase"), "smape": acc.get("smape"), "coverage80": acc.get("coverage80"),
         "coverage95": acc.get("coverage95"), "origins": acc.get("origins", 0), "horizon": acc.get("horizon"),
-        "weeks": acc.get("weeks"), "baseline_mase": acc.get("baseline_mase"),
+        "weeks": acc.get("weeks"), "days": _window(acc, spec.grain), "baseline_mase": acc.get("baseline_mase"),
         "better_than_baseline": acc.get("better_than_baseline"), "by_horizon": acc.get("by_horizon"),
         "candidates": acc.get("candidates")})
 
@@ -142,7 +150,7 @@ def forecast_points(indicator: str) -> Any:
     body.update(_head(spec, scope, f))
     body["accuracy"] = {k: acc.get(k) for k in ("model", "mase", "smape", "coverage80", "coverage95", "origins",
                                                 "horizon", "weeks", "baseline_mase", "better_than_baseline")} \
-        | {"baseline": "seasonal_naive"}
+        | {"baseline": "seasonal_naive", "days": _window(acc, spec.grain)}
     return flask.jsonify(body)
 
 
@@ -185,7 +193,11 @@ def openapi_parts(settings: Any, ref: Any, errors: dict[str, Any], param: Any) -
                                                                "error (< 1: better than the baseline's scale)"},
                                "smape": num, "coverage80": num, "coverage95": num,
                                "origins": {"type": "integer"}, "horizon": {"type": ["integer", "null"]},
-                               "weeks": {"type": ["integer", "null"]}, "baseline_mase": num,
+                               "weeks": {"type": ["integer", "null"], "description": "weeks of origins asked for"},
+                               "days": {**num, "description": "days the backtest's errors actually span (first "
+                                                              "origin to the last origin's horizon end): what "
+                                                              "the page's 近N周/近N天 says"},
+                               "baseline_mase": num,
                                "better_than_baseline": num}}
     page = {"type": "object", "required": ["items", "total", "limit", "offset", "next"],
             "properties": {"items": {"type": "array", "items": ref("ForecastPoint")}, "total": {"type": "integer"},

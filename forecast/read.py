@@ -131,17 +131,45 @@ def tomorrow_peaks(settings: Settings, engine: Engine, indicator: str = "tourism
     return sorted(out, key=lambda r: -r["peak"])
 
 
-def accuracy_label(f: Forecast | dict[str, Any], lang: str = "zh") -> str:
-    """"近4周预测误差 MASE 0.52，优于基线 23%" — or that the baseline serves, and why."""
+def window_days(acc: dict[str, Any], grain: str | None = None) -> float | None:
+    """The days the backtest's errors actually span: from its first origin to its last
+    origin's horizon end. Not the ``weeks`` asked for — a history shorter than that (a new
+    store, a new series) is backtested over what there is, and the label must say so."""
+    if acc.get("days") is not None:
+        return float(acc["days"])
+    first, last = acc.get("first_origin"), acc.get("last_origin")
+    if not first or not last:
+        return None
+    grain = grain or ("hour" if (acc.get("horizon") or 24) == 24 else "day")
+    period = dt.timedelta(hours=1) if grain == "hour" else dt.timedelta(days=1)
+    span = pd.Timestamp(last) - pd.Timestamp(first) + (acc.get("horizon") or 1) * period
+    return span.total_seconds() / 86400
+
+
+def window_text(acc: dict[str, Any], grain: str | None = None, lang: str = "zh") -> str:
+    """"近4周" for a backtest spanning about that many whole weeks (two or more), else "近11天"."""
+    days = window_days(acc, grain)
+    if days is None:
+        return ""
+    if days >= 13.5:
+        return t("fc.window_weeks", lang, n=round(days / 7))
+    return t("fc.window_days", lang, n=max(1, round(days)))
+
+
+def accuracy_label(f: Forecast | dict[str, Any], lang: str = "zh", grain: str | None = None) -> str:
+    """"近4周预测误差 MASE 0.52，优于基线 23%" — or that the baseline serves, and why.
+
+    The window is the one the backtest covered (:func:`window_text`), not the one asked for."""
     acc = f.accuracy if isinstance(f, Forecast) else f
+    grain = f.grain if isinstance(f, Forecast) else grain
     if not acc or acc.get("mase") is None:
-        return t("fc.untested", lang)
-    weeks = acc.get("weeks") or 4
+        return t("fc.short", lang) if acc and acc.get("origins") == 0 else t("fc.untested", lang)
+    window = window_text(acc, grain, lang) or t("fc.window_weeks", lang, n=acc.get("weeks") or 4)
     mase = f"{acc['mase']:.2f}"
     if acc.get("fallback") or acc.get("model") == "seasonal_naive":
-        return t("fc.fallback", lang, weeks=weeks, mase=mase)
+        return t("fc.fallback_in", lang, window=window, mase=mase)
     better = acc.get("better_than_baseline")
-    return t("fc.accuracy", lang, weeks=weeks, mase=mase, better=f"{round(100 * (better or 0))}%")
+    return t("fc.accuracy_in", lang, window=window, mase=mase, better=f"{round(100 * (better or 0))}%")
 
 
 def coverage_label(f: Forecast, lang: str = "zh") -> str:

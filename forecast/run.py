@@ -26,6 +26,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 
 from citybrain.settings import Settings
 from forecast import models
+from forecast.read import window_days
 from forecast.series import Spec, load, specs
 from store.schema import forecast_points, forecast_series
 
@@ -138,6 +139,8 @@ def _backtest_one(settings: Settings, engine: Engine, spec: Spec, scope: str, y:
     params = {"model": chosen, "fitted": fitted.get(chosen, {}), "log": spec.log,
               "calib": bt.scores.get(chosen, {}).get("calib")}
     accuracy = bt.accuracy() | {"weeks": weeks}
+    span = window_days(accuracy, spec.grain)  # what the origins covered: the label's 近N周/天 (issue 22)
+    accuracy["days"] = round(span, 2) if span is not None else None
     if not bt.origins:
         accuracy["note"] = "history too short for a backtest: the seasonal-naive baseline serves"
     values = {"model": chosen, "params": params, "accuracy": accuracy, "backtested_at": now}

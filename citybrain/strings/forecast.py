@@ -20,4 +20,17 @@ STRINGS: dict[str, tuple[str, str]] = {
     "fc.model.mstl_ses": ("MSTL+指数平滑", "MSTL + exponential smoothing"),
     "fc.model.mstl_ses_day": ("MSTL(日)+指数平滑", "MSTL (daily) + exponential smoothing"),
     "fc.model.mstl_ses_cal": ("MSTL+指数平滑（节假日）", "MSTL + exponential smoothing (holidays)"),
+    # the backtest's window as it was covered (a short history: days, not the weeks asked for)
+    "fc.window_weeks": ("近{n}周", "Last {n} weeks"),
+    "fc.window_days": ("近{n}天", "Last {n} days"),
+    "fc.accuracy_in": ("{window}预测误差 MASE {mase}，优于基线 {better}",
+                       "{window}: MASE {mase}, {better} better than baseline"),
+    "fc.fallback_in": ("{window}无模型优于季节性朴素基线，显示基线预测（MASE {mase}）",
+                       "{window}: the seasonal-naive baseline is shown, no model beat it (MASE {mase})"),
+    "fc.short": ("历史不足以回测，显示季节性朴素基线", "history too short to backtest; showing the seasonal-naive baseline"),
+    "fc.hit_rate_window": ("预计预警命中率 近{days}天 {hits}/{n}（{rate}）",
+                           "Forecast-warning hit rate, last {days} days: {hits}/{n} ({rate})"),
+    "fc.hit_rate_window_none": ("预计预警命中率 近{days}天 尚无可评估记录",
+                                "Forecast-warning hit rate, last {days} days: none to score yet"),
+    "fc.bands": ("80%/95%区间", "80%/95% interval"),
 }

@@ -20,7 +20,8 @@ def _put(engine, indicator: str, scope_kind: str, scope: str, *, model: str = "m
     key = {"indicator": indicator, "grain": "hour", "scope_kind": scope_kind, "scope": scope}
     acc = {"model": model, "fallback": model == "seasonal_naive", "mase": 0.52, "smape": 12.5,
            "coverage80": 0.81, "coverage95": 0.94, "origins": 29, "horizon": 24, "weeks": 4,
-           "baseline_mase": 0.68, "better_than_baseline": 0.235}
+           "baseline_mase": 0.68, "better_than_baseline": 0.235,
+           "first_origin": "2026-11-16T06:00:00+00:00", "last_origin": "2026-11-29T06:00:00+00:00"}
     with engine.begin() as conn:
         for t in (forecast_points, forecast_series):
             conn.execute(delete(t).where(t.c.indicator == indicator, t.c.scope == scope))
@@ -71,6 +72,7 @@ def test_accuracy(served) -> None:
         assert key in body
     assert body["baseline"] == "seasonal_naive" and body["model"] == "seasonal_naive"
     assert body["baseline_serves"] is True and body["origins"] == 29 and body["horizon"] == 24
+    assert body["weeks"] == 4 and body["days"] == 14.0  # asked for 4 weeks; the history covered two
 
 
 def test_a_series_without_forecast_is_an_empty_list(served) -> None:

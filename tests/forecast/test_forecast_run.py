@@ -26,6 +26,7 @@ def test_refresh_backtests_serves_after_the_last_observation_and_skips_when_noth
     assert f.points["time"].iloc[0] == y.index[-1] and len(f.points) == 48
     assert f.age(now, timedelta(hours=1)) > timedelta(hours=24)
     assert f.accuracy["origins"] >= 5 and f.accuracy["baseline"] == "seasonal_naive"
+    assert 5 < f.accuracy["days"] <= 7  # what the origins covered (weeks=1), as the label says it
 
     again = run.refresh(settings, store, indicators=["tpi"], now=now + timedelta(minutes=5), weeks=1)
     assert (again.refreshed, again.skipped, again.backtested) == (0, 1, 0)
