@@ -26,6 +26,7 @@ from components.page.series import bucket, local_label
 from components.page.view import View, resolve
 from components.table import table
 from figures.page_charts import bar_figure, line_figure, localize_dates
+from forecast.band import trend_band  # issue 22: the forecast band after the observed calls
 from store.queries.domains import hotline_tickets, indicator_frame, overdue_tickets
 
 dash.register_page(__name__, path="/hotline", nav="nav.hotline", order=50)
@@ -111,6 +112,8 @@ def render(engine: Any, settings: Any, view: View, lang: str, now: dt.datetime) 
     figures: dict[str, Any] = {"trend": line_figure([(t("hotline.kpi.calls", lang), trend["x"], trend["value"])],
                                                     y_title=t("hotline.unit.calls", lang), empty_text=empty,
                                                     markers=w.grain != "hour")}
+    trend_band(figures["trend"], settings, engine, "hotline_calls", scope_kind=kind, scope=scope, window=w, now=now,
+               lang=lang)
     # whole local dates: "MM-DD" strings were read by plotly as year-month (issue 18: Mar 4 – Apr 1 2012)
     dr = ans.assign(x=ans["time"].dt.tz_convert(tz).dt.strftime("%Y-%m-%d")) if not ans.empty else ans
     figures["rates"] = line_figure(

@@ -29,6 +29,7 @@ from components.page.series import bucket, local_label, max_or_none, mean_or_non
 from components.page.view import View, resolve
 from components.table import table
 from figures.page_charts import bar_figure, hour_profile_figure, line_figure, localize_dates
+from forecast.band import trend_band  # issue 22: the forecast band after the observed TPI
 from metrics.traffic import LINK_GRADES as GRADES
 from store.queries.domains import indicator_frame
 
@@ -152,6 +153,7 @@ def render(engine: Any, settings: Any, view: View, lang: str, now: dt.datetime) 
         [("TPI", trend["x"], trend["value"])], y_title="TPI", y_range=(0, 10),
         refs=[(4, t("traffic.ref.light", lang), "#f08c00"), (6, t("traffic.ref.moderate", lang), "#e8590c"),
               (8, t("traffic.ref.severe", lang), "#c92a2a")], empty_text=empty, markers=w.grain != "hour")}
+    trend_band(figures["trend"], settings, engine, "tpi", scope_kind=kind, scope=scope, window=w, now=now, lang=lang)
     profile: list[float | None] = [None] * 24
     if not tpi.empty:
         by_hour = tpi.assign(h=tpi["time"].dt.tz_convert(tz).dt.hour).groupby("h")["value"].mean()
