@@ -159,8 +159,9 @@ def forecast_hit_rate() -> Any:
     p = require("warnings")
     from forecast.warn import hit_rate
 
+    days = params.whole("days", 0, 0, 3660) or None  # 0 / none: every fired 预计 warning
     rate = hit_rate(context.settings(), context.engine(), district=p.district,
-                    domains=list(p.domains) if p.role == "department" else None)
+                    domains=list(p.domains) if p.role == "department" else None, days=days)
     return flask.jsonify(rate)
 
 
@@ -205,8 +206,10 @@ def openapi_parts(settings: Any, ref: Any, errors: dict[str, Any], param: Any) -
                            "next": {"type": ["string", "null"]}, **head, "accuracy": {"type": "object"}}}
     hit = {"type": "object", "required": ["fired", "scored", "confirmed", "hit_rate"],
            "properties": {"fired": {"type": "integer"}, "scored": {"type": "integer"},
-                          "confirmed": {"type": "integer"}, "hit_rate": num, "by_rule": {"type": "object"}}}
+                          "confirmed": {"type": "integer"}, "hit_rate": num, "by_rule": {"type": "object"},
+                          "days": {"type": ["integer", "null"], "description": "the window asked for (none: all)"}}}
     from api.openapi import CODE as code  # what api.params.text accepts
+    from api.openapi import PAGE  # the same bounds api.params.page enforces
     common = [param("indicator", {"enum": names}, "forecast indicator (or <theme>.<indicator>)", "path"),
               param("entity", code, "site (tourism_present), station (aqi, pm25), category (hotline_calls), "
                                     "theme entity"),
@@ -224,13 +227,15 @@ def openapi_parts(settings: Any, ref: Any, errors: dict[str, Any], param: Any) -
             "Forecast points with 80/95 % intervals from the period after the last observation",
             [*common, param("horizon", {"type": "integer", "minimum": 1, "maximum": 48},
                             "periods ahead (hours: ≤ 48, default 24; days: 14 at most are served)"),
-             param("limit", {"type": "integer", "minimum": 1}, "rows per page"),
-             param("offset", {"type": "integer", "minimum": 0}, "rows to skip")],
+             *PAGE],
             ref("ForecastPage")),
         "/forecasts/{indicator}/accuracy": get(
             "The served model's rolling-origin backtest against the seasonal-naive baseline", common,
             ref("ForecastAccuracy")),
-        "/forecast-warnings/hit-rate": get("Share of fired forecast warnings (预计) confirmed by the value", [],
-                                           ref("ForecastHitRate")),
+        "/forecast-warnings/hit-rate": get(
+            "Share of fired forecast warnings (预计) confirmed by the value",
+            [param("days", {"type": "integer", "minimum": 0, "maximum": 3660},
+                   "only warnings fired in the last days (the warnings center shows 30); 0 or none: all")],
+            ref("ForecastHitRate")),
     }
     return {"ForecastPoint": point, "ForecastPage": page, "ForecastAccuracy": accuracy, "ForecastHitRate": hit}, paths

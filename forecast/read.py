@@ -3,7 +3,7 @@
 Every reader gets a :class:`Forecast` — the served points with 80/95 % intervals, the
 model and whether it is the baseline, when the series was last observed and how old that
 is, and the backtest's accuracy — or ``None`` when the series has no forecast yet.
-Contract for other helpers: /work/notes/forecast_api.md.
+These signatures are the contract the pages, the API, the wall and the briefing rely on.
 """
 
 from __future__ import annotations

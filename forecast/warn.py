@@ -166,10 +166,13 @@ def observe_forecast(rule: Any, views: Mapping[str, View], now: dt.datetime) -> 
 
 
 def hit_rate(settings: Settings, engine: Engine, *, now: dt.datetime | None = None, district: str | None = None,
-             domains: Sequence[str] | None = None) -> dict[str, Any]:
-    """Fired 预计 warnings whose window has passed, and the share the value confirmed."""
+             domains: Sequence[str] | None = None, days: int | None = None) -> dict[str, Any]:
+    """Fired 预计 warnings whose window has passed, and the share the value confirmed;
+    ``days``: only those fired in the last ``days`` days (the warnings center: 近30天)."""
     now = now or dt.datetime.now(UTC)
     q = select(warnings).where(warnings.c.rule_kind == "forecast", warnings.c.fired_at.is_not(None))
+    if days is not None:
+        q = q.where(warnings.c.fired_at >= now - dt.timedelta(days=days))
     if district:
         q = q.where(warnings.c.district == district)
     if domains is not None:
@@ -191,7 +194,7 @@ def hit_rate(settings: Settings, engine: Engine, *, now: dt.datetime | None = No
         stats["scored"] += 1
         stats["confirmed"] += int(hit)
     return {"fired": len(rows), "scored": scored, "confirmed": confirmed,
-            "hit_rate": round(confirmed / scored, 4) if scored else None, "by_rule": by_rule}
+            "hit_rate": round(confirmed / scored, 4) if scored else None, "by_rule": by_rule, "days": days}
 
 
 def _reached(settings: Settings, engine: Engine, row: Any, start: dt.datetime, end: dt.datetime,

@@ -32,6 +32,7 @@ from components.center.detail import warning_detail
 from components.center.filters import filter_bar
 from components.center.fmt import local_time
 from components.center.handling_form import feedback, handling_form
+from components.center.hit_rate import forecast_hit_rate
 from components.center.level_counts import level_counts
 from components.center.scope import district_names, scope_name
 from components.center.silence_form import silence_form, silence_list
@@ -144,14 +145,16 @@ def rule_thresholds(settings: Settings) -> dict[tuple[str, str], str]:
     return out
 
 
-def summary_view(counts: dict[str, dict[str, int]], lang: str) -> Any:
-    """Counts by level (the four tiles, links) and, under them, the open warnings by handling."""
+def summary_view(counts: dict[str, dict[str, int]], lang: str, hit_rate: Any = None) -> Any:
+    """Counts by level (the four tiles, links) and, under them, the open warnings by handling
+    and the forecast warnings' hit rate (issue 22; ``components.center.hit_rate``)."""
     h = counts["handling"]
     return dmc.Stack([
         level_counts(counts["level"], lang),
         dmc.Text([t("warnings.summary.open", lang, n=sum(counts["level"].values())), " · ",
                   t("warnings.summary.handling", lang, u=h.get("unacknowledged", 0), a=h.get("acknowledged", 0),
                     s=h.get("assigned", 0))], size="sm", c="dimmed", ta="right", className="cb-wsummary"),
+        *([hit_rate] if hit_rate is not None else []),
     ], gap=4)
 
 
@@ -288,7 +291,8 @@ def refresh_list(level: str | None, state: str | None, domain: str | None, distr
     first_page = _triggered() in ids.FILTERS  # a new filter starts over at page 1
     listed, shown, pages = list_view(engine, settings, filters, selected, lang, 1 if first_page else (page or 1))
     remit = _within_remit(WarningFilters())
-    return listed, summary_view(active_counts(engine, remit), lang), pages, (shown if shown != page else no_update)
+    summary = summary_view(active_counts(engine, remit), lang, forecast_hit_rate(settings, engine, remit, lang))
+    return listed, summary, pages, (shown if shown != page else no_update)
 
 
 @declare.callback(Output(ids.SELECTED, "data"), Input({"type": ids.OPEN, "id": ALL}, "n_clicks"),

@@ -33,4 +33,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "fc.hit_rate_window_none": ("预计预警命中率 近{days}天 尚无可评估记录",
                                 "Forecast-warning hit rate, last {days} days: none to score yet"),
     "fc.bands": ("80%/95%区间", "80%/95% interval"),
+    "fc.hit_rate_hint": ("已过预警时窗的预计预警中，实测值在时窗内达到阈值的比例",
+                         "Of the forecast warnings whose window has passed, the share whose value "
+                         "reached the threshold within the window"),
 }

@@ -112,6 +112,20 @@ def test_lifecycle_fires_falls_back_then_is_confirmed_and_scored(settings, store
     rate = hit_rate(settings, store, now=T + timedelta(hours=8))
     assert (rate["fired"], rate["scored"], rate["confirmed"]) == (2, 2, 1)
     assert rate["hit_rate"] == 0.5 and rate["by_rule"]["crowd_soon"] == {"scored": 2, "confirmed": 1}
+    assert hit_rate(settings, store, now=T + timedelta(hours=8), days=30) == rate | {"days": 30}
+    assert hit_rate(settings, store, now=T + timedelta(days=31), days=30)["fired"] == 0  # fired before the window
+    assert hit_rate(settings, store, now=T + timedelta(days=31), domains=["traffic"])["fired"] == 0
+
+    # the warnings center shows it beside the counts, for the reader's remit
+    from components.center.hit_rate import forecast_hit_rate
+    from store.queries.warnings import WarningFilters
+
+    center = forecast_hit_rate(settings, store, WarningFilters(), "zh", now=T + timedelta(hours=8))
+    assert center.children == "预计预警命中率 近30天 1/2（50%）"
+    en = forecast_hit_rate(settings, store, WarningFilters(), "en", now=T + timedelta(days=40))
+    assert en.children == "Forecast-warning hit rate, last 30 days: none to score yet"
+    # a traffic head: no forecast rule watches traffic, so no rate is shown at all
+    assert forecast_hit_rate(settings, store, WarningFilters(domains=("traffic",)), "zh", now=T) is None
 
 
 def test_a_miss_turns_into_a_hit_when_the_value_comes_later_in_the_window(settings, store) -> None:
