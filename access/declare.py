@@ -78,6 +78,12 @@ class Registry:
         self._items: dict[str, Declaration] = {}
 
     def add(self, decl: Declaration) -> None:
+        # a re-import declares the same function again; another function with the same outputs
+        # would silently replace the first (issue 21: the dispatch board's buttons sent nothing)
+        old = self._items.get(decl.key)
+        if old is not None and _origin(old) != _origin(decl):
+            raise ValueError(f"callbacks {_origin(old)} and {_origin(decl)} write the same outputs "
+                             f"({decl.key}); make them one callback")
         self._items[decl.key] = decl
 
     def __iter__(self) -> Any:
@@ -85,6 +91,11 @@ class Registry:
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+def _origin(decl: Declaration) -> str:
+    fn = decl.fn
+    return f"{fn.__module__}.{fn.__qualname__}" if fn is not None else f"clientside {str(decl.clientside)[:80]}"
 
 
 DECLARED = Registry()

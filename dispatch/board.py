@@ -94,7 +94,7 @@ def open_events(engine: Engine, principal: Principal | None, *, levels: tuple[st
 
 
 # ------------------------------------------------------------- the wall's and briefing's reads
-# Stable signatures (see /work/notes/dispatch_api.md): the wall and the daily briefing show the
+# Stable signatures: the wall and the daily briefing show the
 # whole city to whoever may open them, so these take no principal; their callers check access.
 
 def open_orders_for_wall(engine: Engine, now: datetime | None = None, *,

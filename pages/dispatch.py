@@ -224,27 +224,33 @@ def _stamp() -> str:
 @declare.callback(Output(P + "changed", "data", allow_duplicate=True),
                   Output(P + "feedback", "children", allow_duplicate=True),
                   Input({"type": part(NS, "act"), "id": ALL, "action": ALL}, "n_clicks"),
-                  State({"type": part(NS, "note"), "id": ALL}, "value"), State(P + "lang", "data"),
+                  Input({"type": P + "go", "kind": ALL, "id": ALL}, "n_clicks"),
+                  State({"type": part(NS, "note"), "id": ALL}, "value"),
+                  State({"type": P + "dept", "kind": ALL, "id": ALL}, "value"), State(P + "lang", "data"),
                   page="dispatch", prevent_initial_call=True)
-def act(clicks: list[int | None], _notes: list[str | None], lang: Lang) -> tuple:
-    if not any(clicks) or not (ctx.triggered and ctx.triggered[0].get("value")):
+def act(clicks: list[int | None], go: list[int | None], _notes: list[str | None], _depts: list[str | None],
+        lang: Lang) -> tuple:
+    """A card's button (verify, reopen, remind, approve, refuse) or a list's 派单.
+
+    One callback for both: they write the same outputs, and a page's callbacks are keyed by
+    their outputs (:mod:`access.declare`) — two of them, the second replaced the first and the
+    cards' buttons sent nothing."""
+    trig = ctx.triggered_id
+    if not (ctx.triggered and ctx.triggered[0].get("value")) or not isinstance(trig, dict):
         return no_update, no_update
-    ok, message = do.act_on_order(context.engine(), context.settings(), NS, ctx.triggered_id, ctx.states_list,
+    if trig.get("type") == P + "go":
+        return dispatch_one(trig, ctx.states_list[1], lang)
+    if not any(clicks):
+        return no_update, no_update
+    ok, message = do.act_on_order(context.engine(), context.settings(), NS, trig, ctx.states_list,
                                   actor=_principal(), lang=lang, address=_address())
     return (_stamp() if ok else no_update), feedback(message, ok)
 
 
-@declare.callback(Output(P + "changed", "data", allow_duplicate=True),
-                  Output(P + "feedback", "children", allow_duplicate=True),
-                  Input({"type": P + "go", "kind": ALL, "id": ALL}, "n_clicks"),
-                  State({"type": P + "dept", "kind": ALL, "id": ALL}, "value"), State(P + "lang", "data"),
-                  page="dispatch", prevent_initial_call=True)
-def dispatch_one(clicks: list[int | None], _depts: list[str | None], lang: Lang) -> tuple:
-    trig = ctx.triggered_id
-    if not any(clicks) or not (ctx.triggered and ctx.triggered[0].get("value")) or not isinstance(trig, dict):
-        return no_update, no_update
+def dispatch_one(trig: dict[str, Any], depts: list[dict[str, Any]], lang: str) -> tuple:
+    """派单 pressed on a warning's or an event's row: to the department picked on that row."""
     dept = None
-    for item in ctx.states_list[0]:
+    for item in depts:
         if item["id"].get("kind") == trig.get("kind") and item["id"].get("id") == trig.get("id"):
             dept = item.get("value")
     ok, message = do.dispatch_item(context.engine(), context.settings(), str(trig.get("kind")), trig.get("id"),

@@ -10,6 +10,7 @@ trend, and CSV/XLSX export of the table through :mod:`components.export` (the re
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 import dash
@@ -50,7 +51,7 @@ def layout(days: str | None = None, by: str | None = None, **_kwargs: Any) -> An
                                  data=[{"value": g, "label": t(f"scorecards.by.{g}", lang)}
                                        for g in ("department", "district")]),
         ], gap="sm", wrap="wrap"),
-        dmc.Paper(data_grid(GRID, columns(lang), lang, height=330, resource=RESOURCE), withBorder=True, p="sm"),
+        dmc.Paper(league_table(lang), withBorder=True, p="sm"),
         dmc.Text(t("scorecards.note", lang), size="xs", c="dimmed"),
         dmc.Paper([dmc.Text(t("scorecards.trend", lang), fw=600),
                    dcc.Graph(id=P + "trend", config=graph_config(lang), style={"height": "280px"})],
@@ -59,11 +60,40 @@ def layout(days: str | None = None, by: str | None = None, **_kwargs: Any) -> An
     ], gap="md", className="cb-scorecards-page")
 
 
+def league_table(lang: str) -> Any:
+    """The grid with its export buttons, as tall as its rows (a department per row, a few of
+    them: a fixed height either left a blank box or hid the last row behind a scroll bar once a
+    header or a name wrapped on a phone)."""
+    box = data_grid(GRID, columns(lang), lang, resource=RESOURCE)
+    for child in box.children:
+        if getattr(child, "id", None) == grid_id(GRID):
+            child.dashGridOptions = {**child.dashGridOptions, "domLayout": "autoHeight"}
+            child.style = {"width": "100%"}
+    return box
+
+
+#: AG Grid comparator: cells by their leading number ("73.7%" → 73.7), a "—" below every number
+NUMERIC_ORDER = ("(isNaN(parseFloat(valueA)) ? -Infinity : parseFloat(valueA)) > "
+                 "(isNaN(parseFloat(valueB)) ? -Infinity : parseFloat(valueB)) ? 1 : "
+                 "((isNaN(parseFloat(valueA)) ? -Infinity : parseFloat(valueA)) < "
+                 "(isNaN(parseFloat(valueB)) ? -Infinity : parseFloat(valueB)) ? -1 : 0)")
+
+
 def columns(lang: str) -> list[dict[str, Any]]:
+    """The league table's columns. Headers wrap onto a second line rather than clip ("受理…" at
+    390 px); the name wraps too, so a long department name is read whole on a phone. The
+    figures sort but have no filter button: a table of a few departments needs none, and the
+    button took the header's room."""
     cols: list[dict[str, Any]] = [{"field": "name", "headerName": t("scorecards.col.name", lang), "pinned": "left",
-                                   "minWidth": 130}]
-    cols += [{"field": c, "headerName": t(f"scorecards.col.{c}", lang), "minWidth": 96,
-              "type": "rightAligned"} for c in COLUMNS]
+                                   "minWidth": 200 if lang == "en" else 170, "wrapText": True, "autoHeight": True,
+                                   "wrapHeaderText": True, "autoHeaderHeight": True,
+                                   # a wrapped name's lines at text spacing, not the row's
+                                   "cellStyle": {"lineHeight": "1.4", "paddingTop": "10px", "paddingBottom": "10px"}}]
+    # text cells ("73.7%", "—" for a department without orders: as a number column AG Grid
+    # inferred from the first row, "—" read "Invalid Number"), sorted by their number
+    cols += [{"field": c, "headerName": t(f"scorecards.col.{c}", lang), "minWidth": 110, "type": "rightAligned",
+              "cellDataType": "text", "comparator": {"function": NUMERIC_ORDER},
+              "filter": False, "wrapHeaderText": True, "autoHeaderHeight": True} for c in COLUMNS]
     return cols
 
 
@@ -96,9 +126,15 @@ def trend_figure(points: list[dict[str, Any]], lang: str) -> go.Figure:
         go.Scatter(x=days, y=rate, name=t("scorecards.col.resolved_on_time_rate", lang), mode="lines+markers",
                    line={"color": "#2f9e44", "width": 2}, connectgaps=False, hovertemplate="%{y}%<extra></extra>"),
     ])
+    # orders per day on the right, in whole numbers on the left axis' five gridlines (its own
+    # ticks fell between them at 1.6, 3.21, 4.81 …)
+    step = max(1, math.ceil(max([p["orders"] for p in points] or [0]) / 5))
     fig.update_layout(margin={"l": 40, "r": 40, "t": 10, "b": 30}, legend={"orientation": "h", "y": -0.2},
-                      yaxis={"range": [0, 105], "ticksuffix": "%"}, paper_bgcolor="white", plot_bgcolor="white",
-                      yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "rangemode": "tozero"},
+                      yaxis={"range": [0, 105], "tickmode": "array", "tickvals": [0, 20, 40, 60, 80, 100],
+                             "ticktext": [f"{v}%" for v in (0, 20, 40, 60, 80, 100)]},
+                      paper_bgcolor="white", plot_bgcolor="white",
+                      yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "range": [0, step * 5 * 1.05],
+                              "tickvals": [step * i for i in range(6)]},
                       xaxis={"type": "date", "tickformat": "%-m月%-d日" if lang == "zh" else "%b %-d"})
     return fig
 

@@ -39,7 +39,7 @@ def test_board_wall_and_queue(world):
 
 
 def test_wall_and_briefing_reads_are_city_wide(world):
-    """The wall's and briefing's reads (/work/notes/dispatch_api.md) need no principal: a wall
+    """The wall's and briefing's reads need no principal: a wall
     principal reads no orders through the API, but the wall panel shows the whole city."""
     from dispatch.board import counts_for_wall, open_orders_for_wall, overdue_orders
 
