@@ -52,3 +52,12 @@ def assert_no_overflow(page, selector: str) -> None:
         selector,
     )
     assert clipped == [], f"clipped text: {clipped}"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now, for a test's own server."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

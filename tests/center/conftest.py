@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -25,6 +24,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.browserkit import free_port
 
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -130,16 +131,11 @@ def store(demo_dir, tmp_path, center_app):
     engine.dispose()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture(scope="session")
 def center_server(demo_dir) -> Iterator[str]:
     """The app in a subprocess over the demo store; its URL."""
-    port = _free_port()
+    port = free_port()
     log = (demo_dir / "server.log").open("w")  # a file, not a pipe: werkzeug logs every request
     proc = subprocess.Popen([sys.executable, "-c", SERVE, str(demo_dir), str(port), json.dumps(DOMAINS)], cwd=ROOT,
                             stdout=log, stderr=subprocess.STDOUT, text=True)

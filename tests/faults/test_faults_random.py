@@ -59,7 +59,7 @@ from jobs.scheduler import Guard, Jobs
 from store.engine import make_engine
 from connectors.reconcile import reconcile_source
 from store.schema import indicators, job_runs, rollup_daily, rollup_hourly, warnings
-from tests.faults.conftest import BERLIN, FULL, SOURCE, T0
+from tests.faults.conftest import BERLIN, SOURCE, T0
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres]
 UTC = dt.timezone.utc
@@ -258,7 +258,6 @@ def test_randomized_fault_rounds(fenv):
 
 @pytest.mark.longrun
 @pytest.mark.timeout(1800)  # ~5–6 min per seed on 2 busy cores
-@pytest.mark.skipif(not FULL, reason="the long randomized run: set CITYBRAIN_FULL_RUNS=1")
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_randomized_fault_rounds_long(fenv, seed):
     figures = run_rounds(fenv, seed=seed, rounds=300)

@@ -38,9 +38,23 @@ def built(session_settings: Settings) -> dict[str, str]:
     return simulator.default_urls(session_settings)
 
 
+def _table(name: str) -> sa.Table:
+    """A built-in department's table, or a theme department's as the demo config describes it
+    (issue 20: simulator.generic builds those from ``[[demo.departments]]``)."""
+    for md in METADATA.values():
+        if name in md.tables:
+            return md.tables[name]
+    from simulator.generic import table_of
+
+    for spec in load_settings(env={}).demo.departments:
+        if spec.table == name:
+            return table_of(spec, sa.MetaData())
+    raise KeyError(f"no simulated department has a table {name!r}")
+
+
 def dump(url: str, table_name: str) -> list[tuple]:
     """Every row of a department table, ordered by its key, as Python values."""
-    table = next(md.tables[table_name] for md in METADATA.values() if table_name in md.tables)
+    table = _table(table_name)
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
