@@ -89,12 +89,31 @@ def bar_figure(labels: Sequence[str], values: Sequence[float | None], *, codes: 
     _base(fig, y_title=y_title, empty_text=empty_text)
     if horizontal:
         fig.update_yaxes(autorange="reversed", gridcolor="rgba(0,0,0,0)")
+    _few_bars(fig, len(labels), horizontal)
+    if horizontal:
         fig.update_xaxes(gridcolor=GRID, showgrid=True)
         if percent:
             fig.update_xaxes(**PERCENT_AXIS)
     elif percent:
         fig.update_yaxes(**PERCENT_AXIS)
     return fig
+
+
+#: a chart of fewer bars keeps room for this many, centred: one district's two road
+#: segments drew two bars as wide as the card (issue 18)
+MIN_BAR_SLOTS = 6
+
+
+def _few_bars(fig: go.Figure, n: int, horizontal: bool) -> None:
+    """Bars as thick as in a chart of :data:`MIN_BAR_SLOTS` categories, the few centred."""
+    if not 0 < n < MIN_BAR_SLOTS:
+        return
+    pad = (MIN_BAR_SLOTS - n) / 2
+    low, high = -0.5 - pad, n - 0.5 + pad
+    if horizontal:  # read top-down: the first category on top
+        fig.update_yaxes(range=[high, low], autorange=False)
+    else:
+        fig.update_xaxes(range=[low, high], autorange=False)
 
 
 def stacked_bar_figure(x: Sequence[Any], stacks: Sequence[tuple[str, Sequence[float]]], *,

@@ -74,3 +74,16 @@ def test_calendar_numbers_readable_on_every_aqi_colour():
     assert fig.layout.xaxis.ticktext[0] == "11月30日"  # the week's Monday (2026-12-01 is a Tuesday), in the reader's language
     en = calendar_figure(days, weekday_labels=["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], lang="en")
     assert en.layout.xaxis.ticktext[0] == "Nov 30"
+
+
+def test_few_bars_keep_the_width_of_six_and_stay_centred():
+    from figures.page_charts import MIN_BAR_SLOTS
+
+    two = bar_figure(["许由路", "建安大道"], [0.5, 0.7])
+    low, high = two.layout.xaxis.range
+    assert high - low == MIN_BAR_SLOTS and (low + high) / 2 == 0.5  # centred on the two bars
+    flipped = bar_figure(["a"], [1], horizontal=True)
+    assert list(flipped.layout.yaxis.range) == [3.0, -3.0] and flipped.layout.yaxis.autorange is False
+    # six bars or more: the axis finds its own range (a long list reads top-down)
+    assert bar_figure(list("abcdef"), [1] * 6).layout.xaxis.range is None
+    assert bar_figure(list("abcdef"), [1] * 6, horizontal=True).layout.yaxis.autorange == "reversed"
