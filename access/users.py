@@ -191,6 +191,12 @@ def ensure_demo_users(engine: Engine, settings: Any) -> list[tuple[str, str, str
               ("duty", "duty", [], None), ("analyst", "analyst", [], None), ("wall", "wall", [], None)]
     if district:
         wanted.append((f"traffic_{district}", "department", ["traffic"], district))
+    # issue 20: the head of each department that owns themes (in the demo 市城管局 owns two),
+    # named after its first theme; the owner's name gives every theme it owns
+    owners: dict[str, str] = {}
+    for theme in getattr(settings, "themes", None) or []:
+        owners.setdefault(theme.owner_zh, theme.code)
+    wanted += [(f"{code}_head", "department", [owner], None) for owner, code in owners.items()]
     out: list[tuple[str, str, str]] = []
     for username, role, doms, dist in wanted:
         password = secrets.token_urlsafe(9)

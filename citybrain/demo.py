@@ -171,7 +171,7 @@ def run(settings: Settings, *, days: int | None = None, rebuild: bool = False, s
     background.start()
     url = f"http://{settings.host}:{settings.port}/"
     console.print(f"\n  open  [bold cyan]{url}[/]   wall: [bold cyan]{url}wall[/]   (healthz: {url}healthz)\n")
-    console.print(_logins_table(logins))
+    console.print(_logins_table(logins, {f"{t.code}_head": t.owner_zh for t in reversed(settings.themes)}))
     console.print(f"  briefings: {briefing or f'every day at {settings.briefing.time} (and 10 min from now if today has none)'}"
                   f" — archive at {url}briefings\n")
     console.print("  passwords are new every start; the simulated departments append new rows every "
@@ -226,8 +226,10 @@ LOGIN_PURPOSE = {
 }
 
 
-def login_purpose(user: str, role: str) -> str:
+def login_purpose(user: str, role: str, owner: str | None = None) -> str:
     """One line per demo login saying who it stands for, so a newcomer knows whom to try."""
+    if role == "department" and owner is not None:  # a theme department's head (issue 20)
+        return f"局长/处长 department head of {owner}: its themes' pages and warnings, the whole city"
     if role == "department":
         domain, _, district = user.partition("_")
         district = "" if district == "head" else district
@@ -236,14 +238,15 @@ def login_purpose(user: str, role: str) -> str:
     return LOGIN_PURPOSE.get(role, role)
 
 
-def _logins_table(logins: list[tuple[str, str, str]]) -> Any:
+def _logins_table(logins: list[tuple[str, str, str]], owners: dict[str, str] | None = None) -> Any:
+    """The demo's logins; ``owners``: a theme department head's username → its department."""
     from rich.table import Table
 
     table = Table(title="演示账号 demo logins", title_justify="left")
     for col in ("user", "password", "role", "for"):
         table.add_column(col, no_wrap=col != "for")
     for user, password, role in logins:
-        table.add_row(user, password, role, login_purpose(user, role))
+        table.add_row(user, password, role, login_purpose(user, role, (owners or {}).get(user)))
     return table
 
 
