@@ -320,12 +320,43 @@
       weight: 2 * s, opacity: 0.9, cbDistrict: true};
   }
 
-  /** Restyle the district fills after a rotation changed the theme (the geometry stays). */
+  /** The screen the wall shows: its active panels' id names it ("" off the wall). */
+  function activeScreen() {
+    const el = document.querySelector("#wall-root .cb-wall-screen.cb-active");
+    try {
+      return (el && JSON.parse(el.id).screen) || "";
+    } catch (e) {
+      return "";
+    }
+  }
+
+  /**
+   * The theme layer (issue 20): every theme screen's places, ids "<screen>:<code>", in their
+   * level's colour; on the wall only the active screen's show. A page's theme points carry no
+   * screen and always show.
+   */
+  function themeStyle(feature, context) {
+    const [v, s, h] = val(context, feature);
+    const own = (feature.properties || {}).screen;
+    const on = !own || own === activeScreen();
+    const area = !!feature.geometry && feature.geometry.type !== "Point";
+    // the active screen's points lie over the district names (areas under them): a city's car
+    // parks crowd its centre, where the names are
+    const pane = on && own && context && context.map && h.pane && context.map.getPane(h.pane);
+    if (pane) pane.style.zIndex = area ? 400 : 460;
+    const style = {fillColor: v.c || NO_DATA, fillOpacity: on ? (area ? 0.75 : 0.95) : 0, opacity: on ? 0.9 : 0,
+      color: area ? "#c5d3e3" : "#0b1220", weight: 2 * s, cbTheme: true};
+    // a place at a warning level is drawn larger, so a calm neighbour cannot hide it
+    if (!area && own) style.radius = (v.w ? 16 : 11) * s;
+    return style;
+  }
+
+  /** Restyle the district fills and the theme layer after a rotation (the geometry stays). */
   function retheme() {
     maps.forEach((m) => m.eachLayer((l) => {
-      if (l.feature && l.options && l.options.cbDistrict && l.setStyle) {
-        l.setStyle(districtStyle(l.feature, {hideout: l.options.cbHideout}));
-      }
+      if (!l.feature || !l.options || !l.setStyle) return;
+      if (l.options.cbDistrict) l.setStyle(districtStyle(l.feature, {hideout: l.options.cbHideout}));
+      else if (l.options.cbTheme) l.setStyle(themeStyle(l.feature, {hideout: l.options.cbHideout, map: m}));
     }));
   }
 
@@ -335,6 +366,11 @@
     declutter,
     districtStyle: function (feature, context) {
       const style = districtStyle(feature, context);
+      style.cbHideout = (context && context.hideout) || {};
+      return style;
+    },
+    themeStyle: function (feature, context) {
+      const style = themeStyle(feature, context);
       style.cbHideout = (context && context.hideout) || {};
       return style;
     },

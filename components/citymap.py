@@ -94,7 +94,8 @@ def city_map(map_id: str, settings: Settings, *, layers: Sequence[str] = LAYERS,
         "stations": {"pointToLayer": _fn("stationPoint"), "onEachFeature": _fn("stationEach")},
         "sites": {"pointToLayer": _fn("sitePoint"), "onEachFeature": _fn("siteEach")},
         "labels": {"pointToLayer": _fn("labelPoint")},
-        "theme": {"pointToLayer": _fn("stationPoint"), "onEachFeature": _fn("stationEach")},
+        # points and areas (a theme of districts on the wall); the style sets their level's colour
+        "theme": {"pointToLayer": _fn("stationPoint"), "style": _fn("themeStyle"), "onEachFeature": _fn("stationEach")},
     }
     box = bounds(settings)
     pad = 12 * scale
@@ -136,7 +137,7 @@ def city_map(map_id: str, settings: Settings, *, layers: Sequence[str] = LAYERS,
     return html.Div([out, map_legend(legend, lang)], className=f"cb-citymap-box cb-legend-show-{legend}")
 
 
-LEGENDS: tuple[str, ...] = ("index", "aqi", "grade", "crowding", "calls")
+LEGENDS: tuple[str, ...] = ("index", "aqi", "grade", "crowding", "calls", "level")
 
 
 def legend_for(layers: Sequence[str]) -> str | None:
@@ -161,6 +162,13 @@ def legend_items(kind: str, lang: str) -> list[tuple[str, str]]:
                 (CROWDING_COLORS["over_capacity"], "≥ 100%")]
     if kind == "calls":
         return [(c, label) for c, label in zip(CALLS_COLORS, ("< 25%", "25–50%", "50–75%", "≥ 75%"))]
+    if kind == "level":
+        # a theme's places (issue 20): below blue, the four warning colours, and no levels at all
+        from components.theme.model import LEVEL_COLORS
+
+        return [(LEVEL_COLORS[0], t("map.level.calm", lang)),
+                *[(c, t(f"wall.level_short.{lv}", lang)) for c, lv in zip(LEVEL_COLORS[1:], ("blue", "yellow", "orange", "red"))],
+                (NO_DATA, t("map.level.unrated", lang))]
     if kind == "index":
         return [("#2fbf71", "≥ 85"), ("#8cc152", "70–85"), ("#f5d33d", "55–70"), ("#f08c2e", "40–55"), ("#d9363e", "< 40")]
     raise ValueError(f"unknown legend {kind!r}; choose from {', '.join(LEGENDS)}")

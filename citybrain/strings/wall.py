@@ -131,4 +131,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "wall.fc.baseline": ("季节性基线预测", "seasonal baseline"),
     "wall.fc.better": ("优于基线{value}", "{value} better than baseline"),
     "map.approximate": ("区划边界为示意", "District outlines approximate"),
+    # themes (专题, issue 20): the theme screens' map legend (the four warning colours)
+    "map.legend.level": ("预警等级", "Warning level"),
+    "map.level.calm": ("正常", "Normal"),
+    "map.level.unrated": ("无等级", "No level"),
 }

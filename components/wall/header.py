@@ -9,7 +9,7 @@ from __future__ import annotations
 from dash import html
 
 from citybrain.i18n import pick, t
-from citybrain.settings import Settings
+from citybrain.settings import DOMAINS, Settings
 from components.wall.ids import wid
 
 
@@ -28,15 +28,16 @@ def wall_header(settings: Settings, lang: str, title: str) -> html.Div:
 
 
 def banner_fill(freshness: dict, settings: Settings, lang: str, now) -> dict:
-    """The data-age banner: calm when every domain is current, amber naming the late ones."""
+    """The data-age banner: calm when every domain and theme is current, amber naming the
+    late ones (a theme's sources report under its code: issue 20)."""
     from components.wall.fmt import age
 
     late = []
-    for domain in ("environment", "traffic", "tourism", "economy", "hotline"):
+    names = {d: t(f"domain.{d}", lang) for d in DOMAINS} | {th.code: th.name(lang) for th in settings.themes}
+    for domain, name in names.items():
         when = freshness.get(domain)
         if when is None or now - when > settings.max_age(domain):
-            late.append(f"{t(f'domain.{domain}', lang)}（{age(when, now, lang)}）" if lang != "en"
-                        else f"{t(f'domain.{domain}', lang)} ({age(when, now, lang)})")
+            late.append(f"{name}（{age(when, now, lang)}）" if lang != "en" else f"{name} ({age(when, now, lang)})")
     if late:
         sep = "、" if lang != "en" else ", "
         return {("text", "banner"): t("wall.data_stale", lang, domains=sep.join(late)),

@@ -1,10 +1,11 @@
 """The screens: which panels each kind of screen shows, and how they are filled.
 
-The built-in kinds — an overview (vital signs, five domain tiles) and one screen per
-domain — each a :class:`components.wall.kind.ScreenKind` in :data:`BUILTIN_KINDS`; the
-registry (``components.wall.registry``) adds others (a theme's screen). Every screen has a
-left and a right column around the shared city map and ends with its board (open warnings
-and work orders); the layout follows the screen's shape (CSS), the contents its kind (here).
+The built-in kinds — an overview (vital signs, five domain tiles, a tile per theme marked
+``overview = true``) and one screen per domain — each a :class:`components.wall.kind.ScreenKind`
+in :data:`BUILTIN_KINDS`; the registry (``components.wall.registry``) adds others (a theme's
+screen). Every screen has a left and a right column around the shared city map and ends with
+its board (open warnings and work orders); the layout follows the screen's shape (CSS), the
+contents its kind (here).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from components.wall.forecast import forecast_fill, forecast_panel
 from components.wall.ids import Fill
 from components.wall.kind import ScreenKind
 from components.wall.ranking import Row, ranking, ranking_fill
-from components.wall.tile import domain_tile, tile_fill
+from components.wall.theme import city_values
+from components.wall.tile import domain_tile, theme_tile, theme_tile_fill, tile_fill
 from components.wall.trend import next_hours, trend_fill, trend_panel
 from components.wall.vital import district_missing, vital_fill, vital_panel
 from figures.trend import trend_data
@@ -66,10 +68,26 @@ def screen_fill(screen: WallScreen, data: Mapping[str, Any], *, settings: Settin
 
 # ----------------------------------------------------------------- the built-in kinds
 
+def overview_themes(settings: Settings) -> list[Any]:
+    """The themes with a tile on the overview: those marked ``overview = true``, in config order."""
+    return [theme for theme in settings.themes if theme.overview]
+
+
 def _overview_panels(screen: WallScreen, settings: Settings, lang: str, font_px: int) -> tuple[list[Any], list[Any]]:
     n = screen.name
-    return [vital_panel(f"{n}.vital", settings, lang, font_px=font_px)], \
-           [domain_tile(f"{n}.{d}", d, lang) for d in DOMAINS]
+    left = [vital_panel(f"{n}.vital", settings, lang, font_px=font_px)]
+    themes = overview_themes(settings)
+    if themes:
+        # under the vital signs (single panel: its districts in two columns make the room), or
+        # beside them (three panels): the five domain tiles and the board keep their column
+        left.append(html.Div([theme_tile(f"{n}.th.{theme.code}", theme, lang) for theme in themes],
+                             className="cb-th-tiles"))
+    return left, [domain_tile(f"{n}.{d}", d, lang) for d in DOMAINS]
+
+
+def _overview_read(settings: Settings, engine: Any, screen: WallScreen) -> dict[str, Any]:
+    """The overview's own data: each tiled theme's city values (cached per theme)."""
+    return {theme.code: city_values(engine, theme.code) for theme in overview_themes(settings)}
 
 
 def _overview_fill(screen: WallScreen, data: Mapping[str, Any], settings: Settings, lang: str,
@@ -79,6 +97,10 @@ def _overview_fill(screen: WallScreen, data: Mapping[str, Any], settings: Settin
                       missing=district_missing(settings, data))
     for d in DOMAINS:
         fill |= tile_fill(f"{n}.{d}", d, data.get(SOURCE[d]), settings=settings, asof=fresh.get(d), lang=lang, now=now)
+    own = data.get("own") or {}
+    for theme in overview_themes(settings):
+        fill |= theme_tile_fill(f"{n}.th.{theme.code}", theme, own.get(theme.code), settings=settings, lang=lang,
+                                now=now)
     return fill
 
 
@@ -211,7 +233,7 @@ def _own_domain(screen: WallScreen) -> str | None:
 
 #: the built-in kinds; ``components.wall.registry`` adds any others
 BUILTIN_KINDS: Mapping[str, ScreenKind] = MappingProxyType({
-    "overview": ScreenKind(_overview_panels, _overview_fill,
+    "overview": ScreenKind(_overview_panels, _overview_fill, read=_overview_read,
                            needs=("vital", "air", "traffic", "tourism", "economy", "hotline")),
     "environment": ScreenKind(_environment_panels, _environment_fill, needs=("air",), map_theme=("none", "aqi"),
                               domain=_own_domain),

@@ -21,6 +21,7 @@ from components.wall.header import wall_header
 from components.wall.ids import Fill, apply_fill, screen_id
 from components.wall.registry import kind_of
 from components.wall.screens import screen_panels
+from components.wall.theme import theme_layer
 from components.wall.ticker import ticker
 from components.wall.trend import trend_with
 
@@ -105,7 +106,7 @@ def wall_shell(settings: Settings, screens: Sequence[WallScreen], *, start: int 
         wall_header(settings, lang, pick(current.title_zh, current.title_en, lang)),
         html.Div([
             html.Div(left, className="cb-wall-col cb-wall-left"),
-            html.Div([city_map(MAP_ID, settings, lang=lang, scale=unit),
+            html.Div([city_map(MAP_ID, settings, lang=lang, scale=unit, theme=theme_layer(settings, screens)),
                       html.Div([map_legend(k, lang) for k in LEGENDS], className="cb-legends"),
                       *([html.Div(t("map.approximate", lang), className="cb-map-note")] if _approximate(settings) else [])],
                      className="cb-wall-center"),

@@ -3,6 +3,10 @@
 Five domains, one builder: what differs per domain is only the fill. The tile says how
 old its number is and turns its badge amber when the domain's data is older than the
 domain's ``max_age`` — a stale panel must never look current.
+
+A theme marked ``overview = true`` has a tile of its own on the overview (:func:`theme_tile`,
+issue 20): its overview indicators' city values, one a line, each in its unit and its
+level's colour, with the same "as of", age and stale badge.
 """
 
 from __future__ import annotations
@@ -17,9 +21,12 @@ from dash import html
 from citybrain.i18n import format_number, pick, t
 from citybrain.settings import Settings
 from components.citymap import GRADES, crowding_color
+from components.theme import model
 from components.wall.fmt import age, local_hhmm, number, pct, signed_pct
 from components.wall.ids import Fill, wid
 from components.wall.ranking import Row, ranking, ranking_fill
+from components.wall.theme import asof_text, current, is_stale, label, level_name, value_color
+from themes.spec import Theme
 
 TOURISM_BARS = 2
 
@@ -126,3 +133,53 @@ def _district(settings: Settings, code: str, lang: str) -> str:
 def _site(settings: Settings, code: str, lang: str) -> str:
     s = next((s for s in settings.sites if s.code == code), None)
     return pick(s.name_zh, s.name_en, lang) if s else code
+
+
+# ------------------------------------------------------------------------- theme tiles
+
+def theme_tile(key: str, theme: Theme, lang: str) -> html.Div:
+    """An empty tile of ``theme``: its name, "as of" and stale badge, and a line per overview
+    indicator — name, value (in its level's colour), unit and, at a warning level, the level."""
+    lines = [html.Div([html.Span(label(ind, lang), className="cb-th-name"),
+                       html.Span("—", id=wid("text", f"{key}.{ind.code}.value"), className="cb-th-value"),
+                       html.Span(id=wid("text", f"{key}.{ind.code}.unit"), className="cb-th-unit"),
+                       html.Span(html.Span(id=wid("text", f"{key}.{ind.code}.chip")),
+                                 id=wid("class", f"{key}.{ind.code}.chip"), className="cb-chip cb-empty")],
+                      id=wid("style", f"{key}.{ind.code}.line"), className="cb-th-line")
+             for ind in theme.overview_indicators]
+    head = html.Div([html.Span(theme.name(lang), className="cb-tile-title"),
+                     html.Span(id=wid("text", f"{key}.asof"), className="cb-tile-asof"),
+                     html.Span(t("wall.stale", lang), id=wid("class", f"{key}.stale"),
+                               className="cb-stale-badge cb-hidden")], className="cb-tile-head")
+    return html.Div([head, html.Div(lines, className="cb-th-lines")], id=wid("class", f"{key}.tile"),
+                    className=f"cb-tile cb-tile-th cb-tile-th-{theme.code}")
+
+
+def theme_tile_fill(key: str, theme: Theme, data: Mapping[str, Any] | None, *, settings: Settings, lang: str,
+                    now: dt.datetime) -> Fill:
+    """A theme's city values (``components.wall.theme.city_values``) → its tile's texts, colours
+    and classes: how old its newest row is, and — older than the theme's ``max_age`` — the
+    last values it has, greyed, with the stale badge, as a domain tile does."""
+    data = data or {}
+    asof = data.get("data_time")
+    if asof is not None and asof.tzinfo is None:
+        asof = asof.replace(tzinfo=dt.timezone.utc)
+    stale = is_stale(theme, asof, settings, now)
+    city = data.get("city") or {}
+    fill: Fill = {("text", f"{key}.asof"): asof_text(asof, settings.tz, now, lang, clock=False),
+                  ("class", f"{key}.stale"): "cb-stale-badge" if stale else "cb-stale-badge cb-hidden",
+                  ("class", f"{key}.tile"): (f"cb-tile cb-tile-th cb-tile-th-{theme.code}"
+                                             + (" cb-is-stale" if stale else ""))}
+    for ind in theme.overview_indicators:
+        k = f"{key}.{ind.code}"
+        value, level = current(ind, city.get(ind.code), stale=stale, tz=settings.tz, now=now)
+        fill[("text", f"{k}.value")] = model.value_text(ind, value, lang)
+        fill[("text", f"{k}.unit")] = model.unit(ind, lang) if value is not None else ""
+        # the line carries the level's colour (its value is written in it; greyed when stale, as
+        # a domain tile's value is — the level word stays, as a domain tile's category does)
+        colour = value_color(ind, level) if value is not None else None
+        fill[("style", f"{k}.line")] = {"--level": colour} if colour else {}
+        lv = level_name(level) if value is not None else None
+        fill[("text", f"{k}.chip")] = t(f"wall.level_short.{lv}", lang) if lv else ""
+        fill[("class", f"{k}.chip")] = f"cb-chip cb-th-chip cb-level-{lv}" if lv else "cb-chip cb-empty"
+    return fill
