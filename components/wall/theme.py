@@ -61,18 +61,12 @@ def _aware(when: dt.datetime | None) -> dt.datetime | None:
 
 
 def places_of(settings: Settings, theme: Theme) -> list[tuple[str, str, str, float | None, float | None]]:
-    """The theme's places: (code, name_zh, name_en, lat, lon) — its own entities or one of the
-    city's lists (a road segment at the middle of its path); none for the city as a whole."""
-    if isinstance(theme.entities, list):
-        return [(e.code, e.name_zh, e.name_en, e.lat, e.lon) for e in theme.entities]
+    """The theme's places: (code, name_zh, name_en, lat, lon) of :func:`themes.queries.entity_table`
+    (its own entities or one of the city's lists); none for the city as a whole."""
     if theme.entities == "city":
         return []
-    out = []
-    for e in getattr(settings, theme.entities):
-        path = getattr(e, "path", None)
-        lat, lon = path[len(path) // 2] if path else (getattr(e, "lat", None), getattr(e, "lon", None))
-        out.append((e.code, e.name_zh, e.name_en, lat, lon))
-    return out
+    table = queries.entity_table(settings, theme)
+    return list(table[["code", "name_zh", "name_en", "lat", "lon"]].itertuples(index=False, name=None))
 
 
 def grain(indicator: ThemeIndicator) -> str:

@@ -96,6 +96,13 @@ def test_a_series_without_forecast_is_an_empty_list(served) -> None:
     ("/api/v1/forecasts/tpi", {"district": "999999"}, 404),
     ("/api/v1/forecasts/speed", {}, 404),
     ("/api/v1/forecasts/speed/accuracy", {}, 404),
+    # the bounds the OpenAPI document states (schemathesis sent limit=267635 as schema-valid once)
+    ("/api/v1/forecasts/tourism_present", {"entity": "TS01", "limit": "1001"}, 400),
+    ("/api/v1/forecasts/tourism_present", {"entity": "TS01", "offset": "-1"}, 400),
+    ("/api/v1/forecast-warnings/hit-rate", {"days": "abc"}, 400),
+    ("/api/v1/forecast-warnings/hit-rate", {"days": "-1"}, 400),
+    ("/api/v1/forecast-warnings/hit-rate", {"days": "9" * 40}, 400),
+    ("/api/v1/forecast-warnings/hit-rate", {"days": "30.5"}, 400),
 ])
 def test_malformed_and_unknown(served, path, query, status) -> None:
     r = _get(served, path, **query)
@@ -122,4 +129,8 @@ def test_openapi_and_hit_rate(served) -> None:
         <= set(doc["paths"])
     assert "ForecastPoint" in doc["components"]["schemas"]
     body = _get(served, "/api/v1/forecast-warnings/hit-rate").get_json()
-    assert set(body) >= {"fired", "scored", "confirmed", "hit_rate"}
+    assert set(body) >= {"fired", "scored", "confirmed", "hit_rate"} and body["days"] is None
+    assert _get(served, "/api/v1/forecast-warnings/hit-rate", days="30").get_json()["days"] == 30
+    assert _get(served, "/api/v1/forecast-warnings/hit-rate", days="0").get_json()["days"] is None  # 0: all
+    doc_limit = next(p for p in doc["paths"]["/forecasts/{indicator}"]["get"]["parameters"] if p["name"] == "limit")
+    assert doc_limit["schema"]["maximum"] == 1000
